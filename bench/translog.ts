@@ -1,0 +1,145 @@
+// Transparency log throughput and latency: group-committed appends per second (PGlite and
+// PostgreSQL, many concurrent appenders, against one-at-a-time appends as the baseline),
+// append → signed-checkpoint latency, and inclusion proofs served per second. ~25 s total.
+import pg from 'pg';
+import { type Database, migrate, openDatabase } from '../src/storage/index.ts';
+import { createLog, signerFromPrivateKey, type TransparencyLog } from '../src/translog/index.ts';
+import type { Measurement } from './lib/results.ts';
+
+const SECONDS = Number(process.env['BENCH_TRANSLOG_SECONDS'] ?? 3);
+const CONCURRENCY = 64;
+const PG_ADMIN = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+// Test-only key (shared/testvectors/generated/notes.json): benchmark logs are throwaway.
+const SKEY = 'PRIVATE+KEY+example.com/proviso-test-log+83b7a520+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB';
+
+const entry = (i: number) =>
+  new TextEncoder().encode(`{"bank":"bench","kind":"data.access","n":${i},"pad":"${'x'.repeat(200)}"}`);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length
+    ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+    : Number.NaN;
+}
+
+async function openLog(database: Database, logId: string): Promise<TransparencyLog> {
+  return createLog(database, {
+    logId,
+    origin: `bench.example/${logId}`,
+    signer: signerFromPrivateKey(SKEY),
+    checkpointIntervalMs: 250,
+  });
+}
+
+/** Appends for `seconds` with `concurrency` callers spread over the logs; samples append→checkpoint latency. */
+async function drive(logs: TransparencyLog[], concurrency: number, seconds: number, sampleLatency: boolean) {
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  const latencies: Promise<number>[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      const log = logs[w % logs.length]!;
+      while (Date.now() < end) {
+        const started = performance.now();
+        const { index } = await log.append(entry(done));
+        done++;
+        if (sampleLatency && done % 25 === 0) {
+          latencies.push(
+            log.waitForCheckpoint(index + 1, { timeoutMs: 10_000 }).then(() => performance.now() - started),
+          );
+        }
+      }
+    }),
+  );
+  const sorted = (await Promise.all(latencies)).sort((a, b) => a - b);
+  return { perSecond: done / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+async function proofsPerSecond(log: TransparencyLog, seconds: number): Promise<number> {
+  const size = (await log.checkpoint())!.size;
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() < end) {
+        await log.inclusionProof(Math.floor(Math.random() * size), size);
+        n++;
+      }
+    }),
+  );
+  return n / seconds;
+}
+
+async function measure(label: string, open: () => Promise<Database[]>): Promise<Measurement[]> {
+  const databases = await open();
+  await migrate(databases[0]!);
+  const logs = await Promise.all(databases.map((d) => openLog(d, 'bench')));
+  const single = await openLog(databases[0]!, 'bench-single');
+  try {
+    const baseline = await drive([single], 1, 1, false);
+    const grouped = await drive(logs, CONCURRENCY, SECONDS, true);
+    const proofs = await proofsPerSecond(logs[0]!, 2);
+    const instances = databases.length > 1 ? `, ${databases.length} instances` : '';
+    return [
+      {
+        benchmark: 'translog-append',
+        metric: `appends/s, ${CONCURRENCY} concurrent (${label}${instances})`,
+        value: Math.round(grouped.perSecond),
+        unit: 'appends/s',
+        baseline: { name: 'one append at a time', value: Math.round(baseline.perSecond) },
+      },
+      {
+        benchmark: 'translog-latency',
+        metric: `append → signed checkpoint p50 (${label})`,
+        value: Number(grouped.p50.toFixed(1)),
+        unit: 'ms',
+      },
+      {
+        benchmark: 'translog-latency',
+        metric: `append → signed checkpoint p99 (${label})`,
+        value: Number(grouped.p99.toFixed(1)),
+        unit: 'ms',
+      },
+      {
+        benchmark: 'translog-proofs',
+        metric: `inclusion proofs/s from stored tiles (${label})`,
+        value: Math.round(proofs),
+        unit: 'proofs/s',
+      },
+    ];
+  } finally {
+    for (const log of [...logs, single]) await log.close();
+    for (const d of databases) await d.close();
+  }
+}
+
+export async function run(): Promise<Measurement[]> {
+  const results = await measure('PGlite', async () => [await openDatabase()]);
+  const admin = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+  } catch {
+    process.stderr.write('translog bench: PostgreSQL unreachable, PGlite only\n');
+    return results;
+  }
+  const name = `proviso_bench_${process.pid}`;
+  await admin.query(`create database ${name}`);
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  try {
+    // Two handles = two gateway instances contending for the same log row.
+    results.push(
+      ...(await measure('PostgreSQL', async () => [
+        await openDatabase({ url: url.toString() }),
+        await openDatabase({ url: url.toString() }),
+      ])),
+    );
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await run()) console.log(JSON.stringify(r));
+}

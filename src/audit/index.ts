@@ -1,0 +1,7 @@
+export {
+  type AuditEvent,
+  type AuditRecord,
+  AuditTrail,
+  AuditUnavailableError,
+  keyedReleaseDigest,
+} from './trail.ts';

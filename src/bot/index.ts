@@ -1,0 +1,13 @@
+export {
+  type BotCard,
+  balanceCard,
+  cardStatusCard,
+  HELP_TEXT,
+  MAIN_MENU,
+  noticeCard,
+  type QuickReply,
+  transactionCard,
+  transactionLine,
+  transactionsCard,
+} from './cards.ts';
+export { INTENT_NEEDS, type Intent, intentFromPayload, intentFromText } from './intents.ts';

@@ -1,0 +1,65 @@
+// What a customer can ask the bank bot, from buttons (exact payloads) first and simple
+// free text second. Each intent names the purpose and data cluster it needs, so the
+// gateway can check the consent before it touches any data.
+import type { DataCluster, Purpose } from '../access/index.ts';
+
+export type Intent =
+  | { kind: 'balance' }
+  | { kind: 'transactions' }
+  | { kind: 'transaction_detail'; transactionId: string }
+  | { kind: 'freeze_card'; cardId: string | null }
+  | { kind: 'unfreeze_card'; cardId: string | null }
+  | { kind: 'alert_reply'; alertId: string; answer: 'yes' | 'no' }
+  | { kind: 'help' }
+  | { kind: 'unknown'; text: string };
+
+export const INTENT_NEEDS: Record<
+  Exclude<Intent['kind'], 'help' | 'unknown'>,
+  { purpose: Purpose; cluster: DataCluster }
+> = {
+  balance: { purpose: 'balance_inquiry', cluster: 'balances' },
+  transactions: { purpose: 'transaction_notifications', cluster: 'transactions' },
+  transaction_detail: { purpose: 'transaction_notifications', cluster: 'transactions' },
+  freeze_card: { purpose: 'customer_service', cluster: 'card_controls' },
+  unfreeze_card: { purpose: 'customer_service', cluster: 'card_controls' },
+  alert_reply: { purpose: 'fraud_alerts', cluster: 'card_controls' },
+};
+
+const ID = '[A-Za-z0-9_-]{1,64}';
+const PAYLOADS: [RegExp, (m: RegExpMatchArray) => Intent][] = [
+  [/^BALANCE$/, () => ({ kind: 'balance' })],
+  [/^TRANSACTIONS$/, () => ({ kind: 'transactions' })],
+  [new RegExp(`^TX_DETAIL:(${ID})$`), (m) => ({ kind: 'transaction_detail', transactionId: m[1]! })],
+  [new RegExp(`^FREEZE_CARD(?::(${ID}))?$`), (m) => ({ kind: 'freeze_card', cardId: m[1] ?? null })],
+  [new RegExp(`^UNFREEZE_CARD(?::(${ID}))?$`), (m) => ({ kind: 'unfreeze_card', cardId: m[1] ?? null })],
+  [
+    new RegExp(`^ALERT_REPLY:(${ID}):(YES|NO)$`),
+    (m) => ({ kind: 'alert_reply', alertId: m[1]!, answer: m[2] === 'YES' ? 'yes' : 'no' }),
+  ],
+  [/^HELP$/, () => ({ kind: 'help' })],
+];
+
+/** A button or quick-reply payload. Unknown payloads are not guessed at. */
+export function intentFromPayload(payload: string): Intent {
+  for (const [pattern, make] of PAYLOADS) {
+    const m = pattern.exec(payload);
+    if (m) return make(m);
+  }
+  return { kind: 'unknown', text: payload };
+}
+
+// Order matters: "unfreeze" contains "freeze".
+const TEXT: [RegExp, Intent][] = [
+  [/\b(unfreeze|unblock|unlock|reactivate)\b/i, { kind: 'unfreeze_card', cardId: null }],
+  [/\b(freeze|block|lock|stolen|lost)\b/i, { kind: 'freeze_card', cardId: null }],
+  [/\b(balance|how much (money )?(do i|have i)|money left|funds)\b/i, { kind: 'balance' }],
+  [/\b(transactions?|spen[dt]|spending|statement|recent|payments?|purchases?)\b/i, { kind: 'transactions' }],
+  [/\b(help|hi|hello|hey|what can you do)\b/i, { kind: 'help' }],
+];
+
+/** Simple free text: "what's my balance", "show recent transactions", "freeze my card". */
+export function intentFromText(text: string): Intent {
+  const trimmed = text.trim().slice(0, 500);
+  for (const [pattern, intent] of TEXT) if (pattern.test(trimmed)) return intent;
+  return { kind: 'unknown', text: trimmed };
+}

@@ -1,0 +1,33 @@
+// Platforms (OAuth clients) registered with the banks. Static registration: each platform
+// is a confidential client authenticating with private_key_jwt; the bank holds only its
+// public keys.
+import type { JWK } from 'jose';
+import { ACCOUNT_ACCESS_TYPE } from './rar.ts';
+
+export interface PlatformRegistration {
+  clientId: string;
+  /** Trading name shown to customers on consent and dashboard screens. */
+  tradingName: string;
+  redirectUris: string[];
+  /** Public signing keys of the platform (private_key_jwt, ES256). */
+  jwks: { keys: JWK[] };
+}
+
+/** oidc-provider client metadata for a platform, FAPI 2.0 settings included. */
+export function clientMetadata(p: PlatformRegistration): Record<string, unknown> {
+  return {
+    client_id: p.clientId,
+    client_name: p.tradingName,
+    redirect_uris: p.redirectUris,
+    jwks: p.jwks,
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    subject_type: 'pairwise',
+    id_token_signed_response_alg: 'ES256',
+    dpop_bound_access_tokens: true,
+    require_pushed_authorization_requests: true,
+    authorization_details_types: [ACCOUNT_ACCESS_TYPE],
+  };
+}

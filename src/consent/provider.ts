@@ -1,0 +1,191 @@
+// One oidc-provider instance per bank, configured to the FAPI 2.0 Security Profile:
+// pushed authorization requests required, PKCE S256, private_key_jwt, DPoP-bound access and
+// refresh tokens, codes single-use and valid 60 s, RFC 9207 `iss`, RFC 7009 revocation,
+// pairwise subjects, and the `proviso_account_access` RAR type.
+import { createHmac } from 'node:crypto';
+import type { JWK } from 'jose';
+import Provider, {
+  type Configuration,
+  errors,
+  type KoaContextWithOIDC,
+  type OidcClient,
+} from 'oidc-provider';
+import type { Database } from '../storage/index.ts';
+import { kyselyAdapter } from './adapter.ts';
+import { clientMetadata, type PlatformRegistration } from './clients.ts';
+import {
+  ACCOUNT_ACCESS_TYPE,
+  type AccountAccessDetail,
+  InvalidDetailError,
+  parseAccountAccess,
+} from './rar.ts';
+import { htmlErrorPage } from './screens.ts';
+import type { ConsentStore } from './store.ts';
+
+export interface BankProviderOptions {
+  bankId: string;
+  bankName: string;
+  issuer: string;
+  /** Resource indicator and token audience: the bank's Account and Transaction API base. */
+  apiBase: string;
+  database: Database;
+  /** Private JWK (ES256) for ID tokens. */
+  signingJwk: JWK;
+  cookieKeys: string[];
+  pairwiseSalt: Buffer;
+  clients: PlatformRegistration[];
+  consents: ConsentStore;
+  secureCookies: boolean;
+}
+
+export const ACCESS_TOKEN_TTL = 600;
+export const CODE_TTL = 60;
+const DAY = 86_400;
+
+/** The approved details stored on the grant, with the consent they belong to. */
+function grantDetails(ctx: KoaContextWithOIDC, source: { rar?: unknown }): AccountAccessDetail[] {
+  const fromSource = (source.rar ?? ctx.oidc.grant?.rar) as AccountAccessDetail[] | undefined;
+  return (fromSource ?? []).filter((d) => d.type === ACCOUNT_ACCESS_TYPE);
+}
+
+export function createBankProvider(o: BankProviderOptions): Provider {
+  const mountPath = new URL(o.issuer).pathname;
+  const configuration: Configuration = {
+    adapter: kyselyAdapter(o.database, o.bankId) as never,
+    clients: o.clients.map(clientMetadata) as never,
+    clientAuthMethods: ['private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA'],
+      idTokenSigningAlgValues: ['ES256'],
+      requestObjectSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
+    },
+    jwks: { keys: [o.signingJwk] } as never,
+    cookies: {
+      keys: o.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', secure: o.secureCookies },
+      short: { httpOnly: true, sameSite: 'lax', secure: o.secureCookies },
+      names: { session: `_s_${o.bankId}`, interaction: `_i_${o.bankId}`, resume: `_r_${o.bankId}` },
+    },
+    responseTypes: ['code'],
+    scopes: ['openid'],
+    claims: { openid: ['sub'] },
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (_ctx: unknown, accountId: string, client: OidcClient) =>
+      createHmac('sha256', o.pairwiseSalt)
+        .update(`${client.sectorIdentifier}\0${accountId}`)
+        .digest('base64url'),
+    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    allowOmittingSingleRegisteredRedirectUri: false,
+    pkce: { required: () => true },
+    expiresWithSession: async () => false,
+    issueRefreshToken: async (_ctx: unknown, client: OidcClient) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: ACCESS_TOKEN_TTL,
+      AuthorizationCode: CODE_TTL,
+      IdToken: ACCESS_TOKEN_TTL,
+      Interaction: 15 * 60,
+      Session: 15 * 60,
+      // Consent is what limits access (≤ 365 days, extendable by reauthorisation); the
+      // grant and refresh token outlive one consent period so reauthorisation keeps the link.
+      Grant: 2 * 366 * DAY,
+      RefreshToken: 2 * 366 * DAY,
+    },
+    interactions: {
+      url: async (_ctx: unknown, interaction: { uid: string }) =>
+        `${mountPath}/interaction/${interaction.uid}`,
+    },
+    renderError: async (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
+      ctx.type = 'html';
+      ctx.body = htmlErrorPage(
+        o.bankName,
+        String(out['error'] ?? 'error'),
+        String(out['error_description'] ?? ''),
+      );
+    },
+    features: {
+      devInteractions: { enabled: false },
+      fapi: { enabled: true, profile: '2.0' },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+      dPoP: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx: unknown, client: OidcClient, token: { clientId: string }) =>
+          token.clientId === client.clientId,
+      },
+      rpInitiatedLogout: { enabled: false },
+      userinfo: { enabled: false },
+      introspection: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => o.apiBase,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+          if (resource !== o.apiBase)
+            throw new errors.InvalidTarget(`the only resource here is ${o.apiBase}`);
+          return {
+            scope: 'accounts',
+            audience: o.apiBase,
+            accessTokenTTL: ACCESS_TOKEN_TTL,
+            accessTokenFormat: 'opaque',
+          };
+        },
+      },
+      richAuthorizationRequests: {
+        enabled: true,
+        types: {
+          [ACCOUNT_ACCESS_TYPE]: {
+            validate: async (ctx: KoaContextWithOIDC, detail: Record<string, unknown>) => {
+              try {
+                parseAccountAccess(detail);
+              } catch (error) {
+                if (error instanceof InvalidDetailError)
+                  throw new errors.InvalidAuthorizationDetails(error.message);
+                throw error;
+              }
+              const all = JSON.parse(String(ctx.oidc.params?.['authorization_details'] ?? '[]')) as unknown[];
+              if (all.length !== 1)
+                throw new errors.InvalidAuthorizationDetails(
+                  `exactly one ${ACCOUNT_ACCESS_TYPE} detail is required`,
+                );
+            },
+          },
+        },
+        authorizationDetailsForGrantSource: async (ctx: KoaContextWithOIDC) => grantDetails(ctx, {}),
+        authorizationDetailsForAccessToken: async (
+          ctx: KoaContextWithOIDC,
+          token: { grantId?: string },
+          source: unknown,
+        ) => {
+          const details = grantDetails(ctx, source as { rar?: unknown });
+          const consent = await o.consents.byGrant(o.bankId, String(token.grantId));
+          if (
+            !consent ||
+            consent.status !== 'authorised' ||
+            (consent.expiresAt && consent.expiresAt <= new Date())
+          )
+            throw new errors.InvalidGrant(`the consent behind this grant is ${consent?.status ?? 'gone'}`);
+          return details;
+        },
+        authorizationDetailsForIntrospection: async (_ctx: unknown, token: { rar?: unknown[] }) =>
+          (token.rar ?? []) as never,
+      },
+    } as never,
+  };
+  const provider = new Provider(o.issuer, configuration);
+  provider.proxy = true;
+
+  // FAPI 2.0: refresh tokens are sender-constrained too. oidc-provider binds them to the
+  // DPoP key only for public clients, so bind them here for everyone.
+  const RefreshToken = provider.RefreshToken as unknown as {
+    prototype: { save: (...a: unknown[]) => Promise<string>; jkt?: string };
+  };
+  const save = RefreshToken.prototype.save;
+  RefreshToken.prototype.save = function (this: { jkt?: string }, ...args: unknown[]) {
+    const at = Provider.ctx?.oidc?.entities?.AccessToken as { jkt?: string } | undefined;
+    if (!this.jkt && at?.jkt) this.jkt = at.jkt;
+    return save.apply(this, args);
+  };
+  return provider;
+}

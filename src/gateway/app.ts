@@ -1,0 +1,70 @@
+// The bank's gateway: one Fastify app serving every bank it hosts.
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { type ConsentService, consentRoutes } from '../consent/index.ts';
+import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
+import { translogRoutes } from '../translog/index.ts';
+import type { GatewayContext } from './context.ts';
+import { AISP_PREFIX, accountRoutes } from './routes/accounts.ts';
+import { type DiscoveryExtras, discoveryRoutes } from './routes/discovery.ts';
+
+export interface GatewayOptions extends GatewayContext {
+  logLevel?: string | false;
+  logStream?: NodeJS.WritableStream;
+  discovery?: DiscoveryExtras;
+  readiness?: ReadinessCheck[];
+  /** The consent context: authorization server, screens, platform consent API. */
+  consent?: ConsentService;
+}
+
+export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'database',
+      check: async () => {
+        await sql`select 1`.execute(options.database.tables());
+        return null;
+      },
+    },
+    ...(options.readiness ?? []),
+  ];
+  const app = await createHttpApp({
+    title: 'Proviso gateway',
+    version: options.version,
+    description:
+      "The bank's side of Proviso: discovery, account data (UK Open Banking v3.1 shapes) behind purpose-bound access, " +
+      'keys and operations. Every error is an RFC 9457 problem document.',
+    logLevel: options.logLevel ?? 'info',
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+    observability: { readiness },
+    securitySchemes: {
+      dpop: {
+        type: 'http',
+        scheme: 'DPoP',
+        description:
+          'DPoP-bound access token from the bank\'s FAPI 2.0 authorization server (RFC 9449): "Authorization: DPoP <token>" plus a fresh "DPoP" proof header per request',
+      },
+    },
+    tags: [
+      { name: 'discovery', description: 'Finding banks, keys and endpoints' },
+      { name: 'accounts', description: 'Account and Transaction API (UK Open Banking v3.1 shapes)' },
+      {
+        name: 'consent',
+        description: 'FAPI 2.0 authorization server, consent screens, connected apps, receipts, revocation',
+      },
+      {
+        name: 'transparency log',
+        description: 'Checkpoints (C2SP signed notes), tiles (C2SP tlog-tiles), proofs',
+      },
+      { name: 'operations', description: 'Health, readiness and metrics' },
+    ],
+  });
+  await app.register(async (scope) => discoveryRoutes(scope, options));
+  await app.register(translogRoutes, { resolveLog: (bankId: string) => options.logs.get(bankId) });
+  await app.register(async (scope) => accountRoutes(scope, options), { prefix: AISP_PREFIX });
+  if (options.consent) {
+    const consent = options.consent;
+    await app.register(async (scope) => consentRoutes(scope, consent));
+  }
+  return app;
+}

@@ -1,0 +1,82 @@
+// Configuration from the environment, read in one place and validated up front so a
+// mistake fails at start with a message, not later with a stack trace.
+import { resolve } from 'node:path';
+
+export interface GatewayConfig {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  logLevel: string;
+  seedCustomers: number;
+  seedDays: number;
+  seed: number;
+  /** Host part of the transparency logs' origins (stable for the life of the logs). */
+  logOriginHost: string;
+  /** Witnesses the logs ask for cosignatures: `url|verifierKey`, comma-separated in PROVISO_WITNESSES. */
+  witnesses: { url: string; verifierKey: string }[];
+  witnessQuorum: number;
+  witnessAlarmSeconds: number;
+  /** Run a local demo witness when no witnesses are configured (the one-machine default). */
+  demoWitness: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  return n;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const databaseUrl = env['DATABASE_URL'] || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const publicUrl = env['PROVISO_PUBLIC_URL'] || undefined;
+  if (publicUrl && !/^https?:\/\/[^/]+$/.test(publicUrl)) {
+    throw new ConfigError('PROVISO_PUBLIC_URL must be scheme://host[:port] without a path');
+  }
+  const witnesses = (env['PROVISO_WITNESSES'] ?? '')
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean)
+    .map((w) => {
+      const [url, verifierKey] = w.split('|');
+      if (!url || !verifierKey || !/^https?:\/\//.test(url)) {
+        throw new ConfigError(`PROVISO_WITNESSES entries are 'url|verifierKey'; got '${w}'`);
+      }
+      return { url, verifierKey };
+    });
+  const quorum = int(env, 'PROVISO_WITNESS_QUORUM', witnesses.length || 1, 1, 100);
+  if (witnesses.length && quorum > witnesses.length) {
+    throw new ConfigError(
+      `PROVISO_WITNESS_QUORUM ${quorum} is more than the ${witnesses.length} configured witnesses`,
+    );
+  }
+  const logOriginHost = env['PROVISO_LOG_ORIGIN'] || 'proviso.localhost';
+  if (!/^[a-z0-9.-]+(:\d+)?$/i.test(logOriginHost))
+    throw new ConfigError('PROVISO_LOG_ORIGIN must be a host name');
+  return {
+    logOriginHost,
+    witnesses,
+    witnessQuorum: quorum,
+    witnessAlarmSeconds: int(env, 'PROVISO_WITNESS_ALARM_SECONDS', 60, 1, 86_400),
+    demoWitness: (env['PROVISO_DEMO_WITNESS'] ?? 'true') !== 'false',
+    dataDir: resolve(env['PROVISO_DATA'] || '.proviso'),
+    databaseUrl,
+    host: env['HOST'] || '127.0.0.1',
+    port: int(env, 'PORT', 4100, 0, 65535),
+    publicUrl,
+    logLevel: env['LOG_LEVEL'] || 'info',
+    seedCustomers: int(env, 'PROVISO_SEED_CUSTOMERS', 1000, 1, 10_000_000),
+    seedDays: int(env, 'PROVISO_SEED_DAYS', 90, 1, 3650),
+    seed: int(env, 'PROVISO_SEED', 1, 0, 2 ** 31),
+  };
+}

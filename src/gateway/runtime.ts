@@ -1,0 +1,211 @@
+// Brings a gateway up from configuration: storage, migrations, demo banks and their keys,
+// the bank cores, access, and the HTTP app. Used by `proviso start` and by tests that
+// need the real server.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { BearerTokenAccess } from '../access/index.ts';
+import { AuditTrail } from '../audit/index.ts';
+import { type Bank, type BankCore, BankDirectory, DEMO_BANKS, SqlBankCore } from '../bank/index.ts';
+import { type ConsentEvents, ConsentService, type PlatformRegistration } from '../consent/index.ts';
+import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
+import { createPolicyEngine } from '../policy/index.ts';
+import { type Database, migrate, openDatabase } from '../storage/index.ts';
+import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
+import { type RunningWitness, startWitness } from '../witness/index.ts';
+import { buildGateway } from './app.ts';
+import type { GatewayConfig } from './config.ts';
+import {
+  bankLogSigner,
+  logMetrics,
+  openBankLogs,
+  type TransparencyConfig,
+  witnessAlarm,
+} from './transparency.ts';
+
+export const VERSION = '0.1.0';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  url: string;
+  database: Database;
+  keyStore: KeyStore;
+  banks: Bank[];
+  tokens: BearerTokenAccess;
+  /** The consent context (authorization servers, consent records, DPoP data-API access). */
+  consent: ConsentService;
+  logs: ReadonlyMap<string, TransparencyLog>;
+  audit: AuditTrail;
+  /** The local demo witness, when one was started. */
+  witness: RunningWitness | undefined;
+  transparency: TransparencyConfig;
+  core(bankId: string): BankCore;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  kek?: KeyEncryptionKey;
+  logStream?: NodeJS.WritableStream;
+  /** Open this database instead of the configured one (tests). */
+  database?: Database;
+  /** Database for the local demo witness (tests pass an in-memory one). */
+  witnessDatabase?: Database;
+  /** Platforms registered with every bank; default: the demo platform, keys in the data folder. */
+  platforms?: PlatformRegistration[];
+  /** Where consent lifecycle events go (the transparency log); default: nowhere. */
+  consentEvents?: ConsentEvents;
+}
+
+/** Witnesses from configuration, or a local demo witness following every bank's log. */
+async function witnessesFor(
+  config: GatewayConfig,
+  keyStore: KeyStore,
+  banks: Bank[],
+  options: RuntimeOptions,
+): Promise<{ transparency: TransparencyConfig; witness: RunningWitness | undefined }> {
+  const base = { originHost: config.logOriginHost, witnessAlarmSeconds: config.witnessAlarmSeconds };
+  if (config.witnesses.length || !config.demoWitness) {
+    return {
+      transparency: { ...base, witnesses: config.witnesses, quorum: config.witnessQuorum },
+      witness: undefined,
+    };
+  }
+  const logKeys = await Promise.all(
+    banks.map(async (b) => (await bankLogSigner(keyStore, config.logOriginHost, b.id)).verifierKey),
+  );
+  const witness = await startWitness(
+    {
+      name: `witness.${config.logOriginHost}`,
+      dataDir: join(config.dataDir, 'witness'),
+      databaseUrl: undefined,
+      host: config.host,
+      port: 0,
+      logKeys,
+      logLevel: config.logLevel === 'silent' ? false : 'warn',
+    },
+    options.witnessDatabase,
+  );
+  return {
+    transparency: {
+      ...base,
+      witnesses: [{ url: witness.submissionUrl, verifierKey: witness.verifierKey }],
+      quorum: 1,
+    },
+    witness,
+  };
+}
+
+/** Migrates and makes sure every demo bank exists with its keys. Idempotent, safe from several instances. */
+export async function prepareStorage(database: Database, keyStore: KeyStore): Promise<Bank[]> {
+  await migrate(database);
+  const directory = new BankDirectory(database);
+  for (const bank of DEMO_BANKS) {
+    await directory.ensure({ id: bank.id, name: bank.name });
+    await keyStore.ensureKeys(bank.id);
+  }
+  return directory.list();
+}
+
+export async function openStorage(config: GatewayConfig): Promise<Database> {
+  return openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') });
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  options: RuntimeOptions = {},
+): Promise<RunningGateway> {
+  const database = options.database ?? (await openStorage(config));
+  const kek = options.kek ?? KeyEncryptionKey.load(process.env, config.dataDir);
+  const keyStore = new KeyStore(database, kek);
+  const banks = await prepareStorage(database, keyStore);
+  const cores = new Map(banks.map((b) => [b.id, new SqlBankCore(database, b.id)]));
+  const tokens = new BearerTokenAccess(database);
+  const { transparency, witness } = await witnessesFor(config, keyStore, banks, options);
+  const logs = await openBankLogs(database, keyStore, banks, transparency);
+  const audit = new AuditTrail(database, kek, logs);
+  let url = config.publicUrl ?? '';
+  const platforms = options.platforms ?? [
+    {
+      clientId: DEMO_PLATFORM.clientId,
+      tradingName: DEMO_PLATFORM.tradingName,
+      redirectUris: [DEMO_PLATFORM.redirectUri],
+      jwks: { keys: [(await loadOrCreatePlatformKeys(config.dataDir)).publicJwk] },
+    },
+  ];
+  const bankMap = new Map(banks.map((b) => [b.id, b]));
+  const core = (bankId: string) => {
+    const c = cores.get(bankId);
+    if (!c) throw new Error(`no core for bank ${bankId}`);
+    return c;
+  };
+  const consent = new ConsentService({
+    database,
+    keyStore,
+    kek,
+    banks: bankMap,
+    core,
+    publicUrl: () => url,
+    platforms,
+    policy: await createPolicyEngine(),
+    ...(options.consentEvents ? { events: options.consentEvents } : {}),
+  });
+  const app = await buildGateway({
+    database,
+    keyStore,
+    version: VERSION,
+    get publicUrl() {
+      return url;
+    },
+    banks: new Map(banks.map((b) => [b.id, b])),
+    core: (bankId) => {
+      const core = cores.get(bankId);
+      if (!core) throw new Error(`no core for bank ${bankId}`);
+      return core;
+    },
+    access: consent.access,
+    consent,
+    audit,
+    logs,
+    readiness: [witnessAlarm(logs, transparency)],
+    discovery: {
+      bank: async (bankId) => {
+        const log = logs.get(bankId);
+        return log
+          ? {
+              log_prefix: `${url}${logPathPrefix(bankId)}`,
+              log_verifier_key: log.verifierKey,
+              log_witnesses: transparency.witnesses.map((w) => ({ url: w.url, verifier_key: w.verifierKey })),
+              log_witness_quorum: transparency.witnesses.length ? transparency.quorum : 0,
+            }
+          : {};
+      },
+    },
+    logLevel: config.logLevel === 'silent' ? false : config.logLevel,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+  });
+  logMetrics(app.metricsRegistry, logs);
+  const listening = await app.listen({ host: config.host, port: config.port });
+  if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
+  consent.startJobs();
+  return {
+    app,
+    url,
+    database,
+    keyStore,
+    banks,
+    tokens,
+    consent,
+    logs,
+    audit,
+    witness,
+    transparency,
+    core: (bankId) => cores.get(bankId)!,
+    async close() {
+      consent.stop();
+      await app.close();
+      for (const log of logs.values()) await log.close();
+      await witness?.close();
+      if (!options.database) await database.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// The Fastify base every Proviso HTTP app (gateway, relay, witness) is built on, so they
+// share one behaviour: strict schemas, problem details, request ids, security headers,
+// logs without secrets, health, metrics and a generated OpenAPI 3.1 document.
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import apiReference from '@scalar/fastify-api-reference';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { installProblemHandlers, sendProblem, toProblem } from './errors.ts';
+import { type Observability, observabilityPlugin } from './observability.ts';
+import { problemSchema } from './problem.ts';
+
+export interface HttpAppOptions {
+  title: string;
+  version: string;
+  description: string;
+  /** false silences logs (tests); otherwise a pino level. */
+  logLevel?: string | false;
+  /** Destination stream for logs (tests capture it). */
+  logStream?: NodeJS.WritableStream;
+  bodyLimit?: number;
+  observability?: Observability;
+  tags?: { name: string; description: string }[];
+  securitySchemes?: Record<string, Record<string, unknown>>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Header and body fields that must never reach a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.dpop',
+  'req.headers.cookie',
+  'req.headers["x-hub-signature-256"]',
+  'res.headers["set-cookie"]',
+];
+
+export function loggerOptions(
+  level: string | false,
+  stream?: NodeJS.WritableStream,
+): FastifyServerOptions['logger'] {
+  if (level === false) return false;
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Log the route path, never the query string: queries can carry identifiers.
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: req.url.split('?')[0],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    ...(stream ? { stream } : {}),
+  } as FastifyServerOptions['logger'];
+}
+
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? 'info', options.logStream),
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: {
+      // Unknown fields are an error, not silently dropped; query strings are coerced from text.
+      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised by the router itself (malformed URL, over-long parameter) become
+    // problem documents like every other client mistake.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error), request),
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installProblemHandlers(app);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  app.addSchema(problemSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.title, version: options.version, description: options.description },
+      tags: options.tags ?? [],
+      components: { securitySchemes: (options.securitySchemes ?? {}) as never },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(apiReference, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
+  await app.register(observabilityPlugin, options.observability ?? {});
+  return app;
+}

@@ -1,0 +1,15 @@
+export { createHttpApp, type HttpAppOptions, loggerOptions, REDACTED_PATHS } from './app.ts';
+export { installProblemHandlers, sendProblem, toProblem } from './errors.ts';
+export type { Observability, ReadinessCheck } from './observability.ts';
+export {
+  badRequest,
+  forbidden,
+  notFound,
+  PROBLEM_CONTENT_TYPE,
+  Problem,
+  type ProblemDocument,
+  problemSchema,
+  problemType,
+  unauthorized,
+} from './problem.ts';
+export { noQuery, problemResponses } from './schemas.ts';

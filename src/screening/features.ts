@@ -1,0 +1,437 @@
+// Streaming features. One engine computes them for offline training, for `proviso score`
+// and online, so the model never sees features computed two different ways. Each event is
+// featurised from the state *before* it, then added to the state. Fraud labels enter only
+// through `recordLabel` and become visible `labelDelayDays` after the transaction at the
+// earliest — a bank learns fraud late (chargebacks, customer claims), so features that use
+// labels must be built the same way in training or the model learns a signal it will never
+// have in production.
+import type { AuthorisationEvent } from './event.ts';
+import {
+  type CardState,
+  type FeatureStateStore,
+  InMemoryStateStore,
+  LABEL_FRAUD,
+  LABEL_GENUINE,
+  LABEL_UNKNOWN,
+} from './state.ts';
+
+export const DAY_MS = 86_400_000;
+
+export const FEATURE_NAMES = [
+  'amount',
+  'hour_of_day',
+  'is_weekend',
+  'is_night',
+  'card_tx_count_1d',
+  'card_tx_count_7d',
+  'card_tx_count_30d',
+  'card_amount_mean_1d',
+  'card_amount_mean_7d',
+  'card_amount_mean_30d',
+  'card_amount_ratio_mean_30d',
+  'card_amount_ratio_median_30d',
+  'card_amount_zscore_30d',
+  'card_amount_ratio_max_30d',
+  'card_max_ratio_7d',
+  'card_high_amount_count_14d',
+  'card_hour_deviation',
+  'card_known_fraud_30d',
+  'card_new_terminal',
+  'card_terminal_uses_30d',
+  'card_new_country',
+  'card_new_channel',
+  'terminal_tx_count_1d',
+  'terminal_tx_count_7d',
+  'terminal_tx_count_30d',
+  'terminal_known_fraud_1d',
+  'terminal_known_fraud_7d',
+  'terminal_known_fraud_28d',
+  'terminal_known_labelled_28d',
+  'terminal_fraud_rate_28d',
+  'terminal_fraud_streak',
+  'terminal_fraud_streak_age_days',
+  'terminal_days_since_known_fraud',
+  'customer_tx_count_1d',
+  'customer_card_count_30d',
+  'terminal_fraud_run_min_days',
+  'terminal_fraud_run_max_days',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+export const FEATURE_INDEX: Readonly<Record<FeatureName, number>> = Object.fromEntries(
+  FEATURE_NAMES.map((name, index) => [name, index]),
+) as Record<FeatureName, number>;
+
+/** Stand-in for "never" in day-valued features (a tree splits it off like any large value). */
+export const NEVER_DAYS = 60;
+/** A card amount this many times its median counts as "high" for the 14-day count. */
+const HIGH_AMOUNT_RATIO = 3;
+const CARD_WINDOW_MS = 30 * DAY_MS;
+const TERMINAL_LABEL_WINDOW_MS = 28 * DAY_MS;
+/** Late labels still find their transaction this long after it happened. */
+const LABEL_HORIZON_MS = 45 * DAY_MS;
+
+export interface FeatureEngineOptions {
+  /** Days between a transaction and the moment its label may be used (default 7). */
+  readonly labelDelayDays?: number;
+  readonly store?: FeatureStateStore;
+}
+
+/** Parsed view of an event: what the features need, numbers instead of strings. */
+interface Observation {
+  /** Bank-qualified keys of the entities (state is per bank). */
+  readonly key: string;
+  readonly id: string;
+  readonly card: string;
+  readonly customer: string;
+  readonly terminal: string;
+  readonly terminalHash: number;
+  readonly countryHash: number;
+  readonly channelHash: number;
+  readonly t: number;
+  readonly amount: number;
+  readonly hour: number;
+  readonly weekend: boolean;
+}
+
+export class FeatureEngine {
+  readonly labelDelayMs: number;
+  readonly store: FeatureStateStore;
+  private scratch = new Float64Array(64);
+
+  constructor(options: FeatureEngineOptions = {}) {
+    this.labelDelayMs = (options.labelDelayDays ?? 7) * DAY_MS;
+    this.store = options.store ?? new InMemoryStateStore();
+  }
+
+  /**
+   * Features of `event` from everything seen before it, then adds it to the state.
+   * Writes into `out` (length FEATURE_COUNT) when given, to spare allocations in bulk runs.
+   */
+  process(event: AuthorisationEvent, out: Float64Array = new Float64Array(FEATURE_COUNT)): Float64Array {
+    const o = observe(event);
+    this.advanceTo(o.t);
+    this.compute(o, out);
+    this.add(o);
+    return out;
+  }
+
+  /**
+   * Records a label. It becomes visible at max(labelTime, transaction time + delay); before
+   * that no feature can see it. Returns false when the transaction is unknown or too old.
+   */
+  recordLabel(bankId: string, transactionId: string, isFraud: boolean, labelTime: number): boolean {
+    const tx = this.store.findRecent(transactionKey(bankId, transactionId));
+    if (tx === undefined) return false;
+    this.store.pushPending({
+      visibleAt: Math.max(labelTime, tx.t + this.labelDelayMs),
+      id: tx.id,
+      card: tx.card,
+      terminal: tx.terminal,
+      t: tx.t,
+      fraud: isFraud,
+    });
+    return true;
+  }
+
+  /** Moves the clock forward, making due labels visible. Time never goes back. */
+  advanceTo(t: number): void {
+    const store = this.store;
+    if (t <= store.clock) return;
+    store.clock = t;
+    for (const label of store.popVisible(t)) {
+      const card = store.card(label.card);
+      for (let i = card.t.length - 1; i >= 0 && card.t[i]! >= label.t; i--) {
+        if (card.t[i] === label.t && card.id[i] === label.id) {
+          card.label[i] = label.fraud ? LABEL_FRAUD : LABEL_GENUINE;
+          break;
+        }
+      }
+      const terminal = store.terminal(label.terminal);
+      let at = terminal.labelT.length;
+      while (at > 0 && terminal.labelT[at - 1]! > label.t) at--;
+      terminal.labelT.splice(at, 0, label.t);
+      terminal.labelFraud.splice(at, 0, label.fraud ? 1 : 0);
+    }
+    store.forgetRecentBefore(t - LABEL_HORIZON_MS);
+  }
+
+  private compute(o: Observation, out: Float64Array): void {
+    const store = this.store;
+    const t = o.t;
+    const card = store.card(o.card);
+    pruneCard(card, t - CARD_WINDOW_MS);
+    const times = card.t;
+    const amountsOf = card.amount;
+    const hours = card.hour;
+    const labelsOf = card.label;
+    const n30 = times.length;
+
+    // Card windows. Known frauds are left out of the "usual amount" so a card's own
+    // confirmed fraud does not become its normal.
+    let n1 = 0;
+    let n7 = 0;
+    let s1 = 0;
+    let s7 = 0;
+    let s30 = 0;
+    let sq30 = 0;
+    let max30 = 0;
+    let hourSum = 0;
+    let hourSq = 0;
+    let knownFraud = 0;
+    let terminalUses = 0;
+    let sameCountry = 0;
+    let sameChannel = 0;
+    let clean = 0;
+    if (this.scratch.length < n30) this.scratch = new Float64Array(n30 * 2);
+    const amounts = this.scratch;
+    for (let i = 0; i < n30; i++) {
+      const age = t - times[i]!;
+      const amount = amountsOf[i]!;
+      const hour = hours[i]!;
+      s30 += amount;
+      sq30 += amount * amount;
+      if (amount > max30) max30 = amount;
+      hourSum += hour;
+      hourSq += hour * hour;
+      if (age <= 7 * DAY_MS) {
+        n7++;
+        s7 += amount;
+        if (age <= DAY_MS) {
+          n1++;
+          s1 += amount;
+        }
+      }
+      if (labelsOf[i] === LABEL_FRAUD) knownFraud++;
+      else amounts[clean++] = amount;
+      if (card.terminal[i] === o.terminalHash) terminalUses++;
+      if (card.country[i] === o.countryHash) sameCountry++;
+      if (card.channel[i] === o.channelHash) sameChannel++;
+    }
+    const mean30 = n30 > 0 ? s30 / n30 : 0;
+    const median = clean > 0 ? medianOf(amounts, clean) : 0;
+    let maxRatio7 = 0;
+    let high14 = 0;
+    if (median > 0) {
+      for (let i = n30 - 1; i >= 0; i--) {
+        const age = t - times[i]!;
+        if (age > 14 * DAY_MS) break;
+        const ratio = amountsOf[i]! / median;
+        if (ratio >= HIGH_AMOUNT_RATIO) high14++;
+        if (age <= 7 * DAY_MS && ratio > maxRatio7) maxRatio7 = ratio;
+      }
+    }
+    const variance = n30 > 1 ? Math.max(0, sq30 / n30 - mean30 * mean30) : 0;
+    const std = Math.max(Math.sqrt(variance), 0.1 * mean30, 1e-6);
+    const hourMean = n30 > 0 ? hourSum / n30 : 12;
+    const hourStd = n30 > 1 ? Math.sqrt(Math.max(0, hourSq / n30 - hourMean * hourMean)) : 1;
+
+    // Terminal windows: volume from every transaction, risk only from visible labels,
+    // which are all at least `labelDelay` old by construction.
+    const terminal = store.terminal(o.terminal);
+    pruneTimes(terminal.times, t - CARD_WINDOW_MS);
+    const labelT = terminal.labelT;
+    const labelFraud = terminal.labelFraud;
+    const labelCutoff = t - this.labelDelayMs - TERMINAL_LABEL_WINDOW_MS - 14 * DAY_MS;
+    let drop = 0;
+    while (drop < labelT.length && labelT[drop]! < labelCutoff) drop++;
+    if (drop > 0) {
+      labelT.splice(0, drop);
+      labelFraud.splice(0, drop);
+    }
+    let tn1 = 0;
+    let tn7 = 0;
+    for (let i = terminal.times.length - 1; i >= 0; i--) {
+      const age = t - terminal.times[i]!;
+      if (age > 7 * DAY_MS) break;
+      tn7++;
+      if (age <= DAY_MS) tn1++;
+    }
+    const labelEdge = t - this.labelDelayMs;
+    let f1 = 0;
+    let f7 = 0;
+    let f28 = 0;
+    let l28 = 0;
+    let lastFraud = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < labelT.length; i++) {
+      const fraud = labelFraud[i] === 1;
+      const since = labelEdge - labelT[i]!;
+      if (fraud && labelT[i]! > lastFraud) lastFraud = labelT[i]!;
+      if (since > TERMINAL_LABEL_WINDOW_MS) continue;
+      l28++;
+      if (!fraud) continue;
+      f28++;
+      if (since <= 7 * DAY_MS) f7++;
+      if (since <= DAY_MS) f1++;
+    }
+    // A compromised terminal turns every later transaction into fraud until it is fixed:
+    // the trailing run of confirmed frauds, and how long ago it began, capture exactly that.
+    let streak = 0;
+    let streakStart = Number.NaN;
+    let i = labelT.length - 1;
+    for (; i >= 0 && labelFraud[i] === 1; i--) {
+      streak++;
+      streakStart = labelT[i]!;
+    }
+    // The run began after the last genuine label before it and no later than its first
+    // fraud: in calendar days, how long the terminal has been compromised at least / at most.
+    // A compromise is fixed after a while, so a long-running one is likely over.
+    const today = Math.floor(t / DAY_MS);
+    const runMin = streak > 0 ? today - Math.floor(streakStart / DAY_MS) : NEVER_DAYS;
+    const runMax = streak > 0 && i >= 0 ? today - Math.floor(labelT[i]! / DAY_MS) - 1 : NEVER_DAYS;
+
+    const customer = store.customer(o.customer);
+    pruneTimes(customer.times, t - CARD_WINDOW_MS);
+    let cn1 = 0;
+    for (let i = customer.times.length - 1; i >= 0 && t - customer.times[i]! <= DAY_MS; i--) cn1++;
+    let cards = 1;
+    for (const cardId in customer.cards) {
+      if (t - customer.cards[cardId]! > CARD_WINDOW_MS) delete customer.cards[cardId];
+      else if (cardId !== o.card) cards++;
+    }
+
+    out[0] = o.amount;
+    out[1] = o.hour;
+    out[2] = o.weekend ? 1 : 0;
+    out[3] = o.hour < 6 ? 1 : 0;
+    out[4] = n1;
+    out[5] = n7;
+    out[6] = n30;
+    out[7] = n1 > 0 ? s1 / n1 : 0;
+    out[8] = n7 > 0 ? s7 / n7 : 0;
+    out[9] = mean30;
+    // Ratios are 1 ("as usual") for a card without history; the counts say it is new.
+    out[10] = mean30 > 0 ? o.amount / mean30 : 1;
+    out[11] = median > 0 ? o.amount / median : 1;
+    out[12] = n30 > 1 ? (o.amount - mean30) / std : 0;
+    out[13] = max30 > 0 ? o.amount / max30 : 1;
+    out[14] = maxRatio7;
+    out[15] = high14;
+    out[16] = n30 > 1 ? Math.abs(o.hour - hourMean) / Math.max(hourStd, 1) : 0;
+    out[17] = knownFraud;
+    out[18] = terminalUses === 0 ? 1 : 0;
+    out[19] = terminalUses;
+    out[20] = sameCountry === 0 ? 1 : 0;
+    out[21] = sameChannel === 0 ? 1 : 0;
+    out[22] = tn1;
+    out[23] = tn7;
+    out[24] = terminal.times.length;
+    out[25] = f1;
+    out[26] = f7;
+    out[27] = f28;
+    out[28] = l28;
+    out[29] = l28 > 0 ? f28 / l28 : 0;
+    out[30] = streak;
+    out[31] = streak > 0 ? Math.min(NEVER_DAYS, (t - streakStart) / DAY_MS) : NEVER_DAYS;
+    out[32] =
+      lastFraud > Number.NEGATIVE_INFINITY ? Math.min(NEVER_DAYS, (t - lastFraud) / DAY_MS) : NEVER_DAYS;
+    out[33] = cn1;
+    out[34] = cards;
+    out[35] = Math.min(runMin, NEVER_DAYS);
+    out[36] = Math.min(runMax, NEVER_DAYS);
+  }
+
+  private add(o: Observation): void {
+    const store = this.store;
+    const card = store.card(o.card);
+    let at = card.t.length;
+    while (at > 0 && card.t[at - 1]! > o.t) at--;
+    if (at === card.t.length) {
+      card.id.push(o.id);
+      card.t.push(o.t);
+      card.amount.push(o.amount);
+      card.hour.push(o.hour);
+      card.label.push(LABEL_UNKNOWN);
+      card.terminal.push(o.terminalHash);
+      card.country.push(o.countryHash);
+      card.channel.push(o.channelHash);
+    } else {
+      // Late arrival (online streams are only roughly ordered): keep the history sorted.
+      card.id.splice(at, 0, o.id);
+      card.t.splice(at, 0, o.t);
+      card.amount.splice(at, 0, o.amount);
+      card.hour.splice(at, 0, o.hour);
+      card.label.splice(at, 0, LABEL_UNKNOWN);
+      card.terminal.splice(at, 0, o.terminalHash);
+      card.country.splice(at, 0, o.countryHash);
+      card.channel.splice(at, 0, o.channelHash);
+    }
+    insertTime(store.terminal(o.terminal).times, o.t);
+    const customer = store.customer(o.customer);
+    insertTime(customer.times, o.t);
+    customer.cards[o.card] = Math.max(customer.cards[o.card] ?? o.t, o.t);
+    store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
+  }
+}
+
+/** Entity keys carry the bank so two banks' card numbers never share state. */
+function observe(event: AuthorisationEvent): Observation {
+  const t = Date.parse(event.time);
+  if (Number.isNaN(t)) throw new Error(`transaction ${event.transactionId}: bad time`);
+  // Local hour and weekday as written in the event (the cardholder's clock, not UTC).
+  const hour = Number(event.time.slice(11, 13)) + Number(event.time.slice(14, 16)) / 60;
+  const weekday = new Date(`${event.time.slice(0, 10)}T00:00:00Z`).getUTCDay();
+  return {
+    key: transactionKey(event.bankId, event.transactionId),
+    // Raw ids inside a card's own history: short flat strings compare fast.
+    id: event.transactionId,
+    terminalHash: hash32(event.terminalId),
+    countryHash: hash32(event.country),
+    channelHash: hash32(event.channel),
+    card: `${event.bankId}\u0000${event.cardId}`,
+    customer: `${event.bankId}\u0000${event.customerId}`,
+    terminal: `${event.bankId}\u0000${event.terminalId}`,
+    t,
+    amount: Number(event.amount),
+    hour,
+    weekend: weekday === 0 || weekday === 6,
+  };
+}
+
+/** The key under which `recordLabel` finds a transaction of a bank. */
+export function transactionKey(bankId: string, transactionId: string): string {
+  return `${bankId}\u0000${transactionId}`;
+}
+
+function medianOf(values: Float64Array, count: number): number {
+  const sorted = values.subarray(0, count).sort();
+  const mid = count >> 1;
+  return count % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function pruneCard(card: CardState, cutoff: number): void {
+  let drop = 0;
+  while (drop < card.t.length && card.t[drop]! < cutoff) drop++;
+  if (drop === 0) return;
+  card.id.splice(0, drop);
+  card.t.splice(0, drop);
+  card.amount.splice(0, drop);
+  card.hour.splice(0, drop);
+  card.label.splice(0, drop);
+  card.terminal.splice(0, drop);
+  card.country.splice(0, drop);
+  card.channel.splice(0, drop);
+}
+
+function pruneTimes(times: number[], cutoff: number): void {
+  let drop = 0;
+  while (drop < times.length && times[drop]! < cutoff) drop++;
+  if (drop > 0) times.splice(0, drop);
+}
+
+function insertTime(times: number[], t: number): void {
+  let at = times.length;
+  while (at > 0 && times[at - 1]! > t) at--;
+  times.splice(at, 0, t);
+}
+
+/** FNV-1a: a card only asks "same terminal as before?", so a 32-bit hash is enough. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -1,0 +1,16 @@
+// Public entry of the fraud screening engine. Other contexts import only from here.
+
+export { type CliIo, main as screeningCli, scoreCommand, trainCommand } from './cli.ts';
+export * from './event.ts';
+export * from './features.ts';
+export * from './fraud-sim.ts';
+export * from './gbdt.ts';
+export * from './logistic.ts';
+export * from './metrics.ts';
+export * from './model.ts';
+export * from './reasons.ts';
+export * from './rules.ts';
+export * from './screener.ts';
+export * from './state.ts';
+export * from './threshold.ts';
+export * from './train.ts';

@@ -1,0 +1,121 @@
+// One storage handle for the whole system: Kysely over PGlite (embedded default, in a
+// data folder) or over `pg` when DATABASE_URL is set. Both run the same migrations.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-driver.ts';
+
+export type StorageKind = 'pglite' | 'postgres';
+
+export interface Database {
+  readonly kind: StorageKind;
+  /** Where the data lives, without credentials (safe to log). */
+  readonly location: string;
+  /** Typed view of the shared database for one bounded context's tables. */
+  tables<T>(): Kysely<T>;
+  /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres:// URL; when absent PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; when absent (and no url) the database lives in memory. */
+  dataDir?: string | undefined;
+  /** Pool size for `pg`. */
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** int8 → number (log indexes and counts stay far below 2^53); numeric → string (money is never a float). */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds 2^53`);
+  return n;
+}
+
+export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPGlite(options.dataDir);
+}
+
+async function openPGlite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const lite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: (v: string) => v },
+  });
+  const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(lite) });
+  return {
+    kind: 'pglite',
+    location: dataDir ? `pglite:${dataDir}` : 'pglite:memory',
+    tables: <T>() => kysely as unknown as Kysely<T>,
+    async listen(channel, onPayload) {
+      const unlisten = await lite.listen(channel, onPayload);
+      return () => unlisten();
+    },
+    async notify(channel, payload) {
+      await lite.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      await kysely.destroy();
+      await lite.close();
+    },
+  };
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  u.password = '';
+  return `postgres:${u.host}${u.pathname}`;
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID) return parseInt8;
+      if (oid === NUMERIC_OID) return (v: string) => v;
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // An idle client dropped by the server (restart, failover) must not crash the process;
+  // the pool replaces it on the next checkout.
+  pool.on('error', () => {});
+  // Fail fast with a clear message instead of on the first request.
+  const probe = await pool.connect();
+  probe.release();
+  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = new Set<pg.Client>();
+  return {
+    kind: 'postgres',
+    location: redact(url),
+    tables: <T>() => kysely as unknown as Kysely<T>,
+    async listen(channel, onPayload) {
+      // A dedicated connection: LISTEN on a pooled one would be lost when it is recycled.
+      const client = new pg.Client({ connectionString: url, types });
+      await client.connect();
+      client.on('notification', (msg) => {
+        if (msg.channel === channel) onPayload(msg.payload ?? '');
+      });
+      client.on('error', () => {});
+      await client.query(`listen "${channel.replaceAll('"', '""')}"`);
+      listeners.add(client);
+      return async () => {
+        listeners.delete(client);
+        await client.end().catch(() => {});
+      };
+    },
+    async notify(channel, payload) {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      await Promise.all([...listeners].map((c) => c.end().catch(() => {})));
+      await kysely.destroy();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { type Database, type OpenOptions, openDatabase, type StorageKind } from './database.ts';
+export { type MigrateOptions, MigrationError, migrate } from './migrate.ts';

@@ -1,0 +1,99 @@
+// Group commit: appends arriving within a few milliseconds (or while the previous batch is
+// committing) are integrated in one transaction, and each caller is answered only after
+// that transaction has committed.
+import { FormatError } from './errors.ts';
+import type { Integrated } from './integrate.ts';
+import { MAX_ENTRY_SIZE } from './tiles.ts';
+
+interface Pending {
+  entry: Uint8Array;
+  resolve: (index: number) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface BatchOptions {
+  /** How long the first append of a batch waits for company (default 2 ms). */
+  readonly delayMs?: number;
+  /** Largest batch per transaction (default 1000). */
+  readonly maxBatch?: number;
+}
+
+export class GroupCommitter {
+  readonly #commit: (entries: Uint8Array[]) => Promise<Integrated>;
+  readonly #onCommitted: (result: Integrated) => void;
+  readonly #delayMs: number;
+  readonly #maxBatch: number;
+  #pending: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(
+    commit: (entries: Uint8Array[]) => Promise<Integrated>,
+    onCommitted: (result: Integrated) => void,
+    options: BatchOptions = {},
+  ) {
+    this.#commit = commit;
+    this.#onCommitted = onCommitted;
+    this.#delayMs = options.delayMs ?? 2;
+    this.#maxBatch = options.maxBatch ?? 1000;
+  }
+
+  append(entry: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(new Error('log is closed'));
+    if (entry.length > MAX_ENTRY_SIZE)
+      return Promise.reject(new FormatError('entry is larger than 65535 bytes'));
+    return new Promise<number>((resolve, reject) => {
+      this.#pending.push({ entry: new Uint8Array(entry), resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#running) return; // the running loop picks new arrivals up when its commit ends
+    if (this.#pending.length >= this.#maxBatch) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#start();
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#start();
+      }, this.#delayMs);
+    }
+  }
+
+  #start(): void {
+    if (this.#running) return;
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+      if (this.#pending.length > 0) this.#schedule();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#maxBatch);
+      try {
+        const result = await this.#commit(batch.map((p) => p.entry));
+        batch.forEach((p, i) => {
+          p.resolve(result.start + i);
+        });
+        this.#onCommitted(result);
+      } catch (error) {
+        // Not acknowledged. The entries may or may not have committed (a lost COMMIT reply);
+        // callers treat a rejection as "not known to be logged".
+        for (const p of batch) p.reject(error);
+      }
+    }
+  }
+
+  /** Stops accepting appends and waits for everything queued to be committed or rejected. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length > 0) this.#start();
+    while (this.#running) await this.#running;
+  }
+}

@@ -1,0 +1,109 @@
+// The log side of tlog-witness: submits a checkpoint to every configured witness with the
+// consistency proof from the size that witness last cosigned, and collects cosignatures
+// that verify under the witness's key. Used by the checkpointer as its `Cosigning`.
+
+import { parseCheckpoint } from './checkpoint.ts';
+import type { Cosigning } from './checkpointer.ts';
+import { encodeBase64 } from './encoding.ts';
+import { noteVerifier, SIG_COSIGNATURE_V1 } from './keys.ts';
+import { formatNote, type Note, type NoteSignature, parseSignatureLine } from './note.ts';
+
+export interface WitnessEndpoint {
+  /** The witness's cosignature/v1 verifier key (type 0x04). */
+  readonly verifierKey: string;
+  /** Submission prefix; the request goes to `${url}/add-checkpoint`. */
+  readonly url: string;
+}
+
+/** One HTTP exchange; injectable so tests can wire witnesses in-process. */
+export type WitnessTransport = (
+  url: string,
+  body: string,
+  signal: AbortSignal,
+) => Promise<{ status: number; body: string }>;
+
+export const fetchTransport: WitnessTransport = async (url, body, signal) => {
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    signal,
+  });
+  return { status: res.status, body: await res.text() };
+};
+
+export interface WitnessCosigningOptions {
+  readonly witnesses: readonly WitnessEndpoint[];
+  /** k of n (default: all). */
+  readonly quorum?: number;
+  /** Consistency proof between two sizes of this log (TransparencyLog.consistencyProof). */
+  readonly proof: (size1: number, size2: number) => Promise<Uint8Array[]>;
+  readonly transport?: WitnessTransport;
+  readonly timeoutMs?: number;
+  /** Called per witness failure (for logs/metrics); never with secrets. */
+  readonly onFailure?: (witness: string, reason: string) => void;
+}
+
+export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
+  const transport = options.transport ?? fetchTransport;
+  const witnesses = options.witnesses.map((w) => {
+    const verifier = noteVerifier(w.verifierKey);
+    if (verifier.type !== SIG_COSIGNATURE_V1)
+      throw new Error(`witness key ${verifier.name} is not cosignature/v1`);
+    return { ...w, verifier, knownSize: 0 };
+  });
+  const quorum = options.quorum ?? witnesses.length;
+
+  async function submit(w: (typeof witnesses)[number], note: Note, size: number): Promise<NoteSignature> {
+    const text = new TextEncoder().encode(note.text);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const old = w.knownSize;
+      const proof = old > 0 && old < size ? await options.proof(old, size) : [];
+      const body = `old ${old}\n${proof.map((h) => `${encodeBase64(h)}\n`).join('')}\n${formatNote(note)}`;
+      const res = await transport(
+        `${w.url}/add-checkpoint`,
+        body,
+        AbortSignal.timeout(options.timeoutMs ?? 5000),
+      );
+      if (res.status === 200) {
+        w.knownSize = size;
+        const lines = res.body.split('\n').filter((l) => l !== '');
+        for (const line of lines) {
+          const sig = parseSignatureLine(line);
+          if (
+            sig.name === w.verifier.name &&
+            sig.keyId === w.verifier.keyId &&
+            w.verifier.verify(text, sig.signature)
+          ) {
+            return sig;
+          }
+        }
+        throw new Error('witness returned no valid cosignature');
+      }
+      if (res.status === 409) {
+        const stored = Number(res.body.trim());
+        if (!Number.isSafeInteger(stored) || stored > size)
+          throw new Error(`witness is at size ${res.body.trim()}`);
+        w.knownSize = stored;
+        continue;
+      }
+      throw new Error(`witness answered ${res.status}`);
+    }
+    throw new Error('witness state kept moving');
+  }
+
+  return {
+    quorum,
+    async cosign(note) {
+      const { size } = parseCheckpoint(note.text);
+      const results = await Promise.allSettled(witnesses.map((w) => submit(w, note, size)));
+      const signatures: NoteSignature[] = [];
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') signatures.push(r.value);
+        else
+          options.onFailure?.(witnesses[i]!.verifier.name, String((r.reason as Error)?.message ?? r.reason));
+      });
+      return signatures;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { intentFromPayload, intentFromText } from '../../src/bot/index.ts';
+
+test('button payloads map exactly; unknown payloads are not guessed', () => {
+  assert.deepEqual(intentFromPayload('BALANCE'), { kind: 'balance' });
+  assert.deepEqual(intentFromPayload('TX_DETAIL:txn_abc123'), {
+    kind: 'transaction_detail',
+    transactionId: 'txn_abc123',
+  });
+  assert.deepEqual(intentFromPayload('FREEZE_CARD:crd_1'), { kind: 'freeze_card', cardId: 'crd_1' });
+  assert.deepEqual(intentFromPayload('FREEZE_CARD'), { kind: 'freeze_card', cardId: null });
+  assert.deepEqual(intentFromPayload('ALERT_REPLY:alr_9:NO'), {
+    kind: 'alert_reply',
+    alertId: 'alr_9',
+    answer: 'no',
+  });
+  assert.equal(intentFromPayload('TX_DETAIL:../../etc').kind, 'unknown');
+  assert.equal(intentFromPayload('balance').kind, 'unknown');
+});
+
+test('simple free text is understood', () => {
+  const cases: [string, string][] = [
+    ["what's my balance", 'balance'],
+    ['How much money do I have?', 'balance'],
+    ['show recent transactions', 'transactions'],
+    ['what did I spend', 'transactions'],
+    ['freeze my card please', 'freeze_card'],
+    ['I lost my card', 'freeze_card'],
+    ['unfreeze my card', 'unfreeze_card'],
+    ['hello', 'help'],
+    ['tell me a joke', 'unknown'],
+  ];
+  for (const [text, kind] of cases) assert.equal(intentFromText(text).kind, kind, text);
+});

@@ -1,0 +1,216 @@
+// The gateway's transparency log end to end: entries recorded through the audit trail are
+// published, cosigned by the local witness, and verifiable by `proviso verify` from the
+// tiles alone; discovery, metrics and the readiness alarm tell operators how it is doing.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runVerify } from '../../src/cli/transparency.ts';
+import { readConfig } from '../../src/gateway/config.ts';
+import { startGateway } from '../../src/gateway/runtime.ts';
+import { KeyEncryptionKey } from '../../src/keys/index.ts';
+import { parseEntry } from '../../src/translog/index.ts';
+import { pgliteBackend, storageBackends } from '../support/backends.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+const BIN = new URL('../../bin/proviso', import.meta.url).pathname;
+
+for (const backend of await storageBackends('gateway transparency log')) {
+  describe(`transparency log on ${backend.name}`, () => {
+    let t: TestGateway;
+    let stateDir: string;
+    const indexes: number[] = [];
+    before(async () => {
+      t = await startTestGateway(backend, 2);
+      stateDir = mkdtempSync(join(tmpdir(), 'proviso-verify-'));
+      const demo = (await t.gw.core('northwind').customerByUsername('demo'))!;
+      for (let i = 0; i < 5; i++) {
+        indexes.push(
+          await t.gw.audit.record({
+            bankId: 'northwind',
+            customerId: demo.id,
+            pairwiseId: 'pairwise-demo',
+            consentId: 'consent-1',
+            platform: 'chat-platform',
+            kind: 'data.access',
+            purpose: 'balance_inquiry',
+            clusters: ['balances'],
+            released: Buffer.from(`sealed envelope ${i}`),
+          }),
+        );
+      }
+    });
+    after(async () => {
+      await t.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    test('discovery publishes each bank log, its verifier key and its witnesses', async () => {
+      const doc = (await (await fetch(`${t.gw.url}/.well-known/proviso`)).json()) as {
+        banks: {
+          id: string;
+          log_prefix: string;
+          log_verifier_key: string;
+          log_witnesses: unknown[];
+          log_witness_quorum: number;
+        }[];
+      };
+      for (const bank of doc.banks) {
+        assert.equal(bank.log_prefix, `${t.gw.url}/banks/${bank.id}/log`);
+        assert.match(
+          bank.log_verifier_key,
+          new RegExp(`^proviso\\.localhost/banks/${bank.id}/log\\+[0-9a-f]{8}\\+`),
+        );
+        assert.equal(bank.log_witnesses.length, 1);
+        assert.equal(bank.log_witness_quorum, 1);
+      }
+    });
+
+    test('entries hold commitments, never the customer or consent ids', async () => {
+      const demo = (await t.gw.core('northwind').customerByUsername('demo'))!;
+      const log = t.gw.logs.get('northwind')!;
+      const entry = parseEntry((await log.entry(indexes[0]!))!);
+      const text = JSON.stringify(entry);
+      assert.ok(!text.includes(demo.id) && !text.includes('pairwise-demo') && !text.includes('consent-1'));
+      assert.equal(entry.kind, 'data.access');
+      assert.equal(entry.purpose, 'balance_inquiry');
+      const history = await t.gw.audit.history('northwind', demo.id);
+      assert.deepEqual(
+        history.map((h) => h.index).sort((a, b) => a - b),
+        indexes,
+      );
+    });
+
+    test('proviso verify checks signatures, the witness cosignature, consistency and inclusion', async () => {
+      await t.gw.logs
+        .get('northwind')!
+        .waitForCheckpoint(indexes.at(-1)! + 1, { timeoutMs: 10_000, cosigned: true });
+      const first = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir,
+        witnessKeys: [],
+        quorum: undefined,
+        entries: indexes,
+      });
+      assert.ok(first.report.ok, first.text);
+      assert.equal(first.report.consistency, 'first-seen');
+      assert.equal(first.report.cosignatures.length, 1);
+      assert.ok(first.report.inclusions.every((i) => i.ok));
+      // More entries, then a second run checks consistency with what it saw.
+      const demo = (await t.gw.core('northwind').customerByUsername('demo'))!;
+      const more = await t.gw.audit.record({
+        bankId: 'northwind',
+        customerId: demo.id,
+        pairwiseId: 'pairwise-demo',
+        consentId: null,
+        platform: 'chat-platform',
+        kind: 'consent.revoked',
+        purpose: null,
+        clusters: [],
+        released: null,
+      });
+      await t.gw.logs.get('northwind')!.waitForCheckpoint(more + 1, { timeoutMs: 10_000, cosigned: true });
+      const second = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir,
+        witnessKeys: [],
+        quorum: undefined,
+        entries: [more],
+      });
+      assert.ok(second.report.ok, second.text);
+      assert.equal(second.report.consistency, 'consistent');
+      // A quorum the log cannot meet fails.
+      const strict = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir,
+        witnessKeys: [],
+        quorum: 2,
+        entries: [],
+      });
+      assert.equal(strict.report.ok, false);
+    });
+
+    test('the CLI exits 0 when the log verifies and 1 when it does not', () => {
+      const ok = spawnSync(
+        BIN,
+        [
+          'verify',
+          '--gateway',
+          t.gw.url,
+          '--bank',
+          'northwind',
+          '--state',
+          stateDir,
+          '--entry',
+          String(indexes[0]),
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /VERIFIED/);
+      const bad = spawnSync(
+        BIN,
+        ['verify', '--gateway', t.gw.url, '--bank', 'northwind', '--state', stateDir, '--entry', '999999'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(bad.status, 1);
+      assert.match(bad.stdout, /FAILED/);
+    });
+
+    test('metrics expose log size, checkpoint age and witness lag', async () => {
+      const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
+      assert.match(metrics, /proviso_log_size\{bank="northwind"\} [1-9]/);
+      assert.match(metrics, /proviso_log_checkpoint_age_seconds\{bank="northwind"\}/);
+      assert.match(metrics, /proviso_log_witness_lag_seconds\{bank="northwind"\} \d/);
+    });
+  });
+}
+
+test('readyz raises an alarm when no witness cosigns while the log grows', async () => {
+  const db = await pgliteBackend.open();
+  const dataDir = mkdtempSync(join(tmpdir(), 'proviso-alarm-'));
+  const config = {
+    ...readConfig({
+      PROVISO_DATA: dataDir,
+      // A witness that is not there: the log keeps signing, nobody cosigns.
+      PROVISO_WITNESSES:
+        'http://127.0.0.1:9/witness|witness.example+00000000+BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      PROVISO_WITNESS_ALARM_SECONDS: '1',
+    }),
+    port: 0,
+    logLevel: 'silent',
+  };
+  const gw = await startGateway(config, { database: db.database, kek: KeyEncryptionKey.generate() });
+  try {
+    assert.equal((await fetch(`${gw.url}/readyz`)).status, 200, 'an empty log is not an alarm');
+    await gw.audit.record({
+      bankId: 'fjord',
+      customerId: 'c1',
+      pairwiseId: 'p1',
+      consentId: null,
+      platform: 'chat-platform',
+      kind: 'data.access',
+      purpose: 'balance_inquiry',
+      clusters: ['balances'],
+      released: Buffer.from('x'),
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const res = await fetch(`${gw.url}/readyz`);
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { checks: Record<string, string> };
+    assert.match(body.checks['witnesses'] ?? '', /no witness cosignature for fjord/);
+  } finally {
+    await gw.close();
+    await db.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
