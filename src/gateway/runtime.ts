@@ -17,6 +17,7 @@ import { buildGateway } from './app.ts';
 import type { GatewayConfig } from './config.ts';
 import {
   bankLogSigner,
+  consentAuditSink,
   logMetrics,
   openBankLogs,
   type TransparencyConfig,
@@ -52,7 +53,7 @@ export interface RuntimeOptions {
   witnessDatabase?: Database;
   /** Platforms registered with every bank; default: the demo platform, keys in the data folder. */
   platforms?: PlatformRegistration[];
-  /** Where consent lifecycle events go (the transparency log); default: nowhere. */
+  /** Where consent lifecycle events go; default: the bank's transparency log. */
   consentEvents?: ConsentEvents;
 }
 
@@ -138,6 +139,19 @@ export async function startGateway(
     if (!c) throw new Error(`no core for bank ${bankId}`);
     return c;
   };
+  // Late-bound: the sink needs the service's pairwise subjects, the service needs the sink.
+  let consentRef: ConsentService | undefined;
+  const consentEvents =
+    options.consentEvents ??
+    consentAuditSink(
+      audit,
+      (bankId, platform, customerId) => consentRef!.pairwiseSubject(bankId, platform, customerId),
+      (event, error) =>
+        app.log.error(
+          { err: error, bank: event.bankId, kind: event.kind },
+          'consent event not logged; the consent ended anyway',
+        ),
+    );
   const consent = new ConsentService({
     database,
     keyStore,
@@ -147,8 +161,9 @@ export async function startGateway(
     publicUrl: () => url,
     platforms,
     policy: await createPolicyEngine(),
-    ...(options.consentEvents ? { events: options.consentEvents } : {}),
+    events: consentEvents,
   });
+  consentRef = consent;
   const app = await buildGateway({
     database,
     keyStore,

@@ -2,7 +2,9 @@
 // store and cosigned by the configured witnesses (k of n). Also the log's gauges on
 // /metrics and the readiness alarm when witnesses stop cosigning.
 import { Gauge, type Registry } from 'prom-client';
+import type { AuditTrail } from '../audit/index.ts';
 import type { Bank } from '../bank/index.ts';
+import type { ConsentEvent, ConsentEvents } from '../consent/index.ts';
 import type { ReadinessCheck } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
@@ -130,6 +132,45 @@ export function witnessAlarm(
           late.push(`${bank} (${Math.round(sinceCosign)} s)`);
       }
       return late.length ? `no witness cosignature for ${late.join(', ')}` : null;
+    },
+  };
+}
+
+/**
+ * Consent lifecycle events into the bank's log. Granting events veto the change when the log
+ * cannot take them (nothing is granted unrecorded); ending events (revoked, expired) never
+ * block the customer's way out — a failed append is reported and the consent still ends.
+ */
+export function consentAuditSink(
+  audit: AuditTrail,
+  pairwise: (bankId: string, platform: string, customerId: string) => Promise<string>,
+  onFailure: (event: ConsentEvent, error: unknown) => void,
+): ConsentEvents {
+  return {
+    async emit(event) {
+      // Before login the customer is unknown: the entry commits to the consent alone, under a
+      // key of its own, so nobody can later tie it to the customer who logged in.
+      const owner = event.customerId ?? `consent:${event.consentId}`;
+      const pairwiseId = event.customerId
+        ? await pairwise(event.bankId, event.platform, event.customerId)
+        : `pending:${event.consentId}`;
+      try {
+        await audit.record({
+          bankId: event.bankId,
+          customerId: owner,
+          pairwiseId,
+          consentId: event.consentId,
+          platform: event.platform,
+          kind: `consent.${event.kind}`,
+          purpose: null,
+          clusters: [...event.clusters],
+          released: null,
+          at: event.at,
+        });
+      } catch (error) {
+        if (event.kind === 'revoked' || event.kind === 'expired') onFailure(event, error);
+        else throw error;
+      }
     },
   };
 }
