@@ -10,4 +10,5 @@ export {
   transactionLine,
   transactionsCard,
 } from './cards.ts';
+export { type DeviceMessage, deviceMessage } from './device.ts';
 export { INTENT_NEEDS, type Intent, intentFromPayload, intentFromText } from './intents.ts';

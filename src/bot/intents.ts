@@ -20,8 +20,9 @@ export const INTENT_NEEDS: Record<
   balance: { purpose: 'balance_inquiry', cluster: 'balances' },
   transactions: { purpose: 'transaction_notifications', cluster: 'transactions' },
   transaction_detail: { purpose: 'transaction_notifications', cluster: 'transactions' },
-  freeze_card: { purpose: 'customer_service', cluster: 'card_controls' },
-  unfreeze_card: { purpose: 'customer_service', cluster: 'card_controls' },
+  // Card controls belong to fraud protection: only the fraud_alerts purpose may use them.
+  freeze_card: { purpose: 'fraud_alerts', cluster: 'card_controls' },
+  unfreeze_card: { purpose: 'fraud_alerts', cluster: 'card_controls' },
   alert_reply: { purpose: 'fraud_alerts', cluster: 'card_controls' },
 };
 

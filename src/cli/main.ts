@@ -7,6 +7,7 @@ import { ConfigError, readConfig } from '../gateway/config.ts';
 import { openStorage, prepareStorage, startGateway, VERSION } from '../gateway/runtime.ts';
 import { type KeyAlg, KeyEncryptionKey, type KeyPurpose, KeyStore } from '../keys/index.ts';
 import { DEMO_PLATFORM } from '../platform-client/index.ts';
+import { RelayConfigError, readRelayConfig, startRelay } from '../relay/index.ts';
 import { migrate } from '../storage/index.ts';
 import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
 import { DiscoveryError, runVerify, runWitness } from './transparency.ts';
@@ -53,6 +54,9 @@ const commands: Record<string, Command> = {
         end: todayUtc(),
       });
       const gw = await startGateway(config, { kek, database });
+      // The reference messaging platform's relay and web chat, on its own port and database.
+      const relayConfig = readRelayConfig({ ...process.env, PROVISO_GATEWAY_URL: gw.url });
+      const relay = await startRelay(relayConfig);
       const lines = [
         '',
         `Proviso ${VERSION} is running (${database.location})`,
@@ -74,10 +78,18 @@ const commands: Record<string, Command> = {
         `  one-time code from TOTP secret ${DEMO_TOTP_SECRET} (now: ${totpFor(DEMO_TOTP_SECRET).generate()})`,
         `Demo platform "${DEMO_PLATFORM.tradingName}": client_id ${DEMO_PLATFORM.clientId}, key ${config.dataDir}/platform-demo.jwk.json`,
       );
+      lines.push(
+        '',
+        `Chat (reference platform, sees only ciphertext)   ${relay.url}/`,
+        `  relay API ${relay.url}/docs   webhook ${relay.url}/webhook`,
+        `Transparency logs: ${gw.url}/banks/<bank>/log/checkpoint   check one: proviso verify --gateway ${gw.url} --bank ${gw.banks[0]?.id ?? 'northwind'}`,
+        `Access history for customers: ${gw.url}/banks/<bank>/connected-apps`,
+      );
       lines.push('', 'Press Ctrl-C to stop.', '');
       process.stdout.write(lines.join('\n'));
       await waitForSignal();
       process.stderr.write('stopping…\n');
+      await relay.close();
       await gw.close();
       await database.close();
       return 0;
@@ -181,6 +193,21 @@ const commands: Record<string, Command> = {
 };
 
 Object.assign(commands, {
+  relay: {
+    summary: "run the messaging platform's relay and web chat on its own (ciphertext only)",
+    usage:
+      'proviso relay\n  env: RELAY_PORT (4200), RELAY_PUBLIC_URL, PROVISO_GATEWAY_URL, RELAY_DATABASE_URL, RELAY_CLIENT_ID, RELAY_CLIENT_KEY_DIR',
+    options: {},
+    async run() {
+      const relay = await startRelay(readRelayConfig());
+      process.stdout.write(
+        `relay listening\n  chat ${relay.url}/\n  webhook ${relay.info.webhook_url}\n  API reference ${relay.url}/docs\n`,
+      );
+      await waitForSignal();
+      await relay.close();
+      return 0;
+    },
+  },
   witness: {
     summary: "run a witness (C2SP tlog-witness) for banks' transparency logs",
     usage:
@@ -310,7 +337,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`proviso: ${error.message}\n`);
       process.exit(1);
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof RelayConfigError) {
       process.stderr.write(`proviso: configuration error: ${error.message}\n`);
       process.exit(3);
     }

@@ -11,6 +11,19 @@ export interface PlatformRegistration {
   redirectUris: string[];
   /** Public signing keys of the platform (private_key_jwt, ES256). */
   jwks: { keys: JWK[] };
+  /**
+   * https URL naming the platform's pairwise sector. Default: the host of the first redirect
+   * URI (so adding redirect URIs on other hosts never changes the customer's pseudonyms).
+   */
+  sectorIdentifierUri?: string;
+}
+
+/** The sector URI: given, or one on the first redirect URI's host when the redirect hosts differ. */
+function sectorIdentifierUri(p: PlatformRegistration): string | undefined {
+  if (p.sectorIdentifierUri) return p.sectorIdentifierUri;
+  const hosts = new Set(p.redirectUris.map((u) => new URL(u).host));
+  if (hosts.size <= 1) return undefined;
+  return `https://${new URL(p.redirectUris[0]!).host}/.well-known/proviso-sector`;
 }
 
 /** oidc-provider client metadata for a platform, FAPI 2.0 settings included. */
@@ -25,6 +38,7 @@ export function clientMetadata(p: PlatformRegistration): Record<string, unknown>
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     subject_type: 'pairwise',
+    ...(sectorIdentifierUri(p) ? { sector_identifier_uri: sectorIdentifierUri(p) } : {}),
     id_token_signed_response_alg: 'ES256',
     dpop_bound_access_tokens: true,
     require_pushed_authorization_requests: true,

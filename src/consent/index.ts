@@ -27,7 +27,7 @@ export {
 } from './rar.ts';
 export { RECEIPT_TYP } from './receipts.ts';
 export { consentRoutes } from './routes.ts';
-export { ConsentService, type ConsentServiceOptions } from './service.ts';
+export { type AccessHistoryRecord, ConsentService, type ConsentServiceOptions } from './service.ts';
 export {
   CONSENT_CHANNEL,
   type ConsentRecord,

@@ -71,6 +71,9 @@ export function createBankProvider(o: BankProviderOptions): Provider {
     scopes: ['openid'],
     claims: { openid: ['sub'] },
     subjectTypes: ['public', 'pairwise'],
+    // Platforms are registered statically by the bank, which vouches for their redirect URIs;
+    // the sector URI only names the pairwise sector and is never fetched.
+    sectorIdentifierUriValidate: () => false,
     pairwiseIdentifier: async (_ctx: unknown, accountId: string, client: OidcClient) =>
       createHmac('sha256', o.pairwiseSalt)
         .update(`${client.sectorIdentifier}\0${accountId}`)

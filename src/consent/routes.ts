@@ -8,6 +8,8 @@ import { sql } from 'kysely';
 import type { Account } from '../bank/index.ts';
 import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
 import { maskIdentification } from '../policy/index.ts';
+import { logPathPrefix } from '../translog/index.ts';
+import { ACCESS_HISTORY_SCRIPT } from './history-client.ts';
 import {
   type AccountAccessDetail,
   deviceKeyFingerprint,
@@ -15,7 +17,14 @@ import {
   parseAccountAccess,
 } from './rar.ts';
 import { customerReceipt, platformReceipt } from './receipts.ts';
-import { consentDetailPage, consentPage, dashboardPage, htmlErrorPage, loginPage } from './screens.ts';
+import {
+  accessHistoryPage,
+  consentDetailPage,
+  consentPage,
+  dashboardPage,
+  htmlErrorPage,
+  loginPage,
+} from './screens.ts';
 import type { ConsentService } from './service.ts';
 
 const bankIdParam = {
@@ -93,6 +102,12 @@ const PROVIDER_PATHS: [string, string][] = [
 ];
 
 const SESSION_TTL_MS = 15 * 60_000;
+
+/** The access-history page's script (same origin, so the page's CSP needs no inline script). */
+export const ACCESS_HISTORY_SCRIPT_PATH = '/assets/access-history.js';
+/** Where the dashboard login may send the customer afterwards. */
+const AFTER_LOGIN = { 'connected-apps': 'connected-apps', 'access-history': 'access-history' } as const;
+type AfterLogin = keyof typeof AFTER_LOGIN;
 
 interface SessionTables {
   consent_customer_session: {
@@ -180,8 +195,16 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
   await app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16 * 1024 });
 
-    const sendHtml = (reply: FastifyReply, body: string, status = 200, formTargets: string[] = []) => {
-      const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${formTargets.join(' ')}; frame-ancestors 'none'; base-uri 'none'`;
+    const sendHtml = (
+      reply: FastifyReply,
+      body: string,
+      status = 200,
+      formTargets: string[] = [],
+      scripts = false,
+    ) => {
+      // Pages carry no script, except access history: one same-origin file, and fetches of the log.
+      const script = scripts ? "script-src 'self'; connect-src 'self'; " : '';
+      const csp = `default-src 'none'; ${script}style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' ${formTargets.join(' ')}; frame-ancestors 'none'; base-uri 'none'`;
       return reply
         .code(status)
         .header('content-security-policy', csp)
@@ -514,15 +537,19 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       status = 200,
       error?: string,
       username?: string,
+      next: AfterLogin = 'connected-apps',
     ) {
+      const history = next === 'access-history';
       return sendHtml(
         reply,
         loginPage({
           bankName: svc.bankName(bankId),
-          action: `/banks/${bankId}/connected-apps/login`,
+          action: `/banks/${bankId}/connected-apps/login${history ? '?next=access-history' : ''}`,
           csrf: await interactionCsrf(bankId, 'dashboard'),
-          heading: 'Log in to see your connected apps',
-          intro: 'See which apps can use your data, and stop any of them.',
+          heading: history ? 'Log in to see your access history' : 'Log in to see your connected apps',
+          intro: history
+            ? 'See every time an app used your data, checked against the bank’s public log.'
+            : 'See which apps can use your data, and stop any of them.',
           ...(error ? { error } : {}),
           ...(username ? { username } : {}),
         }),
@@ -561,15 +588,20 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
 
     scope.post<{
       Params: { bankId: string };
+      Querystring: { next?: AfterLogin };
       Body: { csrf: string; username: string; password: string; otp: string };
     }>(
       '/banks/:bankId/connected-apps/login',
       {
         schema: {
           tags: ['consent'],
-          summary: 'Log in to the connected-apps page',
+          summary: 'Log in to the connected-apps (and access-history) pages',
           params: bankParams,
-          querystring: noQuery,
+          querystring: {
+            type: 'object',
+            properties: { next: { type: 'string', enum: Object.keys(AFTER_LOGIN) } },
+            additionalProperties: false,
+          },
           body: loginBody,
           response: {
             303: { type: 'null', description: 'To the dashboard' },
@@ -590,6 +622,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
           otp: request.body.otp,
           ip: request.ip,
         });
+        const next = request.query.next ?? 'connected-apps';
         if (!result.ok)
           return dashboardLogin(
             reply,
@@ -597,10 +630,66 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
             result.reason === 'throttled' ? 429 : 401,
             loginError(result),
             request.body.username,
+            next,
           );
         await startSession(reply, bankId, result.customerId);
-        return reply.code(303).header('location', `/banks/${bankId}/connected-apps`).send();
+        return reply.code(303).header('location', `/banks/${bankId}/${AFTER_LOGIN[next]}`).send();
       },
+    );
+
+    // ---- access history: the customer's own transparency-log entries, checked in the browser --
+    scope.get<{ Params: { bankId: string } }>(
+      '/banks/:bankId/access-history',
+      {
+        schema: {
+          tags: ['consent'],
+          summary:
+            "Access history: the customer's own transparency-log entries, newest first, each checked by the browser against the signed checkpoint",
+          params: bankParams,
+          querystring: noQuery,
+          response: { ...html, ...problemResponses(400, 404) },
+        },
+      },
+      async (request, reply) => {
+        const { bankId } = request.params;
+        requireBank(bankId);
+        const s = await session(request, bankId);
+        if (!s) return dashboardLogin(reply, bankId, 200, undefined, undefined, 'access-history');
+        const records = svc.options.accessHistory
+          ? await svc.options.accessHistory(bankId, s.customer_id)
+          : [];
+        return sendHtml(
+          reply,
+          accessHistoryPage({
+            bankName: svc.bankName(bankId),
+            base: `/banks/${bankId}`,
+            logPrefix: logPathPrefix(bankId),
+            logKey: svc.options.logVerifierKey?.(bankId) ?? '',
+            scriptUrl: ACCESS_HISTORY_SCRIPT_PATH,
+            entries: records.map((r) => ({ ...r, platformName: svc.platformName(r.platform) })),
+          }),
+          200,
+          [],
+          true,
+        );
+      },
+    );
+
+    scope.get(
+      ACCESS_HISTORY_SCRIPT_PATH,
+      {
+        schema: {
+          tags: ['consent'],
+          summary: "The access-history page's script: checks inclusion proofs in the browser (WebCrypto)",
+          querystring: noQuery,
+          response: { 200: { type: 'string', description: 'JavaScript' } },
+        },
+      },
+      async (_request, reply) =>
+        reply
+          .type('text/javascript; charset=utf-8')
+          .header('cache-control', 'public, max-age=300')
+          .send(ACCESS_HISTORY_SCRIPT),
     );
 
     async function sessionFor(request: FastifyRequest, bankId: string, csrf?: string) {

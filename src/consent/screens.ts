@@ -1,6 +1,8 @@
-// Server-rendered screens at the bank: login, consent, connected apps. Plain language,
-// accessible (labels, fieldset/legend, keyboard order, visible focus, AA contrast), no
-// scripts. Every value is escaped; every form carries a CSRF token.
+// Server-rendered screens at the bank: login, consent, connected apps, access history.
+// Plain language, accessible (labels, fieldset/legend, keyboard order, visible focus, AA
+// contrast). No scripts, except the access-history page's one same-origin script that checks
+// the log proofs (it only adds check marks; the page reads fine without it). Every value is
+// escaped; every form carries a CSRF token.
 import { DATA_CLUSTERS, type DataCluster, FORBIDDEN_PURPOSES, type Purpose } from '../access/index.ts';
 import { CLUSTER_TEXT, FORBIDDEN_PURPOSE_TEXT, PURPOSE_TEXT } from '../policy/index.ts';
 import type { ConsentRecord } from './store.ts';
@@ -24,9 +26,12 @@ fieldset{border:2px solid var(--line);border-radius:6px;margin:1rem 0;padding:.7
 .choice{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}.choice label{margin:0;font-weight:400}
 .actions{display:flex;gap:1rem;flex-wrap:wrap;margin-top:1.5rem}
 button{font:inherit;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:6px;border:2px solid var(--accent);cursor:pointer}
-button.primary{background:var(--accent);color:#fff}button.secondary{background:#fff;color:var(--accent)}
+button.primary,a.button{background:var(--accent);color:#fff}button.secondary{background:#fff;color:var(--accent)}
+a.button{display:inline-block;text-align:center;text-decoration:none;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:6px;border:2px solid var(--accent)}
+.mark.ok{color:#0a6b2d;font-weight:700}.mark.fail{color:var(--bad);font-weight:700}
 a{color:var(--accent)}:focus-visible{outline:3px solid #e8a200;outline-offset:2px}
 .panel{background:var(--panel);border-radius:6px;padding:.75rem 1rem;margin:1rem 0}.error{color:var(--bad);font-weight:700}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .promise{border-left:6px solid var(--accent);padding:.5rem 1rem;background:var(--panel)}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
@@ -130,7 +135,8 @@ ${promise()}
 <dt>Recipient</dt><dd>${esc(v.platformName)}</dd><dt>Data provider</dt><dd>${esc(v.bankName)}</dd>
 <dt>Service</dt><dd>${esc(v.purposes.map((p) => PURPOSE_TEXT[p].title).join('; '))}</dd>
 <dt>Data categories</dt><dd>${esc(v.clusters.map((c) => CLUSTER_TEXT[c].title).join('; '))}</dd>
-<dt>Duration</dt><dd>${v.durationDays} days from today (never more than one year from your latest authorisation)</dd>
+<dt>Duration</dt><dd>${v.durationDays} days from today, until ${esc(v.expiresOn)} (never more than one year from your latest authorisation; you can renew it)</dd>
+<dt>Recipient's commitment</dt><dd>${esc(v.platformName)} has agreed to collect, use and keep your data only as reasonably necessary to provide the service above, and never to use it for advertising, marketing or profiling, or sell it.</dd>
 <dt>How to stop it</dt><dd>Any time, on the <a href="${esc(v.revokeUrl)}">connected apps</a> page at ${esc(v.bankName)}, or in ${esc(v.platformName)}. Stopping takes effect at once.</dd></dl></section>
 <form method="post" action="${esc(v.action)}">
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">
@@ -190,6 +196,7 @@ export function dashboardPage(v: DashboardView): string {
 ${v.notice ? `<p role="status" class="panel">${esc(v.notice)}</p>` : ''}
 <p>These apps can use some of your data. You can see what each one uses and stop it at any time; stopping takes effect at once.</p>
 ${promise()}
+<p><a href="${esc(v.base)}/access-history">Your access history</a>: every time an app used your data, checked by your browser against ${esc(v.bankName)}'s public log.</p>
 <section aria-labelledby="active"><h2 id="active">Active (${active.length})</h2>${active.map((c) => consentBlock(v, c)).join('') || '<p>No app can use your data right now.</p>'}</section>
 <section aria-labelledby="past"><h2 id="past">Past (${past.length})</h2>${past.map((c) => consentBlock(v, c)).join('') || '<p>None.</p>'}</section>
 <form method="post" action="${esc(v.base)}/connected-apps/logout"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button class="secondary" type="submit">Log out</button></form>`,
@@ -207,5 +214,87 @@ export function consentDetailPage(
     `<p><a href="${esc(v.base)}/connected-apps">Back to connected apps</a></p>${consentBlock(v, c)}
 <h2>Accounts shared</h2><ul>${accounts.map((a) => `<li>${esc(a)}</li>`).join('') || '<li>None</li>'}</ul>
 <p><a href="${esc(v.base)}/connected-apps/${esc(c.id)}/receipt" download="consent-receipt-${esc(c.id)}.jws">Download the signed consent receipt</a></p>`,
+  );
+}
+
+export interface AccessHistoryView {
+  bankName: string;
+  base: string;
+  /** Same-origin path of the bank's log (checkpoint, tiles, proofs). */
+  logPrefix: string;
+  /** The log's note verifier key, for the browser to check the checkpoint signature. */
+  logKey: string;
+  scriptUrl: string;
+  entries: {
+    index: number;
+    kind: string;
+    platform: string;
+    platformName: string;
+    purpose: string | null;
+    clusters: string[];
+    at: Date;
+  }[];
+}
+
+const KIND_TEXT: Record<string, string> = {
+  'data.access': 'Used your data',
+  'consent.requested': 'Asked for access',
+  'consent.authorised': 'You allowed access',
+  'consent.rejected': 'You did not allow access',
+  'consent.revoked': 'Access stopped',
+  'consent.expired': 'Access ended (expired)',
+  'consent.reauthorised': 'You renewed access',
+  'alert.raised': 'Sent you a fraud alert',
+  'alert.reply': 'Passed on your answer to a fraud alert',
+  'card.action': 'Changed a card at your request',
+  'payment.funds-check': 'Asked whether a payment can be made',
+  'payment.initiated': 'Started a payment',
+  'payment.authorised': 'Payment approved by you',
+  'payment.rejected': 'Payment not approved',
+};
+
+function purposeWords(purpose: string | null): string {
+  if (purpose === null) return '—';
+  return (PURPOSE_TEXT as Record<string, { title: string }>)[purpose]?.title ?? purpose;
+}
+
+function clusterWords(clusters: readonly string[]): string {
+  if (clusters.length === 0) return '—';
+  return clusters.map((c) => (CLUSTER_TEXT as Record<string, { title: string }>)[c]?.title ?? c).join('; ');
+}
+
+function when(d: Date): string {
+  return `<time datetime="${esc(d.toISOString())}">${esc(d.toISOString().slice(0, 16).replace('T', ' '))} UTC</time>`;
+}
+
+export function accessHistoryPage(v: AccessHistoryView): string {
+  const rows = v.entries
+    .map(
+      (
+        e,
+      ) => `<tr data-index="${e.index}" data-kind="${esc(e.kind)}" data-platform="${esc(e.platform)}" data-purpose="${esc(e.purpose ?? '')}" data-clusters="${esc([...e.clusters].sort().join(','))}" data-time="${esc(e.at.toISOString())}">
+<td>${when(e.at)}</td><td>${esc(e.platformName)}</td><td>${esc(KIND_TEXT[e.kind] ?? e.kind)}</td><td>${esc(purposeWords(e.purpose))}</td><td>${esc(clusterWords(e.clusters))}</td><td>${e.index}</td><td data-check>Not checked yet</td></tr>`,
+    )
+    .join('\n');
+  return page(
+    v.bankName,
+    'Access history',
+    `<p><a href="${esc(v.base)}/connected-apps">Back to connected apps</a></p>
+<h1>Access history</h1>
+<p>Every time an app used your ${esc(v.bankName)} data, and every change to what you allowed, is written to ${esc(v.bankName)}'s public transparency log before anything is sent. Other banks watch that log, so it cannot be quietly rewritten. Newest first.</p>
+<p>Your browser checks each line below itself: it fetches the log's signed checkpoint and a proof for the entry, and shows <span aria-hidden="true">✓</span> "Verified" only if the proof leads to the signed checkpoint. The log itself holds no names or account numbers.</p>
+<noscript><p class="panel">Checking needs JavaScript. The history below is still complete.</p></noscript>
+<p id="verify-summary" role="status" aria-live="polite" class="panel">${v.entries.length ? 'Checking your history against the log…' : 'Nothing to check yet.'}</p>
+${
+  v.entries.length
+    ? `<table data-log-prefix="${esc(v.logPrefix)}" data-log-key="${esc(v.logKey)}">
+<caption class="visually-hidden">Your access history, newest first</caption>
+<thead><tr><th scope="col">When</th><th scope="col">App</th><th scope="col">What happened</th><th scope="col">Purpose</th><th scope="col">Data</th><th scope="col">Log entry</th><th scope="col">Checked by your browser</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>`
+    : '<p>No app has used your data yet.</p>'
+}
+<script src="${esc(v.scriptUrl)}" defer></script>`,
   );
 }

@@ -29,6 +29,25 @@ export interface ConsentServiceOptions {
   policy: PolicyEngine;
   events?: ConsentEvents;
   authenticator?: CustomerAuthenticator;
+  /**
+   * The customer's own transparency-log entries at a bank, newest first (the access-history
+   * page). Without it the page says there is no history to show.
+   */
+  accessHistory?: (bankId: string, customerId: string) => Promise<AccessHistoryRecord[]>;
+  /** The bank log's note verifier key (C2SP signed-note), so the browser can check the checkpoint signature. */
+  logVerifierKey?: (bankId: string) => string | undefined;
+}
+
+/** One entry of a customer's access history (the bank-private index of the log). */
+export interface AccessHistoryRecord {
+  /** Index of the entry in the bank's transparency log. */
+  index: number;
+  kind: string;
+  /** OAuth client id of the platform. */
+  platform: string;
+  purpose: string | null;
+  clusters: string[];
+  at: Date;
 }
 
 interface OidcRowTables {

@@ -4,8 +4,10 @@ import { sql } from 'kysely';
 import { type ConsentService, consentRoutes } from '../consent/index.ts';
 import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
 import { translogRoutes } from '../translog/index.ts';
+import type { BankBot } from './bot.ts';
 import type { GatewayContext } from './context.ts';
 import { AISP_PREFIX, accountRoutes } from './routes/accounts.ts';
+import { botRoutes } from './routes/bot.ts';
 import { type DiscoveryExtras, discoveryRoutes } from './routes/discovery.ts';
 
 export interface GatewayOptions extends GatewayContext {
@@ -15,7 +17,13 @@ export interface GatewayOptions extends GatewayContext {
   readiness?: ReadinessCheck[];
   /** The consent context: authorization server, screens, platform consent API. */
   consent?: ConsentService;
+  /** The bank bot (needs the consent context). */
+  bot?: BankBot;
 }
+
+// Public, read-only documents a device or an auditor fetches from another origin (the chat
+// client is served by the relay): discovery, JWKS, the transparency log.
+const PUBLIC_READ = /^\/(\.well-known\/|banks\/[a-z][a-z0-9-]{1,31}\/(jwks|log\/))/;
 
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const readiness: ReadinessCheck[] = [
@@ -59,12 +67,19 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       { name: 'operations', description: 'Health, readiness and metrics' },
     ],
   });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if ((request.method === 'GET' || request.method === 'HEAD') && PUBLIC_READ.test(request.url))
+      reply.header('access-control-allow-origin', '*');
+    return payload;
+  });
   await app.register(async (scope) => discoveryRoutes(scope, options));
   await app.register(translogRoutes, { resolveLog: (bankId: string) => options.logs.get(bankId) });
   await app.register(async (scope) => accountRoutes(scope, options), { prefix: AISP_PREFIX });
   if (options.consent) {
     const consent = options.consent;
     await app.register(async (scope) => consentRoutes(scope, consent));
+    const bot = options.bot;
+    if (bot) await app.register(async (scope) => botRoutes(scope, { banks: options.banks, consent, bot }));
   }
   return app;
 }

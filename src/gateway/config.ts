@@ -20,6 +20,8 @@ export interface GatewayConfig {
   witnessAlarmSeconds: number;
   /** Run a local demo witness when no witnesses are configured (the one-machine default). */
   demoWitness: boolean;
+  /** The demo platform's relay (its OAuth redirect and discovery entry); PROVISO_RELAY_URL. */
+  relayUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -60,11 +62,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       `PROVISO_WITNESS_QUORUM ${quorum} is more than the ${witnesses.length} configured witnesses`,
     );
   }
+  const relayUrl = env['PROVISO_RELAY_URL'] || `http://127.0.0.1:${env['RELAY_PORT'] || '4200'}`;
+  if (!/^https?:\/\/[^/]+$/.test(relayUrl))
+    throw new ConfigError('PROVISO_RELAY_URL must be scheme://host[:port] without a path');
   const logOriginHost = env['PROVISO_LOG_ORIGIN'] || 'proviso.localhost';
   if (!/^[a-z0-9.-]+(:\d+)?$/i.test(logOriginHost))
     throw new ConfigError('PROVISO_LOG_ORIGIN must be a host name');
   return {
     logOriginHost,
+    relayUrl,
     witnesses,
     witnessQuorum: quorum,
     witnessAlarmSeconds: int(env, 'PROVISO_WITNESS_ALARM_SECONDS', 60, 1, 86_400),

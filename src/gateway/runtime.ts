@@ -14,6 +14,7 @@ import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
 import { buildGateway } from './app.ts';
+import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
 import {
   bankLogSigner,
@@ -55,6 +56,8 @@ export interface RuntimeOptions {
   platforms?: PlatformRegistration[];
   /** Where consent lifecycle events go; default: the bank's transparency log. */
   consentEvents?: ConsentEvents;
+  /** Where answers to "Was this you?" go (the screening context). */
+  alerts?: AlertReplies;
 }
 
 /** Witnesses from configuration, or a local demo witness following every bank's log. */
@@ -129,7 +132,7 @@ export async function startGateway(
     {
       clientId: DEMO_PLATFORM.clientId,
       tradingName: DEMO_PLATFORM.tradingName,
-      redirectUris: [DEMO_PLATFORM.redirectUri],
+      redirectUris: [DEMO_PLATFORM.redirectUri, `${config.relayUrl}/link/callback`],
       jwks: { keys: [(await loadOrCreatePlatformKeys(config.dataDir)).publicJwk] },
     },
   ];
@@ -162,8 +165,17 @@ export async function startGateway(
     platforms,
     policy: await createPolicyEngine(),
     events: consentEvents,
+    accessHistory: (bankId, customerId) => audit.history(bankId, customerId),
+    logVerifierKey: (bankId) => logs.get(bankId)?.verifierKey,
   });
   consentRef = consent;
+  const bot = new BankBot({
+    consent,
+    audit,
+    keyStore,
+    core,
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+  });
   const app = await buildGateway({
     database,
     keyStore,
@@ -179,10 +191,16 @@ export async function startGateway(
     },
     access: consent.access,
     consent,
+    bot,
     audit,
     logs,
     readiness: [witnessAlarm(logs, transparency)],
     discovery: {
+      relay: {
+        url: config.relayUrl,
+        web_client_url: `${config.relayUrl}/`,
+        webhook_url: `${config.relayUrl}/webhook`,
+      },
       bank: async (bankId) => {
         const log = logs.get(bankId);
         return log

@@ -26,6 +26,10 @@ export interface LinkRequest {
   deviceKey: string;
   /** Extra authorization_details members (tests use it to try what the bank must refuse). */
   extraDetail?: Record<string, unknown>;
+  /** The OAuth state to use (a caller that keeps its own pending links supplies it). */
+  state?: string;
+  /** Redirect URI for this link; default: the one the client was created with. */
+  redirectUri?: string;
 }
 
 export interface PendingLink {
@@ -33,6 +37,7 @@ export interface PendingLink {
   state: string;
   codeVerifier: string;
   dpopKeys: CryptoKeyPair;
+  redirectUri: string;
 }
 
 export interface Link {
@@ -93,7 +98,8 @@ export class PlatformClient {
   /** Pushes the authorization request; returns the URL to send the customer's browser to. */
   async startLink(request: LinkRequest): Promise<PendingLink> {
     const codeVerifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
+    const state = request.state ?? oauth.generateRandomState();
+    const redirectUri = request.redirectUri ?? this.#options.redirectUri;
     const dpopKeys = await oauth.generateKeyPair('ES256', { extractable: true });
     const detail = {
       type: 'proviso_account_access',
@@ -104,7 +110,7 @@ export class PlatformClient {
       ...request.extraDetail,
     };
     const params = new URLSearchParams({
-      redirect_uri: this.#options.redirectUri,
+      redirect_uri: redirectUri,
       response_type: 'code',
       scope: 'openid',
       state,
@@ -121,7 +127,7 @@ export class PlatformClient {
     const authorizationUrl = new URL(this.as.authorization_endpoint!);
     authorizationUrl.searchParams.set('client_id', this.client.client_id);
     authorizationUrl.searchParams.set('request_uri', par.request_uri);
-    const pending = { authorizationUrl, state, codeVerifier, dpopKeys };
+    const pending = { authorizationUrl, state, codeVerifier, dpopKeys, redirectUri };
     this.#pending.set(state, pending);
     return pending;
   }
@@ -133,13 +139,20 @@ export class PlatformClient {
     const pending = this.#pending.get(state);
     if (!pending) throw new PlatformClientError('unknown or already used state');
     this.#pending.delete(state);
+    return this.completePendingLink(url, pending);
+  }
+
+  /** The same, for a caller that kept the pending link itself (e.g. sealed in its database). */
+  async completePendingLink(callbackUrl: URL | string, pending: PendingLink): Promise<Link> {
+    const url = new URL(callbackUrl);
+    this.#pending.delete(pending.state);
     const params = oauth.validateAuthResponse(this.as, this.client, url, pending.state);
     const response = await oauth.authorizationCodeGrantRequest(
       this.as,
       this.client,
       this.#auth,
       params,
-      this.#options.redirectUri,
+      pending.redirectUri,
       pending.codeVerifier,
       { DPoP: this.#dpop(pending.dpopKeys), ...this.#http },
     );

@@ -16,3 +16,11 @@ export const DEMO_PLATFORM = {
   tradingName: 'Proviso Chat',
   redirectUri: 'http://127.0.0.1:4180/callback',
 } as const;
+export {
+  type LinkJson,
+  linkFromJson,
+  linkToJson,
+  type PendingLinkJson,
+  pendingFromJson,
+  pendingToJson,
+} from './serial.ts';

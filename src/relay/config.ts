@@ -18,6 +18,9 @@ export interface RelayConfig {
   buildWeb: boolean;
   /** Fallback poll for deliveries (ms) in case a NOTIFY is lost; 0 turns it off. */
   pollMs: number;
+  /** The platform's OAuth client at the banks: its id and the folder of its private key. */
+  platformClientId: string;
+  platformKeyDir: string;
   /** authorization_details the relay asks for at link time (besides the device key). */
   link: { purposes: string[]; clusters: string[]; durationDays: number };
 }
@@ -51,6 +54,8 @@ export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
   const gatewayPort = env['PORT'] || '4100';
   return {
     dataDir: join(resolve(env['PROVISO_DATA'] || '.proviso'), 'relay'),
+    platformClientId: env['RELAY_CLIENT_ID'] || 'proviso-chat',
+    platformKeyDir: resolve(env['RELAY_CLIENT_KEY_DIR'] || env['PROVISO_DATA'] || '.proviso'),
     databaseUrl,
     host: env['RELAY_HOST'] || env['HOST'] || '127.0.0.1',
     port: int(env, 'RELAY_PORT', 4200, 0, 65535),

@@ -4,11 +4,13 @@
 // (same process, own port) and `proviso relay` (standalone).
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { buildRelay, type RelayInfo, relayInfo } from './app.ts';
 import type { RelayConfig } from './config.ts';
 import { type BankDirectory, discoveryDirectory } from './directory.ts';
 import { DeliveryHub } from './hub.ts';
+import { oauthPlatform } from './oauth.ts';
 import {
   dpopAuthorizer,
   type GatewayCaller,
@@ -65,14 +67,23 @@ export async function startRelay(
   let url = config.publicUrl ?? '';
   if (config.buildWeb) await ensureWebClient(config.webDist, (m) => process.stderr.write(`relay: ${m}\n`));
   const hub = new DeliveryHub(store);
+  // The reference platform client, unless a test brings its own seams.
+  const oauth =
+    options.platform && options.gateway
+      ? undefined
+      : oauthPlatform({
+          clientId: config.platformClientId,
+          privateJwk: (await loadOrCreatePlatformKeys(config.platformKeyDir)).privateJwk,
+          allowInsecure: config.gatewayUrl.startsWith('http:'),
+        });
   const app = await buildRelay({
     version: RELAY_VERSION,
     store,
     hub,
     secrets,
     directory: options.directory ?? discoveryDirectory(config.gatewayUrl),
-    platform: options.platform ?? unconfiguredPlatformClient,
-    gateway: options.gateway ?? httpGatewayCaller(dpopAuthorizer),
+    platform: options.platform ?? oauth?.platform ?? unconfiguredPlatformClient,
+    gateway: options.gateway ?? oauth?.gateway ?? httpGatewayCaller(dpopAuthorizer),
     publicUrl: () => url,
     connectSrc: [new URL(config.gatewayUrl).origin],
     webDist: config.webDist,

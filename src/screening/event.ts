@@ -35,7 +35,10 @@ export interface ValidationError {
     | 'unknown_currency'
     | 'negative_amount'
     | 'precision'
-    | 'unknown_field';
+    | 'unknown_field'
+    | 'unknown_card'
+    | 'card_customer_mismatch'
+    | 'bank_mismatch';
   readonly message: string;
 }
 

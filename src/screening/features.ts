@@ -5,6 +5,14 @@
 // earliest — a bank learns fraud late (chargebacks, customer claims), so features that use
 // labels must be built the same way in training or the model learns a signal it will never
 // have in production.
+//
+// Every label is stored on its card and terminal with the instant it becomes visible, and a
+// feature of an event at time t reads only labels visible at t and transactions at or before
+// t. So there is no global clock: the features of an event depend only on the entities it
+// touches, which is what lets the online service keep state per card/customer/terminal row
+// in PostgreSQL, and makes late (out-of-order) events deterministic: an event older than its
+// card's newest is featurised from the history before its own time, exactly as if it had
+// arrived in order (except history pruned more than 30 days before the newest event).
 import type { AuthorisationEvent } from './event.ts';
 import {
   type CardState,
@@ -13,6 +21,7 @@ import {
   LABEL_FRAUD,
   LABEL_GENUINE,
   LABEL_UNKNOWN,
+  type RecentTx,
 } from './state.ts';
 
 export const DAY_MS = 86_400_000;
@@ -70,7 +79,7 @@ const HIGH_AMOUNT_RATIO = 3;
 const CARD_WINDOW_MS = 30 * DAY_MS;
 const TERMINAL_LABEL_WINDOW_MS = 28 * DAY_MS;
 /** Late labels still find their transaction this long after it happened. */
-const LABEL_HORIZON_MS = 45 * DAY_MS;
+export const LABEL_HORIZON_MS = 45 * DAY_MS;
 
 export interface FeatureEngineOptions {
   /** Days between a transaction and the moment its label may be used (default 7). */
@@ -99,6 +108,8 @@ export class FeatureEngine {
   readonly labelDelayMs: number;
   readonly store: FeatureStateStore;
   private scratch = new Float64Array(64);
+  /** Newest event time seen: old `recent` entries are forgotten relative to it. */
+  private newest = Number.NEGATIVE_INFINITY;
 
   constructor(options: FeatureEngineOptions = {}) {
     this.labelDelayMs = (options.labelDelayDays ?? 7) * DAY_MS;
@@ -111,9 +122,14 @@ export class FeatureEngine {
    */
   process(event: AuthorisationEvent, out: Float64Array = new Float64Array(FEATURE_COUNT)): Float64Array {
     const o = observe(event);
-    this.advanceTo(o.t);
     this.compute(o, out);
     this.add(o);
+    if (o.t > this.newest) {
+      // Forgetting is a queue pop; doing it once a simulated hour is plenty.
+      if (Math.floor(o.t / 3_600_000) !== Math.floor(this.newest / 3_600_000))
+        this.store.forgetRecentBefore(o.t - LABEL_HORIZON_MS);
+      this.newest = o.t;
+    }
     return out;
   }
 
@@ -124,37 +140,37 @@ export class FeatureEngine {
   recordLabel(bankId: string, transactionId: string, isFraud: boolean, labelTime: number): boolean {
     const tx = this.store.findRecent(transactionKey(bankId, transactionId));
     if (tx === undefined) return false;
-    this.store.pushPending({
-      visibleAt: Math.max(labelTime, tx.t + this.labelDelayMs),
-      id: tx.id,
-      card: tx.card,
-      terminal: tx.terminal,
-      t: tx.t,
-      fraud: isFraud,
-    });
+    this.applyLabel(tx, isFraud, labelTime);
     return true;
   }
 
-  /** Moves the clock forward, making due labels visible. Time never goes back. */
-  advanceTo(t: number): void {
-    const store = this.store;
-    if (t <= store.clock) return;
-    store.clock = t;
-    for (const label of store.popVisible(t)) {
-      const card = store.card(label.card);
-      for (let i = card.t.length - 1; i >= 0 && card.t[i]! >= label.t; i--) {
-        if (card.t[i] === label.t && card.id[i] === label.id) {
-          card.label[i] = label.fraud ? LABEL_FRAUD : LABEL_GENUINE;
-          break;
-        }
+  /**
+   * Writes a label onto the card and terminal of `tx` (keys as `entityKeys` gives them).
+   * Recording the same transaction again replaces its label (a "yes" later charged back).
+   */
+  applyLabel(tx: Omit<RecentTx, 'key'>, isFraud: boolean, labelTime: number): void {
+    const visibleAt = Math.max(labelTime, tx.t + this.labelDelayMs);
+    const card = this.store.card(tx.card);
+    for (let i = card.t.length - 1; i >= 0 && card.t[i]! >= tx.t; i--) {
+      if (card.t[i] === tx.t && card.id[i] === tx.id) {
+        card.label[i] = isFraud ? LABEL_FRAUD : LABEL_GENUINE;
+        card.labelAt[i] = visibleAt;
+        break;
       }
-      const terminal = store.terminal(label.terminal);
-      let at = terminal.labelT.length;
-      while (at > 0 && terminal.labelT[at - 1]! > label.t) at--;
-      terminal.labelT.splice(at, 0, label.t);
-      terminal.labelFraud.splice(at, 0, label.fraud ? 1 : 0);
     }
-    store.forgetRecentBefore(t - LABEL_HORIZON_MS);
+    const terminal = this.store.terminal(tx.terminal);
+    const existing = terminal.labelId.lastIndexOf(tx.id);
+    if (existing >= 0 && terminal.labelT[existing] === tx.t) {
+      terminal.labelFraud[existing] = isFraud ? 1 : 0;
+      terminal.labelAt[existing] = visibleAt;
+      return;
+    }
+    let at = terminal.labelT.length;
+    while (at > 0 && terminal.labelT[at - 1]! > tx.t) at--;
+    terminal.labelT.splice(at, 0, tx.t);
+    terminal.labelFraud.splice(at, 0, isFraud ? 1 : 0);
+    terminal.labelAt.splice(at, 0, visibleAt);
+    terminal.labelId.splice(at, 0, tx.id);
   }
 
   private compute(o: Observation, out: Float64Array): void {
@@ -166,7 +182,9 @@ export class FeatureEngine {
     const amountsOf = card.amount;
     const hours = card.hour;
     const labelsOf = card.label;
-    const n30 = times.length;
+    const labelAt = card.labelAt;
+    // A late event sees only the history at or before its own time.
+    const n30 = upperBound(times, t);
 
     // Card windows. Known frauds are left out of the "usual amount" so a card's own
     // confirmed fraud does not become its normal.
@@ -203,7 +221,7 @@ export class FeatureEngine {
           s1 += amount;
         }
       }
-      if (labelsOf[i] === LABEL_FRAUD) knownFraud++;
+      if (labelsOf[i] === LABEL_FRAUD && labelAt[i]! <= t) knownFraud++;
       else amounts[clean++] = amount;
       if (card.terminal[i] === o.terminalHash) terminalUses++;
       if (card.country[i] === o.countryHash) sameCountry++;
@@ -231,18 +249,31 @@ export class FeatureEngine {
     // which are all at least `labelDelay` old by construction.
     const terminal = store.terminal(o.terminal);
     pruneTimes(terminal.times, t - CARD_WINDOW_MS);
-    const labelT = terminal.labelT;
-    const labelFraud = terminal.labelFraud;
     const labelCutoff = t - this.labelDelayMs - TERMINAL_LABEL_WINDOW_MS - 14 * DAY_MS;
     let drop = 0;
-    while (drop < labelT.length && labelT[drop]! < labelCutoff) drop++;
+    while (drop < terminal.labelT.length && terminal.labelT[drop]! < labelCutoff) drop++;
     if (drop > 0) {
-      labelT.splice(0, drop);
-      labelFraud.splice(0, drop);
+      terminal.labelT.splice(0, drop);
+      terminal.labelFraud.splice(0, drop);
+      terminal.labelAt.splice(0, drop);
+      terminal.labelId.splice(0, drop);
     }
+    // Only the labels visible at t, in transaction order (copied only when some are not).
+    let labelT = terminal.labelT;
+    let labelFraud = terminal.labelFraud;
+    if (terminal.labelAt.some((at) => at > t)) {
+      labelT = [];
+      labelFraud = [];
+      for (let i = 0; i < terminal.labelT.length; i++) {
+        if (terminal.labelAt[i]! > t) continue;
+        labelT.push(terminal.labelT[i]!);
+        labelFraud.push(terminal.labelFraud[i]!);
+      }
+    }
+    const terminalEnd = upperBound(terminal.times, t);
     let tn1 = 0;
     let tn7 = 0;
-    for (let i = terminal.times.length - 1; i >= 0; i--) {
+    for (let i = terminalEnd - 1; i >= 0; i--) {
       const age = t - terminal.times[i]!;
       if (age > 7 * DAY_MS) break;
       tn7++;
@@ -284,7 +315,7 @@ export class FeatureEngine {
     const customer = store.customer(o.customer);
     pruneTimes(customer.times, t - CARD_WINDOW_MS);
     let cn1 = 0;
-    for (let i = customer.times.length - 1; i >= 0 && t - customer.times[i]! <= DAY_MS; i--) cn1++;
+    for (let i = upperBound(customer.times, t) - 1; i >= 0 && t - customer.times[i]! <= DAY_MS; i--) cn1++;
     let cards = 1;
     for (const cardId in customer.cards) {
       if (t - customer.cards[cardId]! > CARD_WINDOW_MS) delete customer.cards[cardId];
@@ -316,7 +347,7 @@ export class FeatureEngine {
     out[21] = sameChannel === 0 ? 1 : 0;
     out[22] = tn1;
     out[23] = tn7;
-    out[24] = terminal.times.length;
+    out[24] = terminalEnd;
     out[25] = f1;
     out[26] = f7;
     out[27] = f28;
@@ -343,6 +374,7 @@ export class FeatureEngine {
       card.amount.push(o.amount);
       card.hour.push(o.hour);
       card.label.push(LABEL_UNKNOWN);
+      card.labelAt.push(0);
       card.terminal.push(o.terminalHash);
       card.country.push(o.countryHash);
       card.channel.push(o.channelHash);
@@ -353,6 +385,7 @@ export class FeatureEngine {
       card.amount.splice(at, 0, o.amount);
       card.hour.splice(at, 0, o.hour);
       card.label.splice(at, 0, LABEL_UNKNOWN);
+      card.labelAt.splice(at, 0, 0);
       card.terminal.splice(at, 0, o.terminalHash);
       card.country.splice(at, 0, o.countryHash);
       card.channel.splice(at, 0, o.channelHash);
@@ -379,9 +412,9 @@ function observe(event: AuthorisationEvent): Observation {
     terminalHash: hash32(event.terminalId),
     countryHash: hash32(event.country),
     channelHash: hash32(event.channel),
-    card: `${event.bankId}\u0000${event.cardId}`,
-    customer: `${event.bankId}\u0000${event.customerId}`,
-    terminal: `${event.bankId}\u0000${event.terminalId}`,
+    card: `${event.bankId}\u001f${event.cardId}`,
+    customer: `${event.bankId}\u001f${event.customerId}`,
+    terminal: `${event.bankId}\u001f${event.terminalId}`,
     t,
     amount: Number(event.amount),
     hour,
@@ -391,7 +424,7 @@ function observe(event: AuthorisationEvent): Observation {
 
 /** The key under which `recordLabel` finds a transaction of a bank. */
 export function transactionKey(bankId: string, transactionId: string): string {
-  return `${bankId}\u0000${transactionId}`;
+  return `${bankId}\u001f${transactionId}`;
 }
 
 function medianOf(values: Float64Array, count: number): number {
@@ -409,9 +442,23 @@ function pruneCard(card: CardState, cutoff: number): void {
   card.amount.splice(0, drop);
   card.hour.splice(0, drop);
   card.label.splice(0, drop);
+  card.labelAt.splice(0, drop);
   card.terminal.splice(0, drop);
   card.country.splice(0, drop);
   card.channel.splice(0, drop);
+}
+
+/** Index of the first element greater than t in an ascending array (its length if none). */
+function upperBound(values: readonly number[], t: number): number {
+  let n = values.length;
+  if (n === 0 || values[n - 1]! <= t) return n;
+  let lo = 0;
+  while (lo < n) {
+    const mid = (lo + n) >> 1;
+    if (values[mid]! <= t) lo = mid + 1;
+    else n = mid;
+  }
+  return lo;
 }
 
 function pruneTimes(times: number[], cutoff: number): void {

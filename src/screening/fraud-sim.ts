@@ -2,7 +2,7 @@
 // row onto the bank's authorisation event: customer = card, terminal = merchant terminal.
 // The simulator has no currency, country or channel; we fix them (EUR, BE, pos) so the rows
 // pass the same validator as live events.
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { AuthorisationEvent } from './event.ts';
@@ -15,6 +15,8 @@ export interface LabelledAuthorisation {
 
 export interface FraudSimOptions {
   readonly bankId?: string;
+  /** Called as the file is read: bytes read so far and the file size (for a progress bar). */
+  readonly onBytes?: (read: number, total: number) => void;
 }
 
 export const FRAUD_SIM_BANK = 'fraud-sim';
@@ -26,6 +28,15 @@ export async function* readFraudSimCsv(
 ): AsyncGenerator<LabelledAuthorisation> {
   const bankId = options.bankId ?? FRAUD_SIM_BANK;
   const raw = createReadStream(path);
+  const onBytes = options.onBytes;
+  if (onBytes !== undefined) {
+    const total = statSync(path).size;
+    let read = 0;
+    raw.on('data', (chunk) => {
+      read += chunk.length;
+      onBytes(read, total);
+    });
+  }
   const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let columns: Map<string, number> | undefined;

@@ -1,6 +1,14 @@
 // Public entry of the fraud screening engine. Other contexts import only from here.
 
-export { type CliIo, main as screeningCli, scoreCommand, trainCommand } from './cli.ts';
+export {
+  type CliIo,
+  main as screeningCli,
+  type ProgressDisplay,
+  SCORE_USAGE,
+  scoreCommand,
+  TRAIN_USAGE,
+  trainCommand,
+} from './cli.ts';
 export * from './event.ts';
 export * from './features.ts';
 export * from './fraud-sim.ts';
@@ -11,6 +19,7 @@ export * from './model.ts';
 export * from './reasons.ts';
 export * from './rules.ts';
 export * from './screener.ts';
+export * from './service.ts';
 export * from './state.ts';
 export * from './threshold.ts';
 export * from './train.ts';

@@ -97,9 +97,12 @@ export class Screener {
 export async function* scoreRows(
   rows: AsyncIterable<LabelledAuthorisation> | Iterable<LabelledAuthorisation>,
   model: ScreeningModel,
-  options: { labelDelayDays?: number } = {},
+  options: { labelDelayDays?: number; onSorted?: (rows: number) => void } = {},
 ): AsyncGenerator<{ transactionId: string; score: number }> {
-  const screener = new Screener({ model, ...options });
+  const screener = new Screener({
+    model,
+    ...(options.labelDelayDays === undefined ? {} : { labelDelayDays: options.labelDelayDays }),
+  });
   const all: LabelledAuthorisation[] = [];
   for await (const row of rows) all.push(row);
   const time = all.map((row) => Date.parse(row.event.time));
@@ -108,6 +111,7 @@ export async function* scoreRows(
   const order = all.map((_, i) => i);
   // Stable sort: rows of the same second keep their file order.
   if (!sorted) order.sort((a, b) => time[a]! - time[b]! || a - b);
+  options.onSorted?.(order.length);
   for (const i of order) {
     const { event, isFraud } = all[i]!;
     const score = screener.score(event);

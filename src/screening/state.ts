@@ -1,6 +1,6 @@
-// The engine's streaming state, as plain JSON-able records so it can be snapshotted,
-// restored after a restart and (later) kept per entity in PostgreSQL. The engine reaches it
-// only through `FeatureStateStore`, so a DB-backed store can replace the in-memory one.
+// The engine's streaming state, as plain JSON-able records per entity (card, customer,
+// terminal), so it can be snapshotted, restored after a restart and kept one row per entity
+// in PostgreSQL (see service.ts). The engine reaches it only through `FeatureStateStore`.
 
 /** Label of a past transaction as the bank knows it now. */
 export const LABEL_UNKNOWN = -1;
@@ -18,8 +18,10 @@ export interface CardState {
   t: number[];
   amount: number[];
   hour: number[];
-  /** LABEL_UNKNOWN until the label is visible. */
+  /** LABEL_UNKNOWN until a label is recorded. */
   label: number[];
+  /** Epoch ms from which the label may be used (0 while unknown). */
+  labelAt: number[];
   /** 32-bit hashes of terminal id, country and channel (equality is all we need). */
   terminal: number[];
   country: number[];
@@ -29,9 +31,13 @@ export interface CardState {
 export interface TerminalState {
   /** Times of the terminal's transactions of the last 30 days, oldest first. */
   times: number[];
-  /** Visible labels ordered by transaction time: the transaction's time, 1 fraud / 0 genuine. */
+  /** Recorded labels ordered by transaction time: the transaction's time, 1 fraud / 0 genuine. */
   labelT: number[];
   labelFraud: number[];
+  /** Epoch ms from which each label may be used. */
+  labelAt: number[];
+  /** Transaction id of each label (a relabel replaces, never duplicates). */
+  labelId: string[];
 }
 
 export interface CustomerState {
@@ -40,22 +46,13 @@ export interface CustomerState {
   cards: Record<string, number>;
 }
 
-/** A label recorded but not yet visible: it becomes usable at `visibleAt`. */
-export interface PendingLabel {
-  readonly visibleAt: number;
-  readonly id: string;
-  readonly card: string;
-  readonly terminal: string;
-  readonly t: number;
-  readonly fraud: boolean;
-}
-
 /** Where a recent transaction lives, so a late label can find it. */
 export interface RecentTx {
   /** Bank-qualified transaction key (see transactionKey). */
   readonly key: string;
   /** The bank's transaction id, as kept in the card history. */
   readonly id: string;
+  /** Entity keys of the card and terminal (bank-qualified). */
   readonly card: string;
   readonly terminal: string;
   readonly t: number;
@@ -69,25 +66,38 @@ export interface FeatureStateStore {
   rememberRecent(tx: RecentTx): void;
   findRecent(key: string): RecentTx | undefined;
   forgetRecentBefore(t: number): void;
-  pushPending(label: PendingLabel): void;
-  /** Removes and returns the pending labels visible at `t`, in visibility order. */
-  popVisible(t: number): PendingLabel[];
-  clock: number;
 }
 
+export const emptyCardState = (): CardState => ({
+  id: [],
+  t: [],
+  amount: [],
+  hour: [],
+  label: [],
+  labelAt: [],
+  terminal: [],
+  country: [],
+  channel: [],
+});
+export const emptyTerminalState = (): TerminalState => ({
+  times: [],
+  labelT: [],
+  labelFraud: [],
+  labelAt: [],
+  labelId: [],
+});
+export const emptyCustomerState = (): CustomerState => ({ times: [], cards: {} });
+
 export interface StateSnapshot {
-  readonly version: 1;
-  readonly clock: number;
+  readonly version: 2;
   readonly cards: Record<string, CardState>;
   readonly terminals: Record<string, TerminalState>;
   readonly customers: Record<string, CustomerState>;
   readonly recent: RecentTx[];
-  readonly pending: PendingLabel[];
 }
 
 /** In-memory store for training, file scoring and tests; snapshot()/restore for restarts. */
 export class InMemoryStateStore implements FeatureStateStore {
-  clock = Number.NEGATIVE_INFINITY;
   private readonly cards = new Map<string, CardState>();
   private readonly terminals = new Map<string, TerminalState>();
   private readonly customers = new Map<string, CustomerState>();
@@ -95,13 +105,11 @@ export class InMemoryStateStore implements FeatureStateStore {
   // Arrival order ≈ time order, so forgetting old transactions is a queue pop.
   private recentQueue: RecentTx[] = [];
   private recentHead = 0;
-  // Binary min-heap on visibleAt: labels may be recorded out of order online.
-  private readonly heap: PendingLabel[] = [];
 
   card(key: string): CardState {
     let state = this.cards.get(key);
     if (state === undefined) {
-      state = { id: [], t: [], amount: [], hour: [], label: [], terminal: [], country: [], channel: [] };
+      state = emptyCardState();
       this.cards.set(key, state);
     }
     return state;
@@ -110,7 +118,7 @@ export class InMemoryStateStore implements FeatureStateStore {
   terminal(key: string): TerminalState {
     let state = this.terminals.get(key);
     if (state === undefined) {
-      state = { times: [], labelT: [], labelFraud: [] };
+      state = emptyTerminalState();
       this.terminals.set(key, state);
     }
     return state;
@@ -119,7 +127,7 @@ export class InMemoryStateStore implements FeatureStateStore {
   customer(key: string): CustomerState {
     let state = this.customers.get(key);
     if (state === undefined) {
-      state = { times: [], cards: {} };
+      state = emptyCustomerState();
       this.customers.set(key, state);
     }
     return state;
@@ -146,65 +154,26 @@ export class InMemoryStateStore implements FeatureStateStore {
     }
   }
 
-  pushPending(label: PendingLabel): void {
-    const heap = this.heap;
-    heap.push(label);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]!.visibleAt <= heap[i]!.visibleAt) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
-      i = parent;
-    }
-  }
-
-  popVisible(t: number): PendingLabel[] {
-    const out: PendingLabel[] = [];
-    const heap = this.heap;
-    while (heap.length > 0 && heap[0]!.visibleAt <= t) {
-      out.push(heap[0]!);
-      const last = heap.pop()!;
-      if (heap.length === 0) break;
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && heap[l]!.visibleAt < heap[m]!.visibleAt) m = l;
-        if (r < heap.length && heap[r]!.visibleAt < heap[m]!.visibleAt) m = r;
-        if (m === i) break;
-        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
-        i = m;
-      }
-    }
-    return out;
-  }
-
   snapshot(): StateSnapshot {
     return {
-      version: 1,
-      clock: this.clock,
+      version: 2,
       cards: Object.fromEntries(this.cards),
       terminals: Object.fromEntries(this.terminals),
       customers: Object.fromEntries(this.customers),
       recent: this.recentQueue.slice(this.recentHead).filter((tx) => this.recentById.get(tx.key) === tx),
-      pending: [...this.heap],
     };
   }
 
   /** A store holding exactly the state of a snapshot (deep-copied, so both evolve apart). */
   static restore(snapshot: StateSnapshot): InMemoryStateStore {
-    if (snapshot.version !== 1)
+    if (snapshot.version !== 2)
       throw new Error(`unsupported screening state version ${String(snapshot.version)}`);
     const copy = structuredClone(snapshot);
     const store = new InMemoryStateStore();
-    store.clock = copy.clock ?? Number.NEGATIVE_INFINITY;
     for (const [key, value] of Object.entries(copy.cards)) store.cards.set(key, value);
     for (const [key, value] of Object.entries(copy.terminals)) store.terminals.set(key, value);
     for (const [key, value] of Object.entries(copy.customers)) store.customers.set(key, value);
     for (const tx of copy.recent) store.rememberRecent(tx);
-    for (const label of copy.pending) store.pushPending(label);
     return store;
   }
 }

@@ -1,13 +1,14 @@
 // End to end in real Chromium: the reference platform client links the demo customer
 // (password + TOTP at the bank, approval on the consent screen), reads a balance for
 // balance_inquiry, the customer revokes on the bank's connected-apps page, and the next
-// call is refused.
+// call is refused. Then the access-history page, whose check marks the browser computes
+// from the log's inclusion proofs, and what it shows when a proof is tampered with.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { DEMO_PLATFORM } from '../../src/platform-client/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
-import { deviceKey, otpNow, platformClient, resetTotp } from '../support/consent.ts';
+import { deviceKey, linkCustomer, otpNow, platformClient, resetTotp } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 let t: TestGateway;
@@ -69,6 +70,26 @@ test('link in Chromium, read a balance, revoke on connected apps, refused next',
   assert.match(text, /never used for advertising, marketing or profiling, and never sold/);
   assert.match(text, /90 days/);
   assert.match(text, /Authorisation disclosure/);
+  // What the US personal financial data rights rule (12 CFR 1033.411) asks of the disclosure.
+  const disclosure = await page
+    .locator('section[aria-labelledby="disclosure"] dt')
+    .evaluateAll((d) => d.map((x) => x.textContent));
+  assert.deepEqual(disclosure, [
+    'Recipient',
+    'Data provider',
+    'Service',
+    'Data categories',
+    'Duration',
+    "Recipient's commitment",
+    'How to stop it',
+  ]);
+  const disclosureText = await page.locator('section[aria-labelledby="disclosure"]').innerText();
+  assert.match(disclosureText, /Proviso Chat/);
+  assert.match(disclosureText, /Northwind Bank/);
+  assert.match(disclosureText, /Check your balance in chat/);
+  assert.match(disclosureText, /Your available balance/);
+  assert.match(disclosureText, /never more than one year from your latest authorisation/);
+  assert.match(disclosureText, /connected apps/);
   assert.match(text, /[0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4}/);
   // Approve and deny are equally prominent (same class, both buttons).
   const classes = await page.locator('form .actions button').evaluateAll((b) => b.map((x) => x.className));
@@ -102,6 +123,26 @@ test('link in Chromium, read a balance, revoke on connected apps, refused next',
   await page.goto(`${t.gw.url}/banks/northwind/connected-apps`);
   assert.match(await page.locator('h1').innerText(), /Connected apps/);
   assert.match(await page.locator('main').innerText(), /Active \(1\)/);
+  // The UK Open Banking access-dashboard items: trading name, data in cluster language
+  // expandable to permissions, purposes, granted, expiry, last access; view and revoke alike.
+  const card = page.locator('section[aria-labelledby="active"] article').first();
+  const cardText = await card.innerText();
+  assert.match(cardText, /Proviso Chat/);
+  assert.match(cardText, /Used for\s+Check your balance in chat/);
+  assert.match(cardText, /Your available balance/);
+  assert.match(cardText, /Granted\s+\d{4}-\d{2}-\d{2}/);
+  assert.match(cardText, /Ends\s+\d{4}-\d{2}-\d{2}/);
+  assert.match(cardText, /Last used\s+\d{4}-\d{2}-\d{2}/);
+  assert.equal(await card.getByText('ReadBalances').isVisible(), false, 'permissions start folded');
+  for (const summary of await card.locator('summary').all()) await summary.click();
+  assert.ok(await card.getByText('ReadBalances').isVisible(), 'permissions expand');
+  const view = card.getByRole('link', { name: 'View details and receipt' });
+  const stop = card.getByRole('button', { name: 'Stop sharing with Proviso Chat' });
+  const look = (el: Element) => {
+    const s = getComputedStyle(el);
+    return [s.backgroundColor, s.color, s.fontWeight, s.minWidth, s.paddingTop, s.borderTopWidth].join('|');
+  };
+  assert.equal(await view.evaluate(look), await stop.evaluate(look), 'view and revoke equally prominent');
   await page.getByRole('button', { name: 'Stop sharing with Proviso Chat' }).click();
   await page.waitForSelector('text=that app can no longer use your data');
   assert.match(await page.locator('main').innerText(), /Active \(0\)/);
@@ -111,5 +152,110 @@ test('link in Chromium, read a balance, revoke on connected apps, refused next',
   const problem = (await refused.json()) as { type: string; detail: string };
   assert.equal(problem.type, 'urn:proviso:problem:consent-not-authorised');
   assert.match(problem.detail, /revoked/);
+  await context.close();
+});
+
+test('access history: the browser checks each entry against the signed log; a bad proof shows ✗', async () => {
+  const linked = await linkCustomer(t, { pick: (a) => a.slice(0, 1) });
+  const url = `${t.gw.url}/banks/northwind/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
+  const read = await linked.client.request(linked.link, url, 'balance_inquiry');
+  assert.equal(read.status, 200);
+  const readIndex = read.headers.get('proviso-log-index');
+  assert.match(readIndex ?? '', /^\d+$/);
+
+  // The same customer login session as the linking (the bank's session cookie).
+  const context = await browser.newContext();
+  const host = new URL(t.gw.url).hostname;
+  await context.addCookies(
+    linked.jar
+      .header()
+      .split('; ')
+      .filter(Boolean)
+      .map((c) => {
+        const i = c.indexOf('=');
+        return { name: c.slice(0, i), value: c.slice(i + 1), domain: host, path: '/banks/northwind/' };
+      }),
+  );
+  const page = await context.newPage();
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  await page.goto(`${t.gw.url}/banks/northwind/connected-apps`);
+  await page.getByRole('link', { name: 'Your access history' }).click();
+  await page.waitForURL('**/banks/northwind/access-history');
+  const response = await page.reload();
+  const csp = response!.headers()['content-security-policy'] ?? '';
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline'[^;]*;\s*connect/);
+  assert.match(await page.locator('h1').innerText(), /Access history/);
+  await page.waitForSelector('table[data-checked="true"]', { timeout: 20_000 });
+
+  const rows = await page.locator('tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      index: Number((tr as HTMLElement).dataset['index']),
+      kind: (tr as HTMLElement).dataset['kind'],
+      verified: (tr as HTMLElement).dataset['verified'],
+      cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+    })),
+  );
+  assert.ok(rows.length >= 2, JSON.stringify(rows));
+  // Newest first: the balance read, then the consent it was read under.
+  assert.equal(rows[0]!.index, Number(readIndex));
+  assert.equal(rows[0]!.kind, 'data.access');
+  assert.equal(rows[0]!.cells[1], 'Proviso Chat');
+  assert.equal(rows[0]!.cells[3], 'Check your balance in chat');
+  assert.equal(rows[0]!.cells[4], 'Your available balance');
+  assert.ok(rows.some((r) => r.kind === 'consent.authorised'));
+  for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1]!.index > rows[i]!.index, 'newest first');
+  for (const r of rows) {
+    assert.equal(r.verified, 'ok', JSON.stringify(r));
+    assert.match(r.cells[6]!, /^✓ Verified in the bank's public log/);
+  }
+  assert.match(await page.locator('#verify-summary').innerText(), /(\d+) verified\.$/);
+  assert.deepEqual(violations, []);
+
+  // Tampered inclusion proofs: the browser recomputes another root and says so.
+  const tampered = await context.newPage();
+  await tampered.route('**/banks/northwind/log/proof/inclusion**', async (route) => {
+    const real = await route.fetch();
+    const body = (await real.json()) as { proof: string[] };
+    const bad = Buffer.alloc(32, 7).toString('base64');
+    body.proof = body.proof.length ? [bad, ...body.proof.slice(1)] : [bad];
+    await route.fulfill({ response: real, json: body });
+  });
+  await tampered.goto(`${t.gw.url}/banks/northwind/access-history`);
+  await tampered.waitForSelector('table[data-checked="true"]', { timeout: 20_000 });
+  const marks = await tampered
+    .locator('tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) => [
+        (tr as HTMLElement).dataset['verified'],
+        tr.querySelector('[data-check]')?.textContent,
+      ]),
+    );
+  for (const [state, text] of marks) {
+    assert.equal(state, 'fail');
+    assert.match(
+      String(text),
+      /^✗ Not verified: the proof (does not lead to the signed checkpoint's root|is longer than the tree is deep)/,
+    );
+  }
+  assert.match(await tampered.locator('#verify-summary').innerText(), /NOT verified/);
+
+  // A checkpoint whose root was changed no longer carries the bank's signature.
+  const forged = await context.newPage();
+  await forged.route('**/banks/northwind/log/checkpoint', async (route) => {
+    const real = await route.fetch();
+    const lines = (await real.text()).split('\n');
+    lines[2] = Buffer.alloc(32, 9).toString('base64');
+    await route.fulfill({ response: real, body: lines.join('\n') });
+  });
+  await forged.goto(`${t.gw.url}/banks/northwind/access-history`);
+  await forged.waitForSelector('tbody tr[data-verified="fail"]', { timeout: 20_000 });
+  assert.match(
+    await forged.locator('#verify-summary').innerText(),
+    /signature does not verify with the bank's log key/,
+  );
   await context.close();
 });

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { runVerify } from '../../src/cli/transparency.ts';
 import { readConfig } from '../../src/gateway/config.ts';
 import { startGateway } from '../../src/gateway/runtime.ts';
@@ -27,7 +27,11 @@ async function cli(args: string[]): Promise<{ status: number; stdout: string; st
     return { status: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    return {
+      status: typeof e.code === 'number' ? e.code : -1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
   }
 }
 
@@ -150,19 +154,17 @@ for (const backend of await storageBackends('gateway transparency log')) {
     });
 
     test('the CLI exits 0 when the log verifies and 1 when it does not', async () => {
-      const ok = await cli(
-        [
-          'verify',
-          '--gateway',
-          t.gw.url,
-          '--bank',
-          'northwind',
-          '--state',
-          stateDir,
-          '--entry',
-          String(indexes[0]),
-        ],
-      );
+      const ok = await cli([
+        'verify',
+        '--gateway',
+        t.gw.url,
+        '--bank',
+        'northwind',
+        '--state',
+        stateDir,
+        '--entry',
+        String(indexes[0]),
+      ]);
       assert.equal(ok.status, 0, ok.stdout + ok.stderr);
       assert.match(ok.stdout, /VERIFIED/);
       const bad = await cli([

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DEMO_BANKS, regionFor, seedBank } from '../../src/bank/index.ts';
 import { readConfig } from '../../src/gateway/config.ts';
-import { type RunningGateway, startGateway } from '../../src/gateway/runtime.ts';
+import { type RunningGateway, type RuntimeOptions, startGateway } from '../../src/gateway/runtime.ts';
 import { KeyEncryptionKey } from '../../src/keys/index.ts';
 import { openDatabase } from '../../src/storage/index.ts';
 import type { Backend, TestDatabase } from './backends.ts';
@@ -25,7 +25,11 @@ export interface TestGateway {
 
 export const SEED_END = new Date('2026-11-01T00:00:00Z');
 
-export async function startTestGateway(backend: Backend, customers = 5): Promise<TestGateway> {
+export async function startTestGateway(
+  backend: Backend,
+  customers = 5,
+  options: { env?: Record<string, string>; alerts?: RuntimeOptions['alerts'] } = {},
+): Promise<TestGateway> {
   const db = await backend.open();
   const logs: string[] = [];
   const logStream = new Writable({
@@ -35,7 +39,7 @@ export async function startTestGateway(backend: Backend, customers = 5): Promise
     },
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'proviso-gw-'));
-  const config = { ...readConfig({ PROVISO_DATA: dataDir }), port: 0, logLevel: 'info' };
+  const config = { ...readConfig({ PROVISO_DATA: dataDir, ...options.env }), port: 0, logLevel: 'info' };
   // The local demo witness gets its own in-memory database, as another bank's would be.
   const witnessDatabase = await openDatabase();
   const kek = KeyEncryptionKey.generate();
@@ -44,6 +48,7 @@ export async function startTestGateway(backend: Backend, customers = 5): Promise
     kek,
     logStream,
     witnessDatabase,
+    ...(options.alerts ? { alerts: options.alerts } : {}),
   });
   for (const bank of DEMO_BANKS) {
     await seedBank(db.database, {

@@ -110,7 +110,7 @@ function details(o: Obj): HTMLElement {
 
 function cards(p: Obj, act: CardActions): HTMLElement {
   const list = (field(p, 'cards') as Obj[] | undefined) ?? (isObj(p['card']) ? [p['card'] as Obj] : []);
-  return h(
+  const ul = h(
     'ul',
     { class: 'card-list' },
     ...list.map((c) => {
@@ -133,6 +133,8 @@ function cards(p: Obj, act: CardActions): HTMLElement {
       );
     }),
   );
+  const text = str(field(p, 'text'));
+  return text ? h('div', {}, h('p', { class: 'card-text' }, text), ul) : ul;
 }
 
 function alert(p: Obj, alertId: string, act: CardActions): HTMLElement {

@@ -1,0 +1,395 @@
+// The bank bot: turns a chat event from the platform into answers sealed to the customer's
+// device. For every intent it checks the consent (Cedar decision for the intent's purpose and
+// data cluster), reads only what that purpose needs, appends the release to the bank's
+// transparency log, and only then seals it (HPKE to the device key the consent bound, signed
+// with the bank's key). The platform gets ciphertext, or plain text that says nothing about
+// the customer (help, "I did not understand", "your link does not cover that").
+import { createPublicKey } from 'node:crypto';
+import type { AccessGrant, DataCluster, Purpose } from '../access/index.ts';
+import type { AuditTrail } from '../audit/index.ts';
+import type { Account, BankCore, Card } from '../bank/index.ts';
+import {
+  type BotCard,
+  balanceCard,
+  cardStatusCard,
+  deviceMessage,
+  HELP_TEXT,
+  INTENT_NEEDS,
+  type Intent,
+  intentFromPayload,
+  intentFromText,
+  transactionCard,
+  transactionsCard,
+} from '../bot/index.ts';
+import type { ConsentRecord, ConsentService } from '../consent/index.ts';
+import { Problem } from '../http/index.ts';
+import type { KeyStore } from '../keys/index.ts';
+import { createSealer, type OpenedReply, openReply, type Sealer } from '../seal/index.ts';
+import type { EntryKind } from '../translog/index.ts';
+
+export interface BotEvent {
+  sender: { id: string };
+  message?: { text: string };
+  postback?: { payload: string };
+  /** A reply sealed by the device to the bank's HPKE key (answers to alerts). */
+  reply?: string;
+}
+
+export interface BotAnswer {
+  envelopes: string[];
+  text?: string;
+}
+
+/** The screening context's side of "Was this you?" answers. */
+export interface AlertReplies {
+  /** Records the answer; returns the card to freeze on "no" (null when unknown or not this customer's). */
+  answer(input: {
+    bankId: string;
+    customerId: string;
+    alertId: string;
+    answer: 'yes' | 'no';
+  }): Promise<{ cardId: string | null; transactionId?: string } | null>;
+}
+
+export interface BankBotOptions {
+  consent: ConsentService;
+  audit: AuditTrail;
+  keyStore: KeyStore;
+  core(bankId: string): BankCore;
+  alerts?: AlertReplies;
+}
+
+const RECENT = 8;
+
+/** A refusal the customer should read in the chat (the link itself is still good). */
+class Declined extends Error {}
+
+export class BankBot {
+  readonly #o: BankBotOptions;
+  readonly #sealers = new Map<string, Promise<Sealer>>();
+
+  constructor(options: BankBotOptions) {
+    this.#o = options;
+  }
+
+  #sealer(bankId: string): Promise<Sealer> {
+    let s = this.#sealers.get(bankId);
+    if (!s) {
+      s = this.#o.keyStore
+        .active(bankId, 'sign', 'EdDSA')
+        .then((k) => createSealer({ bankId, signingKey: { key: k.privateKey, kid: k.kid, alg: 'EdDSA' } }));
+      s.catch(() => this.#sealers.delete(bankId));
+      this.#sealers.set(bankId, s);
+    }
+    return s;
+  }
+
+  /** Seals one message to the device after its release is in the log. */
+  async #release(
+    grant: AccessGrant,
+    consent: ConsentRecord,
+    purpose: Purpose,
+    clusters: DataCluster[],
+    kind: EntryKind,
+    card: BotCard,
+    out: BotAnswer,
+  ): Promise<void> {
+    const message = deviceMessage(card);
+    if ('text' in message) {
+      out.text = out.text ? `${out.text}\n${message.text}` : message.text;
+      return;
+    }
+    const released = Buffer.from(JSON.stringify(message.payload));
+    const index = await this.#o.audit.record({
+      bankId: grant.bankId,
+      customerId: grant.customerId,
+      pairwiseId: grant.subject ?? grant.customerId,
+      consentId: consent.id,
+      platform: consent.clientId,
+      kind,
+      purpose,
+      clusters,
+      released,
+    });
+    const sealer = await this.#sealer(grant.bankId);
+    out.envelopes.push(
+      sealer.seal({
+        recipientPublicKey: consent.deviceKey,
+        // The envelope names the consent by the id the platform already holds; the public log
+        // carries only the keyed commitment to it.
+        consentCommitment: consent.id,
+        purpose,
+        type: message.type,
+        log: index,
+        payload: message.payload,
+      }),
+    );
+  }
+
+  /** Asks the consent layer whether this purpose may touch this cluster (and account). */
+  async #allow(
+    grant: AccessGrant,
+    purpose: Purpose,
+    cluster: DataCluster,
+    accountId?: string,
+  ): Promise<void> {
+    grant.purpose = purpose;
+    try {
+      await this.#o.consent.access.authorize(grant, { cluster, ...(accountId ? { accountId } : {}) });
+    } catch (error) {
+      if (error instanceof Problem && error.status === 403) throw new Declined(error.message);
+      throw error;
+    }
+  }
+
+  async #accounts(grant: AccessGrant): Promise<Account[]> {
+    const all = await this.#o.core(grant.bankId).accounts(grant.customerId);
+    return all.filter((a) => grant.accountIds === null || grant.accountIds.includes(a.id));
+  }
+
+  async #cards(grant: AccessGrant): Promise<Card[]> {
+    const cards = await this.#o.core(grant.bankId).cards(grant.customerId);
+    return cards.filter((c) => grant.accountIds === null || grant.accountIds.includes(c.accountId));
+  }
+
+  async handle(grant: AccessGrant, consent: ConsentRecord, event: BotEvent): Promise<BotAnswer> {
+    const intent: Intent = event.postback
+      ? intentFromPayload(event.postback.payload)
+      : intentFromText(event.message?.text ?? '');
+    const out: BotAnswer = { envelopes: [] };
+    const bankName = this.#o.consent.bankName(grant.bankId);
+    if (intent.kind === 'help') return { envelopes: [], text: HELP_TEXT };
+    if (intent.kind === 'unknown')
+      return { envelopes: [], text: `Sorry, I did not understand that. ${HELP_TEXT}` };
+    const need = INTENT_NEEDS[intent.kind];
+    if (!consent.purposes.includes(need.purpose))
+      return {
+        envelopes: [],
+        text: `Your link to ${bankName} does not cover that (it needs the purpose “${need.purpose.replaceAll('_', ' ')}”). You can link again with it.`,
+      };
+    try {
+      await this.#answer(intent, grant, consent, event.reply, out);
+    } catch (error) {
+      if (error instanceof Declined)
+        return { envelopes: [], text: `Your link to ${bankName} does not allow that: ${error.message}.` };
+      throw error;
+    }
+    return out;
+  }
+
+  async #answer(
+    intent: Intent,
+    grant: AccessGrant,
+    consent: ConsentRecord,
+    reply: string | undefined,
+    out: BotAnswer,
+  ): Promise<void> {
+    const core = this.#o.core(grant.bankId);
+    switch (intent.kind) {
+      case 'balance': {
+        const accounts = await this.#accounts(grant);
+        for (const a of accounts) await this.#allow(grant, 'balance_inquiry', 'balances', a.id);
+        const balances = (await Promise.all(accounts.map((a) => core.balances(a.id)))).flat();
+        await this.#release(
+          grant,
+          consent,
+          'balance_inquiry',
+          ['balances'],
+          'data.access',
+          balanceCard(accounts, balances),
+          out,
+        );
+        return;
+      }
+      case 'transactions': {
+        const accounts = await this.#accounts(grant);
+        const account = accounts.find((a) => a.kind === 'current') ?? accounts[0];
+        if (!account) throw new Declined('no account is shared with this link');
+        await this.#allow(grant, 'transaction_notifications', 'transactions', account.id);
+        const page = await core.transactions(account.id, { limit: RECENT });
+        await this.#release(
+          grant,
+          consent,
+          'transaction_notifications',
+          ['transactions'],
+          'data.access',
+          transactionsCard(account, page.items),
+          out,
+        );
+        return;
+      }
+      case 'transaction_detail': {
+        const accounts = await this.#accounts(grant);
+        // Look the id up only among the consented accounts, so other ids cannot be probed.
+        for (const account of accounts) {
+          await this.#allow(grant, 'transaction_notifications', 'transactions', account.id);
+          const page = await core.transactions(account.id, { limit: 500 });
+          const t = page.items.find((x) => x.id === intent.transactionId);
+          if (t) {
+            await this.#release(
+              grant,
+              consent,
+              'transaction_notifications',
+              ['transactions'],
+              'data.access',
+              transactionCard(t),
+              out,
+            );
+            return;
+          }
+        }
+        out.text = 'I could not find that transaction among your recent ones.';
+        return;
+      }
+      case 'freeze_card':
+      case 'unfreeze_card': {
+        const status = intent.kind === 'freeze_card' ? 'frozen' : 'active';
+        const cards = await this.#cards(grant);
+        const target = intent.cardId
+          ? cards.find((c) => c.id === intent.cardId)
+          : cards.length === 1
+            ? cards[0]
+            : undefined;
+        if (!target) {
+          // Several cards (or an id not among them): show them, each with its own button.
+          for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
+          await this.#release(
+            grant,
+            consent,
+            'fraud_alerts',
+            ['card_controls'],
+            'data.access',
+            cardStatusCard(cards.length ? 'Which card?' : 'No card is shared with this link.', cards),
+            out,
+          );
+          return;
+        }
+        await this.#allow(grant, 'fraud_alerts', 'card_controls', target.accountId);
+        const updated = (await core.setCardStatus(target.id, status)) ?? target;
+        await this.#release(
+          grant,
+          consent,
+          'fraud_alerts',
+          ['card_controls'],
+          'card.action',
+          cardStatusCard(
+            status === 'frozen'
+              ? `Card ending ${updated.last4} is frozen. Nobody can pay with it until you unfreeze it.`
+              : `Card ending ${updated.last4} works again.`,
+            [updated],
+          ),
+          out,
+        );
+        return;
+      }
+      case 'alert_reply':
+        await this.#alertReply(
+          intent,
+          grant,
+          consent,
+          reply === undefined ? undefined : await this.#openReply(grant, consent, intent.alertId, reply),
+          out,
+        );
+        return;
+    }
+  }
+
+  async #alertReply(
+    intent: Extract<Intent, { kind: 'alert_reply' }>,
+    grant: AccessGrant,
+    consent: ConsentRecord,
+    sealed: OpenedReply<{ answer: 'yes' | 'no' }> | undefined,
+    out: BotAnswer,
+  ): Promise<void> {
+    // Only the sealed reply counts: it is what the device signed with the consent's key.
+    if (!sealed || !this.#o.alerts) {
+      out.text = 'This alert can no longer be answered here. Please call your bank.';
+      return;
+    }
+    await this.#allow(grant, 'fraud_alerts', 'card_controls');
+    const answer = sealed.payload.answer;
+    if (answer !== (intent.answer === 'yes' ? 'yes' : 'no'))
+      throw new Problem(
+        422,
+        'reply-mismatch',
+        'Reply does not match',
+        'the sealed answer differs from the button',
+      );
+    const result = await this.#o.alerts.answer({
+      bankId: grant.bankId,
+      customerId: grant.customerId,
+      alertId: intent.alertId,
+      answer,
+    });
+    if (!result) {
+      out.text = 'This alert is closed already.';
+      return;
+    }
+    await this.#o.audit.record({
+      bankId: grant.bankId,
+      customerId: grant.customerId,
+      pairwiseId: grant.subject ?? grant.customerId,
+      consentId: consent.id,
+      platform: consent.clientId,
+      kind: 'alert.reply',
+      purpose: 'fraud_alerts',
+      clusters: ['card_controls'],
+      released: null,
+    });
+    if (answer === 'yes' || !result.cardId) {
+      out.text = 'Thanks — we have marked that payment as yours.';
+      return;
+    }
+    const core = this.#o.core(grant.bankId);
+    const card = await core.setCardStatus(result.cardId, 'frozen');
+    if (!card) {
+      out.text = 'We could not find the card; please call your bank now.';
+      return;
+    }
+    await this.#release(
+      grant,
+      consent,
+      'fraud_alerts',
+      ['card_controls'],
+      'card.action',
+      cardStatusCard(
+        `Card ending ${card.last4} is frozen. We will be in touch about the payment you did not make.`,
+        [card],
+      ),
+      out,
+    );
+  }
+
+  /** Opens a reply the device sealed to the bank's HPKE key; only the consent's device key can have sent it. */
+  async #openReply(
+    grant: AccessGrant,
+    consent: ConsentRecord,
+    alertId: string,
+    reply: string,
+  ): Promise<OpenedReply<{ answer: 'yes' | 'no' }>> {
+    const key = await this.#o.keyStore.active(grant.bankId, 'seal', 'X25519');
+    const bankKey: CryptoKeyPair = {
+      privateKey: key.privateKey.toCryptoKey('X25519', false, ['deriveBits']) as CryptoKey,
+      publicKey: createPublicKey(key.privateKey).toCryptoKey('X25519', true, []) as CryptoKey,
+    };
+    try {
+      return await openReply<{ answer: 'yes' | 'no' }>(reply, {
+        bankKey,
+        deviceKeys: [consent.deviceKey],
+        expect: {
+          bankId: grant.bankId,
+          consentCommitment: consent.id,
+          purpose: 'fraud_alerts',
+          inReplyTo: alertId,
+        },
+      });
+    } catch (error) {
+      throw new Problem(
+        422,
+        'reply-not-opened',
+        'Sealed reply refused',
+        `the sealed reply could not be opened: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
