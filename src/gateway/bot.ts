@@ -24,7 +24,8 @@ import {
 import type { ConsentRecord, ConsentService } from '../consent/index.ts';
 import { Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
-import { createSealer, type OpenedReply, openReply, type Sealer } from '../seal/index.ts';
+import { type OpenedReply, openReply } from '../seal/index.ts';
+import { type BankSealers, bankSealers } from './sealers.ts';
 import type { EntryKind } from '../translog/index.ts';
 
 export interface BotEvent {
@@ -57,6 +58,7 @@ export interface BankBotOptions {
   keyStore: KeyStore;
   core(bankId: string): BankCore;
   alerts?: AlertReplies;
+  sealers?: BankSealers;
 }
 
 const RECENT = 8;
@@ -66,22 +68,11 @@ class Declined extends Error {}
 
 export class BankBot {
   readonly #o: BankBotOptions;
-  readonly #sealers = new Map<string, Promise<Sealer>>();
+  readonly #sealer: BankSealers;
 
   constructor(options: BankBotOptions) {
     this.#o = options;
-  }
-
-  #sealer(bankId: string): Promise<Sealer> {
-    let s = this.#sealers.get(bankId);
-    if (!s) {
-      s = this.#o.keyStore
-        .active(bankId, 'sign', 'EdDSA')
-        .then((k) => createSealer({ bankId, signingKey: { key: k.privateKey, kid: k.kid, alg: 'EdDSA' } }));
-      s.catch(() => this.#sealers.delete(bankId));
-      this.#sealers.set(bankId, s);
-    }
-    return s;
+    this.#sealer = options.sealers ?? bankSealers(options.keyStore);
   }
 
   /** Seals one message to the device after its release is in the log. */

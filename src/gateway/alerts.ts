@@ -1,0 +1,172 @@
+// The fraud-alert loop, gateway side. A screening alert for a customer who holds an active
+// fraud_alerts consent becomes a sealed "Was this you?" card: Cedar allows it, the release is
+// appended to the bank's log, the card is sealed to the consent's device key and pushed to the
+// platform's relay through its Messenger-style webhook (HMAC-SHA256 over the raw body). Anyone
+// else is alerted only through the bank's own queue. Answers come back through the bot.
+import { createHmac } from 'node:crypto';
+import type { AuditTrail } from '../audit/index.ts';
+import type { ConsentRecord, ConsentService } from '../consent/index.ts';
+import type { AlertDelivery, AlertSink, ScreeningAlert, ScreeningService } from '../screening/index.ts';
+import type { AlertReplies } from './bot.ts';
+import type { BankSealers } from './sealers.ts';
+
+/** Where the platform's relay takes pushes, and the app secret it expects per bank. */
+export interface RelayWebhook {
+  url: string;
+  secret(bankId: string): string;
+}
+
+export interface DeviceAlertSinkOptions {
+  consent: ConsentService;
+  audit: AuditTrail;
+  sealers: BankSealers;
+  /** Late-bound: the relay may start after the gateway. */
+  relay(): RelayWebhook | undefined;
+  onError?(error: unknown, alert: ScreeningAlert): void;
+  timeoutMs?: number;
+}
+
+/** Hash prefix of the webhook signature header (Messenger Platform convention). */
+export function webhookSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+function alertConsent(consents: ConsentRecord[], now: Date): ConsentRecord | undefined {
+  return consents
+    .filter(
+      (c) =>
+        c.status === 'authorised' &&
+        c.purposes.includes('fraud_alerts') &&
+        c.clusters.includes('transactions') &&
+        c.deviceKeyRemovedAt === null &&
+        (c.expiresAt === null || c.expiresAt > now),
+    )
+    .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+}
+
+/** What the device shows: the payment in the customer's words, and the two buttons. */
+export function alertPayload(alert: ScreeningAlert): Record<string, unknown> {
+  return {
+    alert_id: alert.id,
+    question: 'Was this you?',
+    amount: { amount: alert.amount, currency: alert.currency },
+    merchant: alert.merchantName ?? 'Unknown merchant',
+    time: alert.transactionTime.toISOString(),
+    place: alert.country,
+    channel: alert.channel.replaceAll('_', ' '),
+    why: alert.reasons.map((r) => r.text).join('; '),
+  };
+}
+
+export class DeviceAlertSink implements AlertSink {
+  readonly #o: DeviceAlertSinkOptions;
+  constructor(options: DeviceAlertSinkOptions) {
+    this.#o = options;
+  }
+
+  async raise(alert: ScreeningAlert): Promise<AlertDelivery> {
+    try {
+      return await this.#push(alert);
+    } catch (error) {
+      this.#o.onError?.(error, alert);
+      return 'bank-queue';
+    }
+  }
+
+  async #push(alert: ScreeningAlert): Promise<AlertDelivery> {
+    const relay = this.#o.relay();
+    if (!relay) return 'bank-queue';
+    const now = new Date();
+    const consent = alertConsent(
+      await this.#o.consent.store.forCustomer(alert.bankId, alert.customerId),
+      now,
+    );
+    if (!consent) return 'bank-queue';
+    const decision = this.#o.consent.options.policy.decide({
+      consent: {
+        id: consent.id,
+        status: consent.status,
+        platform: consent.clientId,
+        customerId: alert.customerId,
+        purposes: consent.purposes,
+        clusters: consent.clusters,
+        accountIds: consent.accountIds,
+        expiresAt: consent.expiresAt ?? now,
+      },
+      request: {
+        platform: consent.clientId,
+        customerId: alert.customerId,
+        purpose: 'fraud_alerts',
+        cluster: 'transactions',
+        now,
+      },
+    });
+    if (!decision.allowed) return 'bank-queue';
+    const pairwise = await this.#o.consent.pairwiseSubject(alert.bankId, consent.clientId, alert.customerId);
+    const payload = alertPayload(alert);
+    const index = await this.#o.audit.record({
+      bankId: alert.bankId,
+      customerId: alert.customerId,
+      pairwiseId: pairwise,
+      consentId: consent.id,
+      platform: consent.clientId,
+      kind: 'alert.raised',
+      purpose: 'fraud_alerts',
+      clusters: ['transactions'],
+      released: Buffer.from(JSON.stringify(payload)),
+    });
+    const sealer = await this.#o.sealers(alert.bankId);
+    const envelope = sealer.seal({
+      recipientPublicKey: consent.deviceKey,
+      consentCommitment: consent.id,
+      purpose: 'fraud_alerts',
+      type: 'alert',
+      id: alert.id,
+      log: index,
+      payload,
+    });
+    const body = JSON.stringify({
+      object: 'proviso',
+      entry: [
+        {
+          id: alert.bankId,
+          time: now.getTime(),
+          messaging: [
+            {
+              sender: { id: alert.bankId },
+              recipient: { id: pairwise },
+              timestamp: now.getTime(),
+              message: { mid: `alert-${alert.id}`, envelope },
+            },
+          ],
+        },
+      ],
+    });
+    const res = await fetch(relay.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': webhookSignature(relay.secret(alert.bankId), body),
+      },
+      body,
+      signal: AbortSignal.timeout(this.#o.timeoutMs ?? 5000),
+    });
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`the relay refused the alert push with HTTP ${res.status}`);
+    return 'device';
+  }
+}
+
+/** The bot's side of answers: checks the alert is this customer's, records the answer. */
+export function screeningReplies(screening: ScreeningService): AlertReplies {
+  return {
+    async answer({ bankId, customerId, alertId, answer }) {
+      const alert = await screening.alert(alertId);
+      if (!alert || alert.bankId !== bankId || alert.customerId !== customerId) return null;
+      if (alert.reply !== null) return null;
+      const updated = await screening.reply(alertId, answer);
+      if (!updated || updated.reply !== answer) return null;
+      return { cardId: updated.cardId, transactionId: updated.transactionId };
+    },
+  };
+}
