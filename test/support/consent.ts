@@ -84,6 +84,8 @@ export interface LinkOptions {
   decision?: 'approve' | 'deny';
   client?: PlatformClient;
   extraDetail?: LinkRequest['extraDetail'];
+  /** The device's public key (base64url X25519); default: a throwaway one. */
+  deviceKey?: string;
 }
 
 export interface Linked {
@@ -104,7 +106,7 @@ export async function linkCustomer(t: TestGateway, o: LinkOptions = {}): Promise
     purposes: o.purposes ?? ['balance_inquiry'],
     clusters: o.clusters ?? ['accounts', 'balances'],
     durationDays: o.durationDays ?? 90,
-    deviceKey: deviceKey(),
+    deviceKey: o.deviceKey ?? deviceKey(),
     ...(o.extraDetail ? { extraDetail: o.extraDetail } : {}),
   });
   const jar = new CookieJar();
