@@ -9,6 +9,7 @@ import { type KeyAlg, KeyEncryptionKey, type KeyPurpose, KeyStore } from '../key
 import { DEMO_PLATFORM } from '../platform-client/index.ts';
 import { RelayConfigError, readRelayConfig, startRelay } from '../relay/index.ts';
 import { migrate } from '../storage/index.ts';
+import { screeningCommands } from './screening.ts';
 import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
 import { DiscoveryError, runVerify, runWitness } from './transparency.ts';
 
@@ -270,6 +271,9 @@ Object.assign(commands, {
     },
   },
 } satisfies Record<string, Command>);
+
+// Fraud screening: train, score, replay, screen (src/cli/screening.ts).
+Object.assign(commands, screeningCommands);
 
 function intOption(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;

@@ -196,9 +196,11 @@ export function accessHistoryClient(): void {
     let cp: Checkpoint;
     try {
       cp = await checkpoint();
-      // Entries just written reach a signed checkpoint within about a second.
+      // Entries just written reach a signed checkpoint within about a second (longer when
+      // the witnesses are slow to cosign): wait up to 20 s before calling a row pending.
       const newest = Math.max(-1, ...rows.map((r) => Number(r.dataset['index'])));
-      for (let i = 0; i < 10 && newest >= cp.size; i++) {
+      for (let i = 0; i < 20 && newest >= cp.size; i++) {
+        if (summary) summary.textContent = 'Waiting for the newest entries to reach a signed checkpoint…';
         await sleep(1000);
         cp = await checkpoint();
       }

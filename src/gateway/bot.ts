@@ -25,8 +25,8 @@ import type { ConsentRecord, ConsentService } from '../consent/index.ts';
 import { Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import { type OpenedReply, openReply } from '../seal/index.ts';
-import { type BankSealers, bankSealers } from './sealers.ts';
 import type { EntryKind } from '../translog/index.ts';
+import { type BankSealers, bankSealers } from './sealers.ts';
 
 export interface BotEvent {
   sender: { id: string };

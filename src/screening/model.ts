@@ -1,5 +1,6 @@
 // The screening model file: a JSON document holding the trees, the feature list they were
 // trained on and how (label delay, window, sampling), so a score can always be traced back.
+import { readFileSync } from 'node:fs';
 import { FEATURE_COUNT, FEATURE_NAMES, type FeatureName } from './features.ts';
 import { type GbdtJson, GbdtScorer } from './gbdt.ts';
 import { describeReason, type Reason } from './reasons.ts';
@@ -66,4 +67,14 @@ export class ScreeningModel {
       .slice(0, limit)
       .map(([index, weight]) => describeReason(FEATURE_NAMES[index]!, features, weight));
   }
+}
+
+/** The model trained on the shared fraud-sim data set, shipped with Proviso. */
+export const DEFAULT_MODEL_URL = new URL('./models/fraud-sim.model', import.meta.url);
+
+/** A model file: the path given, else PROVISO_SCREENING_MODEL, else the shipped default. */
+export function loadScreeningModel(
+  path: string | undefined = process.env['PROVISO_SCREENING_MODEL'],
+): ScreeningModel {
+  return ScreeningModel.parse(readFileSync(path ?? DEFAULT_MODEL_URL, 'utf8'));
 }

@@ -14,7 +14,7 @@
 // its own time — the score it would have had in order — and then inserted into the history
 // in time order; later events are never rescored (their decisions were already acted on).
 import { randomUUID } from 'node:crypto';
-import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
+import { type Generated, type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
 import {
   type AuthorisationEvent,
@@ -301,6 +301,14 @@ export class ScreeningService {
     let outcome: ScreenOutcome;
     try {
       outcome = await this.db.transaction().execute(async (trx) => {
+        // Fast path for redeliveries (takes no lock); the insert below settles races.
+        const seen = await trx
+          .selectFrom('screening_event')
+          .select('transaction_id')
+          .where('bank_id', '=', event.bankId)
+          .where('transaction_id', '=', event.transactionId)
+          .executeTakeFirst();
+        if (seen !== undefined) throw new Duplicate();
         const [cardState, customerState, terminalState] = await lockStates(trx, event.bankId, [
           ['card', event.cardId],
           ['customer', event.customerId],

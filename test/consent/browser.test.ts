@@ -5,7 +5,7 @@
 // from the log's inclusion proofs, and what it shows when a proof is tampered with.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEMO_PLATFORM } from '../../src/platform-client/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
 import { deviceKey, linkCustomer, otpNow, platformClient, resetTotp } from '../support/consent.ts';
@@ -155,6 +155,16 @@ test('link in Chromium, read a balance, revoke on connected apps, refused next',
   await context.close();
 });
 
+/** Waits for the page's script to finish checking; on timeout says what the page showed. */
+async function checked(page: Page, selector = 'table[data-checked="true"]'): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout: 60_000 });
+  } catch (error) {
+    const summary = await page.locator('#verify-summary').textContent();
+    throw new Error(`access history not checked in time; summary: ${summary}`, { cause: error });
+  }
+}
+
 test('access history: the browser checks each entry against the signed log; a bad proof shows ✗', async () => {
   const linked = await linkCustomer(t, { pick: (a) => a.slice(0, 1) });
   const url = `${t.gw.url}/banks/northwind/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
@@ -189,7 +199,7 @@ test('access history: the browser checks each entry against the signed log; a ba
   assert.match(csp, /script-src 'self'(;|$)/);
   assert.doesNotMatch(csp, /unsafe-inline'[^;]*;\s*connect/);
   assert.match(await page.locator('h1').innerText(), /Access history/);
-  await page.waitForSelector('table[data-checked="true"]', { timeout: 20_000 });
+  await checked(page);
 
   const rows = await page.locator('tbody tr').evaluateAll((trs) =>
     trs.map((tr) => ({
@@ -225,7 +235,7 @@ test('access history: the browser checks each entry against the signed log; a ba
     await route.fulfill({ response: real, json: body });
   });
   await tampered.goto(`${t.gw.url}/banks/northwind/access-history`);
-  await tampered.waitForSelector('table[data-checked="true"]', { timeout: 20_000 });
+  await checked(tampered);
   const marks = await tampered
     .locator('tbody tr')
     .evaluateAll((trs) =>
@@ -252,7 +262,7 @@ test('access history: the browser checks each entry against the signed log; a ba
     await route.fulfill({ response: real, body: lines.join('\n') });
   });
   await forged.goto(`${t.gw.url}/banks/northwind/access-history`);
-  await forged.waitForSelector('tbody tr[data-verified="fail"]', { timeout: 20_000 });
+  await checked(forged, 'tbody tr[data-verified="fail"]');
   assert.match(
     await forged.locator('#verify-summary').innerText(),
     /signature does not verify with the bank's log key/,

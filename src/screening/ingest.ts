@@ -1,0 +1,215 @@
+// HTTP batch ingest of card authorisations: POST /banks/:bankId/screening/authorisations.
+// Each bank authenticates with its own bearer ingest key (compared in constant time). A
+// batch is screened event by event: a bad event is rejected with its own errors and counted,
+// the good events of the same batch still go through. Too many events → 413.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, type Registry } from 'prom-client';
+import { Problem, problemResponses, unauthorized } from '../http/index.ts';
+import type { ScreeningService, ScreenOutcome } from './service.ts';
+
+/** Parses `bank:key,bank2:key2` (PROVISO_INGEST_KEYS / PROVISO_STAFF_KEYS). */
+export function parseBankKeys(text: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const entry of (text ?? '').split(',')) {
+    const trimmed = entry.trim();
+    if (trimmed === '') continue;
+    const at = trimmed.indexOf(':');
+    if (at <= 0 || at === trimmed.length - 1) throw new Error('bank keys must look like bank:key,bank2:key2');
+    keys.set(trimmed.slice(0, at), trimmed.slice(at + 1));
+  }
+  return keys;
+}
+
+/** Constant-time comparison of a presented secret with the expected one (any lengths). */
+export function secretMatches(presented: string, expected: string | undefined): boolean {
+  // Hash both so the comparison is over equal lengths and never short-circuits.
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256')
+    .update(expected ?? '\u0000no key')
+    .digest();
+  return timingSafeEqual(a, b) && expected !== undefined;
+}
+
+/** Counters shared by the HTTP and NATS ingest, registered once per registry. */
+export interface IngestMetrics {
+  readonly events: Counter<'source' | 'outcome'>;
+  readonly rejected: Counter<'source' | 'code'>;
+}
+
+const metricsByRegistry = new WeakMap<Registry, IngestMetrics>();
+
+export function ingestMetrics(registry: Registry): IngestMetrics {
+  let metrics = metricsByRegistry.get(registry);
+  if (metrics === undefined) {
+    metrics = {
+      events: new Counter({
+        name: 'proviso_screening_events_total',
+        help: 'Card authorisations received for screening, by source and outcome',
+        labelNames: ['source', 'outcome'],
+        registers: [registry],
+      }),
+      rejected: new Counter({
+        name: 'proviso_screening_events_rejected_total',
+        help: 'Rejected card authorisations, by source and first error code',
+        labelNames: ['source', 'code'],
+        registers: [registry],
+      }),
+    };
+    metricsByRegistry.set(registry, metrics);
+  }
+  return metrics;
+}
+
+export function countOutcome(metrics: IngestMetrics, source: 'http' | 'nats', outcome: ScreenOutcome): void {
+  metrics.events.inc({ source, outcome: outcome.status });
+  if (outcome.status === 'rejected')
+    metrics.rejected.inc({ source, code: outcome.errors[0]?.code ?? 'invalid' });
+}
+
+export interface ScreeningRoutesOptions {
+  readonly service: ScreeningService;
+  /** bank id → ingest key; default PROVISO_INGEST_KEYS. */
+  readonly ingestKeys?: ReadonlyMap<string, string>;
+  /** Most events in one batch (default 500); more is a 413 problem. */
+  readonly maxBatch?: number;
+  /** Where the counters go; default the app's /metrics registry. */
+  readonly registry?: Registry;
+}
+
+const eventSchema = {
+  type: 'object',
+  description:
+    'A card authorisation (see docs/screening.md). Validated one by one so that a bad event does not sink its batch.',
+} as const;
+
+const resultSchema = {
+  type: 'object',
+  required: ['index', 'status'],
+  additionalProperties: false,
+  properties: {
+    index: { type: 'integer' },
+    transactionId: { type: ['string', 'null'] },
+    status: { type: 'string', enum: ['screened', 'duplicate', 'rejected'] },
+    score: { type: 'number' },
+    alert: { type: 'boolean' },
+    alertId: { type: ['string', 'null'] },
+    late: { type: 'boolean' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['field', 'code', 'message'],
+        additionalProperties: false,
+        properties: { field: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+export const screeningRoutes = fp<ScreeningRoutesOptions>(
+  async (app: FastifyInstance, options) => {
+    const keys = options.ingestKeys ?? parseBankKeys(process.env['PROVISO_INGEST_KEYS']);
+    const maxBatch = options.maxBatch ?? 500;
+    const registry =
+      options.registry ?? (app as FastifyInstance & { metricsRegistry?: Registry }).metricsRegistry;
+    const metrics = registry === undefined ? undefined : ingestMetrics(registry);
+
+    const authenticate = async (request: FastifyRequest<{ Params: { bankId: string } }>) => {
+      const header = request.headers.authorization ?? '';
+      const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+      if (!secretMatches(presented, keys.get(request.params.bankId))) {
+        throw unauthorized('ingest-unauthorized', 'a valid bearer ingest key for this bank is required');
+      }
+    };
+
+    app.post<{ Params: { bankId: string }; Body: { events: unknown[] } }>(
+      '/banks/:bankId/screening/authorisations',
+      {
+        // Room for a full batch of well-formed events; beyond it Fastify answers 413.
+        bodyLimit: Math.max(64 * 1024, maxBatch * 2048),
+        schema: {
+          tags: ['screening'],
+          summary: 'Screen a batch of card authorisations',
+          description:
+            `Up to ${maxBatch} events. Each event is validated and screened on its own: the response lists, ` +
+            'in order, screened / duplicate (same transactionId seen before: nothing changes) / rejected with ' +
+            'per-field errors. Authenticated with the bank ingest key (Authorization: Bearer …).',
+          security: [{ ingestKey: [] }],
+          params: {
+            type: 'object',
+            required: ['bankId'],
+            additionalProperties: false,
+            properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
+          },
+          querystring: { type: 'object', properties: {}, additionalProperties: false },
+          body: {
+            type: 'object',
+            required: ['events'],
+            additionalProperties: false,
+            properties: { events: { type: 'array', items: eventSchema } },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['screened', 'duplicates', 'rejected', 'results'],
+              additionalProperties: false,
+              properties: {
+                screened: { type: 'integer' },
+                duplicates: { type: 'integer' },
+                rejected: { type: 'integer' },
+                results: { type: 'array', items: resultSchema },
+              },
+            },
+            ...problemResponses(400, 401, 413, 415),
+          },
+        },
+        preHandler: authenticate,
+      },
+      async (request) => {
+        const { bankId } = request.params;
+        const events = request.body.events;
+        if (events.length > maxBatch) {
+          metrics?.rejected.inc({ source: 'http', code: 'batch_too_large' }, events.length);
+          throw new Problem(
+            413,
+            'batch-too-large',
+            'Batch too large',
+            `a batch holds at most ${maxBatch} events; this one has ${events.length}`,
+            { extensions: { maxBatch } },
+          );
+        }
+        const outcomes = await options.service.screenBatch(bankId, events);
+        let screened = 0;
+        let duplicates = 0;
+        let rejected = 0;
+        const results = outcomes.map((outcome, index) => {
+          if (metrics !== undefined) countOutcome(metrics, 'http', outcome);
+          if (outcome.status === 'rejected') {
+            rejected++;
+            return {
+              index,
+              transactionId: outcome.transactionId,
+              status: outcome.status,
+              errors: outcome.errors,
+            };
+          }
+          if (outcome.status === 'duplicate') duplicates++;
+          else screened++;
+          return {
+            index,
+            transactionId: outcome.transactionId,
+            status: outcome.status,
+            score: outcome.score,
+            alert: outcome.alert,
+            alertId: outcome.alertId,
+            late: outcome.late,
+          };
+        });
+        return { screened, duplicates, rejected, results };
+      },
+    );
+  },
+  { name: 'proviso-screening-ingest' },
+);
