@@ -59,3 +59,4 @@ export {
   witnessCosigning,
 } from './witness-client.ts';
 export { type WitnessRoutesOptions, witnessRoutes } from './witness-http.ts';
+export { type LogEntryChecker, logEntryChecker } from './browser-check.ts';

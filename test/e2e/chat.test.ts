@@ -120,6 +120,19 @@ test('new device → link bank → balance → freeze card → unlink → refuse
   const figure = Number(available.amount).toLocaleString('en-US', { minimumFractionDigits: 2 });
   assert.ok(balanceText.includes(figure), `balance ${figure} not in: ${balanceText}`);
   assert.match(balanceText, /✓ Verified: Northwind Bank/);
+  // The logged mark: this browser checked the entry's inclusion proof against the signed checkpoint.
+  await page
+    .waitForFunction(
+      () =>
+        document.querySelector('#messages li.bot:last-child .mark.log')?.getAttribute('data-log') ===
+        'included',
+      undefined,
+      { timeout: 15_000 },
+    )
+    .catch(async (e) => {
+      const mark = await page.locator('#messages li.bot .mark.log').last().textContent();
+      throw new Error(`log mark: ${mark}`, { cause: e });
+    });
 
   // Freeze: the bot asks which card (the demo customer has several), then freezes that one.
   const cards = await core.cards(demo.id);

@@ -18,7 +18,7 @@ import {
   type Registration,
 } from './api.ts';
 import { type CardActions, h, renderPayload, TITLES } from './cards.ts';
-import { checkInclusion, setInclusionVerifier } from './log.ts';
+import { bankLogVerifier, checkInclusion, setInclusionVerifier } from './log.ts';
 
 const REG_KEY = 'proviso.device';
 const HISTORY_KEY = 'proviso.history';
@@ -151,7 +151,17 @@ async function renderEnvelope(item: HistoryItem, live: boolean): Promise<void> {
         purpose: header.purpose,
         log: header.log,
       });
-    const log = await checkInclusion(header.bank, header.log, envelope);
+    // The log check can take a checkpoint interval or two: show the card now, the mark when known.
+    const logMark = h(
+      'span',
+      { class: 'mark log pending', 'data-log': 'pending' },
+      `Checking log entry #${header.log}…`,
+    );
+    void checkInclusion(header.bank, header.log, envelope, header.purpose).then((log) => {
+      logMark.className = `mark log ${log.state}`;
+      logMark.dataset['log'] = log.state;
+      logMark.textContent = log.state === 'included' ? `✓ Logged #${header.log}` : log.detail;
+    });
     card.append(
       h('h2', { class: 'card-title' }, TITLES[header.type] ?? header.type),
       renderPayload(header.type, opened.payload, header.id, actions, state.cards),
@@ -167,11 +177,7 @@ async function renderEnvelope(item: HistoryItem, live: boolean): Promise<void> {
           },
           `✓ Verified: ${bankName(header.bank)}`,
         ),
-        h(
-          'span',
-          { class: `mark log ${log.state}`, 'data-log': log.state },
-          log.state === 'included' ? `✓ Logged #${header.log}` : log.detail,
-        ),
+        logMark,
       ),
     );
     li.dataset['verified'] = 'true';
@@ -375,6 +381,7 @@ async function main(): Promise<void> {
   state.reg = await register();
   document.body.dataset['deviceId'] = state.reg.deviceId;
   state.banks = (await api.banks().catch(() => ({ banks: [] }))).banks;
+  setInclusionVerifier(bankLogVerifier((bank) => state.banks.find((b) => b.id === bank)?.issuer));
   await refreshLinks();
   const params = new URLSearchParams(location.search);
   for (const item of loadHistory()) {
