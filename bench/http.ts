@@ -1,5 +1,6 @@
-// Reads per second through the full HTTP stack (schema validation, access check, bank
-// core, serialisation), against a bare Fastify constant route measured in the same run.
+// Public reads per second through the full HTTP stack (routing, schemas, database,
+// serialisation, security headers), against a bare Fastify constant route measured in the
+// same run. Authorised data reads (DPoP + consent + Cedar + log) are bench/consent.ts.
 import { startChild } from './lib/child.ts';
 import { load } from './lib/load.ts';
 import type { Measurement } from './lib/results.ts';
@@ -11,17 +12,12 @@ export async function run(): Promise<Measurement[]> {
   const ceiling = await load(bare.info.url, { label: 'bare Fastify constant route', seconds: SECONDS });
   await bare.stop();
 
-  const gw = await startChild<{ token: string; accounts: string; transactions: string; storage: string }>(
+  const gw = await startChild<{ discovery: string; jwks: string; checkpoint: string; storage: string }>(
     new URL('./servers/gateway.ts', import.meta.url),
   );
   try {
-    const headers = { authorization: `Bearer ${gw.info.token}` };
-    const accounts = await load(gw.info.accounts, { label: 'GET /accounts', headers, seconds: SECONDS });
-    const transactions = await load(gw.info.transactions, {
-      label: 'GET /transactions (50/page)',
-      headers,
-      seconds: SECONDS,
-    });
+    const accounts = await load(gw.info.discovery, { label: 'GET /.well-known/proviso', seconds: SECONDS });
+    const transactions = await load(gw.info.checkpoint, { label: 'GET log checkpoint', seconds: SECONDS });
     const baseline = { name: 'bare Fastify constant route', value: ceiling.requestsPerSecond };
     const storage = gw.info.storage;
     return [
@@ -33,22 +29,22 @@ export async function run(): Promise<Measurement[]> {
       },
       {
         benchmark: 'http-reads',
-        metric: `account list (${storage})`,
+        metric: `discovery document (${storage})`,
         value: accounts.requestsPerSecond,
         unit: 'req/s',
         baseline,
       },
-      { benchmark: 'http-reads', metric: `account list p99 (${storage})`, value: accounts.p99Ms, unit: 'ms' },
+      { benchmark: 'http-reads', metric: `discovery p99 (${storage})`, value: accounts.p99Ms, unit: 'ms' },
       {
         benchmark: 'http-reads',
-        metric: `transactions page of 50 (${storage})`,
+        metric: `log checkpoint (${storage})`,
         value: transactions.requestsPerSecond,
         unit: 'req/s',
         baseline,
       },
       {
         benchmark: 'http-reads',
-        metric: `transactions page p99 (${storage})`,
+        metric: `log checkpoint p99 (${storage})`,
         value: transactions.p99Ms,
         unit: 'ms',
       },

@@ -1,6 +1,7 @@
-// A real gateway for the HTTP benchmarks: the embedded database (or DATABASE_URL),
-// seeded demo banks, and a demo customer's token. Logs at 'warn' so the benchmark measures
-// the request path, not the terminal.
+// A real gateway for the HTTP benchmarks: the embedded database (or DATABASE_URL) and a
+// seeded demo bank. It prints the public read-only URLs (discovery, JWKS, the log's
+// checkpoint); authorised data reads need DPoP proofs and are measured by bench/consent.ts.
+// Logs at 'warn' so the benchmark measures the request path, not the terminal.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +21,9 @@ await seedBank(gw.database, {
   seed: 1,
   end: new Date('2026-11-01T00:00:00Z'),
 });
-const demo = (await gw.core('northwind').customerByUsername('demo'))!;
-const { token } = await gw.tokens.issue('northwind', demo.id);
-const current = (await gw.core('northwind').accounts(demo.id)).find((a) => a.kind === 'current')!;
-const base = `${gw.url}/banks/northwind/open-banking/v3.1/aisp`;
+const bank = `${gw.url}/banks/northwind`;
 process.stdout.write(
-  `${JSON.stringify({ token, accounts: `${base}/accounts`, transactions: `${base}/accounts/${current.id}/transactions?page-size=50`, storage: gw.database.kind })}\n`,
+  `${JSON.stringify({ discovery: `${gw.url}/.well-known/proviso`, jwks: `${bank}/jwks.json`, checkpoint: `${bank}/log/checkpoint`, storage: gw.database.kind })}\n`,
 );
 process.on(
   'SIGTERM',

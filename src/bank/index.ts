@@ -14,6 +14,12 @@ export type {
 } from './model.ts';
 export { InvalidCursorError } from './model.ts';
 export { EU, type Region, UK } from './simulator/catalog.ts';
+export {
+  demoAuthorisations,
+  type FraudInjectionOptions,
+  type FraudScenario,
+  type SimAuthorisation,
+} from './simulator/fraud.ts';
 export { generateCustomer, type SimCustomer } from './simulator/generate.ts';
 export { type SeedOptions, type SeedResult, seedBank } from './simulator/seed.ts';
 export { SqlBankCore } from './sql-core.ts';

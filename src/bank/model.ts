@@ -92,6 +92,7 @@ export interface BankCore {
   balances(accountId: string): Promise<Balance[]>;
   transactions(accountId: string, query: TransactionQuery): Promise<TransactionPage>;
   cards(customerId: string): Promise<Card[]>;
+  card(cardId: string): Promise<Card | null>;
   setCardStatus(cardId: string, status: Card['status']): Promise<Card | null>;
 }
 

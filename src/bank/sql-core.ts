@@ -193,6 +193,16 @@ export class SqlBankCore implements BankCore {
     return rows.map(toCard);
   }
 
+  async card(cardId: string): Promise<Card | null> {
+    const r = await this.#db
+      .selectFrom('core_card')
+      .selectAll()
+      .where('bank_id', '=', this.bankId)
+      .where('id', '=', cardId)
+      .executeTakeFirst();
+    return r ? toCard(r) : null;
+  }
+
   async setCardStatus(cardId: string, status: Card['status']): Promise<Card | null> {
     const r = await this.#db
       .updateTable('core_card')

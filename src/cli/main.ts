@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // `proviso`: one command for running and operating the system.
 // Exit codes: 0 done, 1 failed, 2 usage error, 3 configuration error.
@@ -58,6 +60,12 @@ const commands: Record<string, Command> = {
       // The reference messaging platform's relay and web chat, on its own port and database.
       const relayConfig = readRelayConfig({ ...process.env, PROVISO_GATEWAY_URL: gw.url });
       const relay = await startRelay(relayConfig);
+      gw.connectRelay({ url: relay.info.webhook_url, secret: (bankId) => relay.webhookSecret(bankId) });
+      // Ingest keys are credentials: they go to an owner-only file, never to the terminal or logs.
+      const keysFile = join(config.dataDir, 'ingest-keys.txt');
+      writeFileSync(keysFile, [...gw.ingestKeys].map(([bank, key]) => `${bank}:${key}\n`).join(''), {
+        mode: 0o600,
+      });
       const lines = [
         '',
         `Proviso ${VERSION} is running (${database.location})`,
@@ -85,6 +93,12 @@ const commands: Record<string, Command> = {
         `  relay API ${relay.url}/docs   webhook ${relay.url}/webhook`,
         `Transparency logs: ${gw.url}/banks/<bank>/log/checkpoint   check one: proviso verify --gateway ${gw.url} --bank ${gw.banks[0]?.id ?? 'northwind'}`,
         `Access history for customers: ${gw.url}/banks/<bank>/connected-apps`,
+        `Fraud screening: POST authorisations to ${gw.url}/banks/<bank>/screening/authorisations`,
+        `  (Bearer ingest key, one per bank in ${keysFile}, owner-only); investigator view`,
+        ...gw.banks.map(
+          (b) =>
+            `  ${b.name.padEnd(16)}${gw.url}/banks/${b.id}/investigator (user ${b.id}, password: its ingest key)`,
+        ),
       );
       lines.push('', 'Press Ctrl-C to stop.', '');
       process.stdout.write(lines.join('\n'));

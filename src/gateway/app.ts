@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { type ConsentService, consentRoutes } from '../consent/index.ts';
 import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
+import {
+  type CardDirectory,
+  investigatorRoutes,
+  type ScreeningService,
+  screeningRoutes,
+} from '../screening/index.ts';
 import { translogRoutes } from '../translog/index.ts';
 import type { BankBot } from './bot.ts';
 import type { GatewayContext } from './context.ts';
@@ -19,6 +25,12 @@ export interface GatewayOptions extends GatewayContext {
   consent?: ConsentService;
   /** The bank bot (needs the consent context). */
   bot?: BankBot;
+  /** Fraud screening: ingest endpoint and the investigator view. */
+  screening?: {
+    service: ScreeningService;
+    ingestKeys: ReadonlyMap<string, string>;
+    cards: CardDirectory;
+  };
 }
 
 // Public, read-only documents a device or an auditor fetches from another origin (the chat
@@ -46,6 +58,17 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     ...(options.logStream ? { logStream: options.logStream } : {}),
     observability: { readiness },
     securitySchemes: {
+      ingestKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: "The bank's authorisation-ingest key (PROVISO_INGEST_KEYS, or generated per bank)",
+      },
+      staffBasic: {
+        type: 'http',
+        scheme: 'basic',
+        description:
+          'Bank staff: user = bank id, password = the staff key (PROVISO_STAFF_KEYS, else the ingest key)',
+      },
       dpop: {
         type: 'http',
         scheme: 'DPoP',
@@ -80,6 +103,19 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     await app.register(async (scope) => consentRoutes(scope, consent));
     const bot = options.bot;
     if (bot) await app.register(async (scope) => botRoutes(scope, { banks: options.banks, consent, bot }));
+  }
+  const screening = options.screening;
+  if (screening) {
+    await app.register(screeningRoutes, {
+      service: screening.service,
+      ingestKeys: screening.ingestKeys,
+      registry: app.metricsRegistry,
+    });
+    await app.register(investigatorRoutes, {
+      service: screening.service,
+      staffKeys: screening.ingestKeys,
+      cards: screening.cards,
+    });
   }
   return app;
 }

@@ -22,6 +22,28 @@ export interface GatewayConfig {
   demoWitness: boolean;
   /** The demo platform's relay (its OAuth redirect and discovery entry); PROVISO_RELAY_URL. */
   relayUrl: string;
+  /** App secrets of the relay's webhook per bank (PROVISO_RELAY_APP_SECRETS=bank=secret,…); in-process relays connect directly. */
+  relayAppSecrets: Map<string, string>;
+  /** Ingest keys per bank (PROVISO_INGEST_KEYS=bank:key,…); default: generated per bank, kept sealed in the database. */
+  ingestKeys: Map<string, string>;
+  /** NATS server for the JetStream authorisation consumer (PROVISO_NATS_URL); none by default. */
+  natsUrl: string | undefined;
+  /** Seconds a customer has to answer "Was this you?" before the alert goes to the bank's queue. */
+  alertReplySeconds: number;
+}
+
+function pairs(raw: string | undefined, separator: string, name: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const item of (raw ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const at = item.indexOf(separator);
+    if (at <= 0 || at === item.length - 1)
+      throw new ConfigError(`${name} entries are 'bank${separator}secret'; got an entry without one`);
+    map.set(item.slice(0, at), item.slice(at + 1));
+  }
+  return map;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +93,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   return {
     logOriginHost,
     relayUrl,
+    relayAppSecrets: pairs(env['PROVISO_RELAY_APP_SECRETS'], '=', 'PROVISO_RELAY_APP_SECRETS'),
+    ingestKeys: pairs(env['PROVISO_INGEST_KEYS'], ':', 'PROVISO_INGEST_KEYS'),
+    natsUrl: env['PROVISO_NATS_URL'] || undefined,
+    alertReplySeconds: int(env, 'PROVISO_ALERT_REPLY_SECONDS', 600, 5, 86_400),
     witnesses,
     witnessQuorum: quorum,
     witnessAlarmSeconds: int(env, 'PROVISO_WITNESS_ALARM_SECONDS', 60, 1, 86_400),

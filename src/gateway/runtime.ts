@@ -10,12 +10,16 @@ import { type ConsentEvents, ConsentService, type PlatformRegistration } from '.
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
+import { loadScreeningModel, ScreeningService, startNatsIngest } from '../screening/index.ts';
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
+import { DeviceAlertSink, type RelayWebhook, screeningReplies } from './alerts.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
+import { DEMO_SCREENING_RULES } from './screening-rules.ts';
+import { bankSealers } from './sealers.ts';
 import {
   bankLogSigner,
   consentAuditSink,
@@ -42,6 +46,12 @@ export interface RunningGateway {
   witness: RunningWitness | undefined;
   transparency: TransparencyConfig;
   core(bankId: string): BankCore;
+  /** The screening engine and its alert queue. */
+  screening: ScreeningService;
+  /** Per-bank keys for the authorisation ingest endpoint. */
+  ingestKeys: ReadonlyMap<string, string>;
+  /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
+  connectRelay(webhook: RelayWebhook): void;
   close(): Promise<void>;
 }
 
@@ -169,12 +179,49 @@ export async function startGateway(
     logVerifierKey: (bankId) => logs.get(bankId)?.verifierKey,
   });
   consentRef = consent;
+  // Fraud screening and the alert loop: alerts for customers with a fraud_alerts consent go
+  // sealed to their device through the platform's relay; everyone else's stay in the bank queue.
+  let relayWebhook: RelayWebhook | undefined = config.relayAppSecrets.size
+    ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
+    : undefined;
+  const sealers = bankSealers(keyStore);
+  const sink = new DeviceAlertSink({
+    consent,
+    audit,
+    sealers,
+    relay: () => relayWebhook,
+    onError: (error) =>
+      app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),
+  });
+  const cards = {
+    async find(bankId: string, cardId: string) {
+      const card = bankMap.has(bankId) ? await core(bankId).card(cardId) : null;
+      return card ? { customerId: card.customerId, status: card.status } : undefined;
+    },
+  };
+  const screening = new ScreeningService({
+    database,
+    model: loadScreeningModel(),
+    sink,
+    cards,
+    rules: DEMO_SCREENING_RULES,
+  });
+  const ingestKeys = config.ingestKeys.size
+    ? config.ingestKeys
+    : new Map(
+        await Promise.all(
+          banks.map(
+            async (b) => [b.id, (await consent.secret(b.id, 'ingest')).toString('base64url')] as const,
+          ),
+        ),
+      );
   const bot = new BankBot({
     consent,
     audit,
     keyStore,
     core,
-    ...(options.alerts ? { alerts: options.alerts } : {}),
+    sealers,
+    alerts: options.alerts ?? screeningReplies(screening),
   });
   const app = await buildGateway({
     database,
@@ -192,6 +239,7 @@ export async function startGateway(
     access: consent.access,
     consent,
     bot,
+    screening: { service: screening, ingestKeys, cards },
     audit,
     logs,
     readiness: [witnessAlarm(logs, transparency)],
@@ -220,6 +268,20 @@ export async function startGateway(
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
+  const escalation = setInterval(
+    () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
+    Math.min(30_000, config.alertReplySeconds * 1000),
+  );
+  escalation.unref();
+  const nats = config.natsUrl
+    ? await startNatsIngest({
+        servers: config.natsUrl,
+        bankIds: banks.map((b) => b.id),
+        service: screening,
+        registry: app.metricsRegistry,
+        onError: (error) => app.log.warn({ err: error }, 'authorisation ingest error'),
+      })
+    : undefined;
   return {
     app,
     url,
@@ -233,8 +295,15 @@ export async function startGateway(
     witness,
     transparency,
     core: (bankId) => cores.get(bankId)!,
+    screening,
+    ingestKeys,
+    connectRelay(webhook) {
+      relayWebhook = webhook;
+    },
     async close() {
       consent.stop();
+      clearInterval(escalation);
+      await nats?.close();
       await app.close();
       for (const log of logs.values()) await log.close();
       await witness?.close();

@@ -1,4 +1,6 @@
 // Public API of the transparency-log context. Other contexts import only from here.
+
+export { type LogEntryChecker, logEntryChecker } from './browser-check.ts';
 export { type Checkpoint, EmptyTreeRootError, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
 export type { Cosigning, StoredCheckpoint } from './checkpointer.ts';
 export { type CheckpointPolicy, type OpenedCheckpoint, openCheckpoint } from './cosigned.ts';
@@ -59,4 +61,3 @@ export {
   witnessCosigning,
 } from './witness-client.ts';
 export { type WitnessRoutesOptions, witnessRoutes } from './witness-http.ts';
-export { type LogEntryChecker, logEntryChecker } from './browser-check.ts';
