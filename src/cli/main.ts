@@ -11,6 +11,7 @@ import { type KeyAlg, KeyEncryptionKey, type KeyPurpose, KeyStore } from '../key
 import { DEMO_PLATFORM } from '../platform-client/index.ts';
 import { RelayConfigError, readRelayConfig, startRelay } from '../relay/index.ts';
 import { migrate } from '../storage/index.ts';
+import { runDemoAlert } from './demo-alert.ts';
 import { screeningCommands } from './screening.ts';
 import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
 import { DiscoveryError, runVerify, runWitness } from './transparency.ts';
@@ -288,6 +289,32 @@ Object.assign(commands, {
 
 // Fraud screening: train, score, replay, screen (src/cli/screening.ts).
 Object.assign(commands, screeningCommands);
+Object.assign(commands, {
+  'demo-alert': {
+    summary:
+      "show the fraud-alert loop: a customer's usual payments, then a fraudulent one, to the running gateway",
+    usage: 'proviso demo-alert [--bank ID] [--customer USERNAME] [--amount 2499.00] [--gateway URL]',
+    options: {
+      bank: { type: 'string' },
+      customer: { type: 'string' },
+      amount: { type: 'string' },
+      gateway: { type: 'string' },
+    },
+    async run(values) {
+      const config = readConfig();
+      const amount = (values['amount'] as string | undefined) ?? '2499.00';
+      if (!/^\d{1,9}\.\d{2}$/.test(amount)) throw new UsageError('--amount is a decimal like 2499.00');
+      const text = await runDemoAlert(config, {
+        gateway: (values['gateway'] as string | undefined) ?? `http://${config.host}:${config.port}`,
+        bankId: (values['bank'] as string | undefined) ?? 'northwind',
+        username: (values['customer'] as string | undefined) ?? 'demo',
+        amount,
+      });
+      process.stdout.write(`${text}\n`);
+      return 0;
+    },
+  },
+} satisfies Record<string, Command>);
 
 function intOption(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
