@@ -97,28 +97,31 @@ export interface Linked {
   pending: PendingLink;
 }
 
-/** Goes through PAR, login (password + TOTP) and consent; returns the platform's tokens. */
-export async function linkCustomer(t: TestGateway, o: LinkOptions = {}): Promise<Linked> {
-  const bank = o.bank ?? 'northwind';
-  const username = o.username ?? 'demo';
-  const client = o.client ?? (await platformClient(t, bank));
-  const pending = await client.startLink({
-    purposes: o.purposes ?? ['balance_inquiry'],
-    clusters: o.clusters ?? ['accounts', 'balances'],
-    durationDays: o.durationDays ?? 90,
-    deviceKey: o.deviceKey ?? deviceKey(),
-    ...(o.extraDetail ? { extraDetail: o.extraDetail } : {}),
-  });
+export interface ApproveOptions {
+  bank: string;
+  username: string;
+  pick?: (accountIds: string[]) => string[];
+  decision?: 'approve' | 'deny';
+  /** Runs before the login form is posted (tests reset the one-time-code replay guard). */
+  beforeLogin?: () => Promise<void>;
+}
+
+/** The customer's part at the bank, over plain HTTP: login (password + TOTP), consent, redirect. */
+export async function approveAtBank(
+  base: string,
+  authorizationUrl: string,
+  o: ApproveOptions,
+): Promise<{ jar: CookieJar; picked: string[]; callback: string }> {
+  const { bank, username } = o;
   const jar = new CookieJar();
-  const base = t.gw.url;
-  let res = await jar.fetch(pending.authorizationUrl.toString());
+  let res = await jar.fetch(authorizationUrl);
   if (res.status !== 303 && res.status !== 302)
     throw new Error(`authorization endpoint answered ${res.status}: ${await res.text()}`);
   let page = await jar.fetch(new URL(res.headers.get('location')!, base).toString());
   let html = await page.text();
   if (page.status !== 200) throw new Error(`login page ${page.status}: ${html}`);
   const interaction = new URL(page.url).pathname;
-  await resetTotp(t);
+  await o.beforeLogin?.();
   res = await jar.fetch(`${base}${interaction}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -147,7 +150,28 @@ export async function linkCustomer(t: TestGateway, o: LinkOptions = {}): Promise
   });
   if (res.status !== 303) throw new Error(`consent answered ${res.status}: ${await res.text()}`);
   res = await jar.fetch(new URL(res.headers.get('location')!, base).toString());
-  const callback = res.headers.get('location')!;
+  return { jar, picked, callback: res.headers.get('location')! };
+}
+
+/** Goes through PAR, login (password + TOTP) and consent; returns the platform's tokens. */
+export async function linkCustomer(t: TestGateway, o: LinkOptions = {}): Promise<Linked> {
+  const bank = o.bank ?? 'northwind';
+  const username = o.username ?? 'demo';
+  const client = o.client ?? (await platformClient(t, bank));
+  const pending = await client.startLink({
+    purposes: o.purposes ?? ['balance_inquiry'],
+    clusters: o.clusters ?? ['accounts', 'balances'],
+    durationDays: o.durationDays ?? 90,
+    deviceKey: o.deviceKey ?? deviceKey(),
+    ...(o.extraDetail ? { extraDetail: o.extraDetail } : {}),
+  });
+  const { jar, picked, callback } = await approveAtBank(t.gw.url, pending.authorizationUrl.toString(), {
+    bank,
+    username,
+    ...(o.pick ? { pick: o.pick } : {}),
+    ...(o.decision ? { decision: o.decision } : {}),
+    beforeLogin: () => resetTotp(t),
+  });
   if (!callback.startsWith(DEMO_PLATFORM.redirectUri))
     throw new Error(`expected the redirect to the platform, got ${callback}`);
   if (o.decision === 'deny') return { client, link: undefined as never, jar, picked, callback, pending };

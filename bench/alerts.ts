@@ -1,0 +1,205 @@
+// From a card authorisation entering the bank to the sealed "Was this you?" reaching the
+// customer's device, under a steady offered load of card authorisations.
+//
+// The system (gateway + relay, one device linked to the demo customer with fraud alerts)
+// runs in a child process (bench/servers/system.ts). This process is the bank's card
+// processor and the device: it posts the simulator's authorisations for all seeded customers
+// to the HTTP ingest in batches at BENCH_RATE per second (default 2,000) for BENCH_SECONDS,
+// and twice a second a big-ticket fraudulent payment on the demo customer's card. The device
+// holds a WebSocket to the relay; latency is from the moment the batch carrying a fraud
+// event is sent to the moment the envelope whose header id is that alert arrives on the
+// socket: screening, Cedar, the log append, sealing, the webhook push, the relay's store and
+// fan-out. Batches in flight are capped (BENCH_INFLIGHT, default 8): when the system cannot
+// keep up, the achieved rate shows it rather than an unbounded queue in this process.
+import { demoAuthorisations, generateCustomer, regionFor } from '../src/bank/index.ts';
+import { startChild } from './lib/child.ts';
+import type { Measurement } from './lib/results.ts';
+import { SYSTEM_SEED } from './servers/system.ts';
+
+const RATE = Number(process.env['BENCH_RATE'] ?? 2000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
+const INFLIGHT = Number(process.env['BENCH_INFLIGHT'] ?? 8);
+const TICK_MS = 50;
+
+interface SystemInfo {
+  gateway: string;
+  relay: string;
+  ingestKey: string;
+  deviceToken: string;
+  customers: number;
+  storage: string;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(env: Record<string, string>): Promise<Measurement[]> {
+  const system = await startChild<SystemInfo>(new URL('./servers/system.ts', import.meta.url), env);
+  try {
+    const { gateway, relay, ingestKey, deviceToken, customers, storage } = system.info;
+    const region = regionFor('northwind');
+    const people = Array.from({ length: customers }, (_, i) =>
+      generateCustomer(i, { ...SYSTEM_SEED, bankId: 'northwind', region }),
+    );
+    const stream = demoAuthorisations(people, {
+      seed: SYSTEM_SEED.seed,
+      bankId: 'northwind',
+      currency: region.currency,
+    }).map(({ fraud: _fraud, ...event }) => event);
+    const demo = people[0]!;
+    const demoCard = demo.cards[0]!.id;
+    const url = `${gateway}/banks/northwind/screening/authorisations`;
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${ingestKey}` };
+    const post = (events: unknown[]) =>
+      fetch(url, { method: 'POST', headers, body: JSON.stringify({ events }) }).then(async (r) => {
+        if (!r.ok) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
+        return (await r.json()) as {
+          screened: number;
+          results: { transactionId: string | null; alertId: string | null }[];
+        };
+      });
+
+    // The demo card's usual life first, so a big-ticket payment stands out against it.
+    const t0 = Date.now();
+    const usual = stream
+      .filter((e) => e.cardId === demoCard)
+      .slice(-30)
+      .map((e, i, all) => ({ ...e, time: new Date(t0 - (all.length - i) * 3_600_000).toISOString() }));
+    await post(usual);
+
+    // The device.
+    const arrivals = new Map<string, number>();
+    const ws = new WebSocket(`${relay.replace(/^http/, 'ws')}/api/stream`);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: deviceToken }));
+      ws.onerror = () => reject(new Error('device stream failed'));
+      ws.onmessage = (m) => {
+        const frame = JSON.parse(String(m.data)) as { type: string; id?: string; envelope?: string };
+        if (frame.type === 'ready') resolve();
+        if (frame.type !== 'message' || !frame.envelope) return;
+        const payload = frame.envelope.split('.')[1] ?? '';
+        const body = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { hdr?: { id?: string } };
+        if (body.hdr?.id) arrivals.set(body.hdr.id, performance.now());
+        ws.send(JSON.stringify({ type: 'ack', ids: [frame.id] }));
+      };
+    });
+
+    // Steady load: a batch every TICK_MS; a fraud on the demo card every 500 ms.
+    const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
+    const fraudSent = new Map<string, number>(); // transactionId → send time
+    const alertOf = new Map<string, string>(); // transactionId → alert id
+    let next = 0;
+    let inflight = 0;
+    let offered = 0;
+    let screened = 0;
+    let dropped = 0;
+    let fraudCount = 0;
+    const errors: string[] = [];
+    const start = performance.now();
+    process.stderr.write(`  offering ${RATE}/s for ${SECONDS} s (${storage})\n`);
+    while (performance.now() - start < SECONDS * 1000) {
+      const tickAt = start + Math.ceil((performance.now() - start) / TICK_MS) * TICK_MS;
+      const now = new Date().toISOString();
+      const batch = Array.from({ length: perTick }, () => ({
+        ...stream[next++ % stream.length]!,
+        transactionId: `bench-${next}`,
+        time: now,
+      }));
+      const tick = Math.floor((performance.now() - start) / TICK_MS);
+      if (tick % Math.round(500 / TICK_MS) === 0) {
+        const id = `bench-fraud-${fraudCount++}`;
+        batch.push({
+          ...usual[0]!,
+          transactionId: id,
+          terminalId: `bench-electro-${fraudCount}`,
+          merchantName: 'Electro Outlet Online',
+          mcc: '5732',
+          country: 'RO',
+          channel: 'ecom',
+          amount: '2499.00',
+          time: now,
+        });
+        fraudSent.set(id, performance.now());
+      }
+      offered += batch.length;
+      if (inflight >= INFLIGHT) dropped += batch.length;
+      else {
+        inflight++;
+        void post(batch)
+          .then((r) => {
+            screened += r.screened;
+            for (const x of r.results)
+              if (x.transactionId && x.alertId) alertOf.set(x.transactionId, x.alertId);
+          })
+          .catch((e: Error) => errors.push(e.message))
+          .finally(() => inflight--);
+      }
+      const wait = tickAt + TICK_MS - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const elapsed = (performance.now() - start) / 1000;
+    // Let the last alerts arrive.
+    const settle = performance.now();
+    while ((inflight > 0 || performance.now() - settle < 3000) && performance.now() - settle < 30_000)
+      await new Promise((r) => setTimeout(r, 50));
+    ws.close();
+    if (errors.length) process.stderr.write(`  ${errors.length} ingest errors, first: ${errors[0]}\n`);
+
+    const latencies: number[] = [];
+    for (const [tx, sentAt] of fraudSent) {
+      const alertId = alertOf.get(tx);
+      const arrived = alertId ? arrivals.get(alertId) : undefined;
+      if (arrived !== undefined) latencies.push(arrived - sentAt);
+    }
+    latencies.sort((a, b) => a - b);
+    const label = `(${storage}, offered ${RATE}/s)`;
+    return [
+      {
+        benchmark: 'alerts',
+        metric: `authorisations screened per second ${label}`,
+        value: screened / elapsed,
+        unit: 'tx/s',
+      },
+      {
+        benchmark: 'alerts',
+        metric: `authorisations not sent (back-pressure) ${label}`,
+        value: dropped,
+        unit: 'events',
+      },
+      {
+        benchmark: 'alerts',
+        metric: `fraud alerts delivered to the device ${label}`,
+        value: latencies.length,
+        unit: `of ${fraudSent.size}`,
+      },
+      {
+        benchmark: 'alerts',
+        metric: `ingest → device p50 ${label}`,
+        value: percentile(latencies, 50),
+        unit: 'ms',
+      },
+      {
+        benchmark: 'alerts',
+        metric: `ingest → device p99 ${label}`,
+        value: percentile(latencies, 99),
+        unit: 'ms',
+      },
+    ];
+  } finally {
+    await system.stop();
+  }
+}
+
+export async function run(): Promise<Measurement[]> {
+  const results = await measure({ DATABASE_URL: '' });
+  if (process.env['BENCH_PG_URL'])
+    results.push(...(await measure({ DATABASE_URL: process.env['BENCH_PG_URL'] })));
+  return results;
+}
+
+if (import.meta.main) {
+  const { table } = await import('./lib/results.ts');
+  process.stdout.write(`${table(await run())}\n`);
+}
