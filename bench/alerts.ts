@@ -11,10 +11,12 @@
 // socket: screening, Cedar, the log append, sealing, the webhook push, the relay's store and
 // fan-out. Batches in flight are capped (BENCH_INFLIGHT, default 8): when the system cannot
 // keep up, the achieved rate shows it rather than an unbounded queue in this process.
+
+import pg from 'pg';
 import { demoAuthorisations, generateCustomer, regionFor } from '../src/bank/index.ts';
 import { startChild } from './lib/child.ts';
 import type { Measurement } from './lib/results.ts';
-import { SYSTEM_SEED } from './servers/system.ts';
+import { SYSTEM_SEED } from './lib/system-seed.ts';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 2000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -49,7 +51,8 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
       currency: region.currency,
     }).map(({ fraud: _fraud, ...event }) => event);
     const demo = people[0]!;
-    const demoCard = demo.cards[0]!.id;
+    const demoCard = stream.find((e) => e.customerId === demo.id)?.cardId;
+    if (!demoCard) throw new Error('the simulator gave the demo customer no card payments');
     const url = `${gateway}/banks/northwind/screening/authorisations`;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${ingestKey}` };
     const post = (events: unknown[]) =>
@@ -67,7 +70,9 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
       .filter((e) => e.cardId === demoCard)
       .slice(-30)
       .map((e, i, all) => ({ ...e, time: new Date(t0 - (all.length - i) * 3_600_000).toISOString() }));
-    await post(usual);
+    const primed = await post(usual);
+    if (!usual.length || primed.screened !== usual.length)
+      throw new Error(`the demo card's history was not accepted: ${JSON.stringify(primed).slice(0, 400)}`);
 
     // The device.
     const arrivals = new Map<string, number>();
@@ -98,17 +103,21 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
     let fraudCount = 0;
     const errors: string[] = [];
     const start = performance.now();
+    let ticks = 0;
     process.stderr.write(`  offering ${RATE}/s for ${SECONDS} s (${storage})\n`);
     while (performance.now() - start < SECONDS * 1000) {
-      const tickAt = start + Math.ceil((performance.now() - start) / TICK_MS) * TICK_MS;
+      // A fixed schedule: a late timer does not skip a tick, the next one just comes sooner.
+      const tickAt = start + ticks++ * TICK_MS;
       const now = new Date().toISOString();
       const batch = Array.from({ length: perTick }, () => ({
         ...stream[next++ % stream.length]!,
         transactionId: `bench-${next}`,
         time: now,
       }));
-      const tick = Math.floor((performance.now() - start) / TICK_MS);
-      if (tick % Math.round(500 / TICK_MS) === 0) {
+      const tick = ticks - 1;
+      const full = inflight >= INFLIGHT;
+      let fraudId: string | undefined;
+      if (tick % Math.round(500 / TICK_MS) === 0 && !full) {
         const id = `bench-fraud-${fraudCount++}`;
         batch.push({
           ...usual[0]!,
@@ -121,12 +130,13 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
           amount: '2499.00',
           time: now,
         });
-        fraudSent.set(id, performance.now());
+        fraudId = id;
       }
       offered += batch.length;
-      if (inflight >= INFLIGHT) dropped += batch.length;
+      if (full) dropped += batch.length;
       else {
         inflight++;
+        if (fraudId) fraudSent.set(fraudId, performance.now());
         void post(batch)
           .then((r) => {
             screened += r.screened;
@@ -147,6 +157,10 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
     ws.close();
     if (errors.length) process.stderr.write(`  ${errors.length} ingest errors, first: ${errors[0]}\n`);
 
+    const fraudAlerts = [...fraudSent.keys()].filter((tx) => alertOf.has(tx)).length;
+    process.stderr.write(
+      `  ${fraudSent.size} frauds sent, ${fraudAlerts} raised alerts, ${arrivals.size} envelopes reached the device\n`,
+    );
     const latencies: number[] = [];
     for (const [tx, sentAt] of fraudSent) {
       const alertId = alertOf.get(tx);
@@ -192,10 +206,43 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
   }
 }
 
+/** A throwaway PostgreSQL database (a new key-encryption key must not meet old sealed keys). */
+async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const admin = process.env['BENCH_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+  } catch {
+    return undefined;
+  }
+  const name = `proviso_bench_alerts_${Date.now().toString(36)}`;
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
 export async function run(): Promise<Measurement[]> {
   const results = await measure({ DATABASE_URL: '' });
-  if (process.env['BENCH_PG_URL'])
-    results.push(...(await measure({ DATABASE_URL: process.env['BENCH_PG_URL'] })));
+  const postgres = await freshPostgres();
+  if (!postgres) {
+    process.stderr.write('  PostgreSQL not reachable: alert benchmark on PGlite only\n');
+    return results;
+  }
+  try {
+    results.push(...(await measure({ DATABASE_URL: postgres.url })));
+  } finally {
+    await postgres.drop();
+  }
   return results;
 }
 

@@ -14,8 +14,7 @@ import { KeyEncryptionKey } from '../../src/keys/index.ts';
 import { readRelayConfig, startRelay } from '../../src/relay/index.ts';
 import { openDatabase } from '../../src/storage/index.ts';
 import { approveAtBank } from '../../test/support/consent.ts';
-
-export const SYSTEM_SEED = { seed: 1, days: 30, end: new Date('2026-11-01T00:00:00Z') };
+import { SYSTEM_SEED } from '../lib/system-seed.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
