@@ -349,6 +349,24 @@ export class ConsentStore {
     await this.revoke(id, 'customer', now);
   }
 
+  /**
+   * The device replaced its key (the request was authenticated with the old one by the
+   * caller). Compare-and-set on the old key, so two racing rotations cannot both win.
+   */
+  async rotateDeviceKey(id: string, oldKey: string, newKey: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('consent')
+      .set({ device_key: newKey })
+      .where('id', '=', id)
+      .where('status', '=', 'authorised')
+      .where('device_key', '=', oldKey)
+      .where('device_key_removed_at', 'is', null)
+      .executeTakeFirst();
+    const changed = Number(result.numUpdatedRows) === 1;
+    if (changed) await this.#announce(id);
+    return changed;
+  }
+
   /** Marks authorised consents past their expiry as expired (each announced). */
   async expireDue(now = new Date()): Promise<number> {
     const due = await this.#db

@@ -14,6 +14,7 @@ import type { BankBot } from './bot.ts';
 import type { GatewayContext } from './context.ts';
 import { AISP_PREFIX, accountRoutes } from './routes/accounts.ts';
 import { botRoutes } from './routes/bot.ts';
+import { deviceKeyRoutes } from './routes/device-key.ts';
 import { type DiscoveryExtras, discoveryRoutes } from './routes/discovery.ts';
 
 export interface GatewayOptions extends GatewayContext {
@@ -103,6 +104,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     await app.register(async (scope) => consentRoutes(scope, consent));
     const bot = options.bot;
     if (bot) await app.register(async (scope) => botRoutes(scope, { banks: options.banks, consent, bot }));
+    await app.register(async (scope) =>
+      deviceKeyRoutes(scope, { banks: options.banks, consent, keyStore: options.keyStore }),
+    );
   }
   const screening = options.screening;
   if (screening) {

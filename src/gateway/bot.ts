@@ -4,7 +4,6 @@
 // transparency log, and only then seals it (HPKE to the device key the consent bound, signed
 // with the bank's key). The platform gets ciphertext, or plain text that says nothing about
 // the customer (help, "I did not understand", "your link does not cover that").
-import { createPublicKey } from 'node:crypto';
 import type { AccessGrant, DataCluster, Purpose } from '../access/index.ts';
 import type { AuditTrail } from '../audit/index.ts';
 import type { Account, BankCore, Card } from '../bank/index.ts';
@@ -26,7 +25,7 @@ import { Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import { type OpenedReply, openReply } from '../seal/index.ts';
 import type { EntryKind } from '../translog/index.ts';
-import { type BankSealers, bankSealers } from './sealers.ts';
+import { type BankSealers, bankReplyKey, bankSealers } from './sealers.ts';
 
 export interface BotEvent {
   sender: { id: string };
@@ -358,11 +357,7 @@ export class BankBot {
     alertId: string,
     reply: string,
   ): Promise<OpenedReply<{ answer: 'yes' | 'no' }>> {
-    const key = await this.#o.keyStore.active(grant.bankId, 'seal', 'X25519');
-    const bankKey: CryptoKeyPair = {
-      privateKey: key.privateKey.toCryptoKey('X25519', false, ['deriveBits']) as CryptoKey,
-      publicKey: createPublicKey(key.privateKey).toCryptoKey('X25519', true, []) as CryptoKey,
-    };
+    const bankKey = await bankReplyKey(this.#o.keyStore, grant.bankId);
     try {
       return await openReply<{ answer: 'yes' | 'no' }>(reply, {
         bankKey,

@@ -1,5 +1,6 @@
 // One envelope sealer per bank, signing with the bank's active Ed25519 key (published in
 // its JWKS), created on first use and shared by the bot and the alert loop.
+import { createPublicKey } from 'node:crypto';
 import type { KeyStore } from '../keys/index.ts';
 import { createSealer, type Sealer } from '../seal/index.ts';
 
@@ -17,5 +18,14 @@ export function bankSealers(keyStore: KeyStore): BankSealers {
       sealers.set(bankId, s);
     }
     return s;
+  };
+}
+
+/** The bank's HPKE key pair (replies and device requests are sealed to it), as WebCrypto keys. */
+export async function bankReplyKey(keyStore: KeyStore, bankId: string): Promise<CryptoKeyPair> {
+  const key = await keyStore.active(bankId, 'seal', 'X25519');
+  return {
+    privateKey: key.privateKey.toCryptoKey('X25519', false, ['deriveBits']) as CryptoKey,
+    publicKey: createPublicKey(key.privateKey).toCryptoKey('X25519', true, []) as CryptoKey,
   };
 }
