@@ -231,6 +231,20 @@ export class PlatformClient {
     );
   }
 
+  /** Relays the device's key-rotation request (sealed by the device with its current key). */
+  async rotateDeviceKey(link: Link, request: string): Promise<Response> {
+    return orChallenge(
+      oauth.protectedResourceRequest(
+        link.accessToken,
+        'PUT',
+        this.consentUrl(link, '/device-key'),
+        new Headers({ 'content-type': 'application/json', accept: 'application/json' }),
+        JSON.stringify({ request }),
+        { DPoP: this.#dpop(link.dpopKeys), ...this.#http },
+      ),
+    );
+  }
+
   /** The platform's copy of the signed consent receipt (compact JWS). */
   async receipt(link: Link): Promise<string> {
     const response = await oauth.protectedResourceRequest(

@@ -100,6 +100,15 @@ export function oauthPlatform(o: OAuthPlatformOptions): { platform: PlatformClie
       await client.revoke(link).catch((e) => errors.push(e));
       if (errors.length === 2) throw errors[1];
     },
+    async rotateDeviceKey({ bank, credentials, request }) {
+      const client = await clientFor(bank);
+      const { link } = await fresh(bank, credentials);
+      const res = await client.rotateDeviceKey(await linkFromJson(link), request);
+      if (!res.ok) {
+        const problem = (await res.json().catch(() => ({}))) as { detail?: string };
+        throw new Error(problem.detail ?? `the bank answered ${res.status}`);
+      }
+    },
   };
 
   const http = httpGatewayCaller(dpopAuthorizer);

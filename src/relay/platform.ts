@@ -49,6 +49,8 @@ export interface PlatformClient {
   finishLink(input: FinishLinkInput): Promise<{ credentials: Json; sub: string; consent?: string }>;
   /** RFC 7009 revocation + consent DELETE. */
   revoke(input: { bank: BankInfo; credentials: Json }): Promise<void>;
+  /** Relays a device's key-rotation request to the bank; resolves when the bank accepted it. */
+  rotateDeviceKey?(input: { bank: BankInfo; credentials: Json; request: string }): Promise<void>;
 }
 
 export interface BotEvent {

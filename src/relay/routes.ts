@@ -149,6 +149,85 @@ export async function deviceRoutes(app: FastifyInstance, o: RouteOptions): Promi
     },
   );
 
+  app.post<{ Body: { public_key: string; requests: { bank: string; request: string }[] } }>(
+    '/api/devices/key',
+    {
+      ...authed,
+      schema: {
+        tags,
+        summary:
+          "Replace this device's key: one rotation request per linked bank, each sealed by the device with its current key",
+        querystring: noQuery,
+        body: {
+          type: 'object',
+          required: ['public_key', 'requests'],
+          additionalProperties: false,
+          properties: {
+            public_key: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$', description: 'the new X25519 key' },
+            requests: {
+              type: 'array',
+              maxItems: 32,
+              items: {
+                type: 'object',
+                required: ['bank', 'request'],
+                additionalProperties: false,
+                properties: { bank: bankId, request: { type: 'string', minLength: 1, maxLength: 16384 } },
+              },
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['key_thumbprint', 'banks'],
+            additionalProperties: false,
+            properties: {
+              key_thumbprint: { type: 'string' },
+              banks: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          ...problemResponses(400, 401, 409, 502, 503),
+        },
+      },
+    },
+    async (request) => {
+      const d = request.device!;
+      const active = (await o.store.linksOf(d.id)).filter((l) => l.status === 'active');
+      const byBank = new Map(request.body.requests.map((r) => [r.bank, r.request]));
+      const missing = active.filter((l) => !byBank.has(l.bankId)).map((l) => l.bankId);
+      if (missing.length)
+        throw new Problem(
+          409,
+          'rotation-incomplete',
+          'A bank is missing',
+          `send a sealed rotation request for every linked bank; missing: ${missing.join(', ')}`,
+        );
+      if (!o.platform.rotateDeviceKey)
+        throw new Problem(503, 'linking-unavailable', 'Key rotation unavailable', 'no platform client');
+      for (const link of active) {
+        const bank = await bankOrThrow(link.bankId);
+        const credentials = openJson<Json>(
+          o.secrets.relayKey,
+          link.credentialsSealed!,
+          credentialsAad(link.id),
+        );
+        try {
+          await o.platform.rotateDeviceKey({ bank, credentials, request: byBank.get(link.bankId)! });
+        } catch (e) {
+          throw new Problem(
+            502,
+            'bank-refused-rotation',
+            'The bank refused the new key',
+            `${bank.name}: ${e instanceof Error ? e.message : String(e)}`,
+          );
+        }
+      }
+      const thumb = await keyThumbprint(request.body.public_key);
+      await o.store.replaceDeviceKey(d.id, request.body.public_key, thumb);
+      return { key_thumbprint: thumb, banks: active.map((l) => l.bankId) };
+    },
+  );
+
   app.get(
     '/api/banks',
     {

@@ -125,6 +125,15 @@ export class RelayStore {
 
   // Devices -----------------------------------------------------------------------------
 
+  /** The device's new public key, after every bank it is linked to accepted it. */
+  async replaceDeviceKey(deviceId: string, publicKey: string, keyThumbprint: string): Promise<void> {
+    await this.db
+      .updateTable('relay_device')
+      .set({ public_key: publicKey, key_thumbprint: keyThumbprint })
+      .where('id', '=', deviceId)
+      .execute();
+  }
+
   async registerDevice(publicKey: string, keyThumbprint: string): Promise<{ device: Device; token: string }> {
     const token = `dev_${randomBytes(32).toString('base64url')}`;
     const id = `d_${randomUUID()}`;

@@ -68,6 +68,20 @@ test('new device → link bank → balance → freeze card → unlink → refuse
   assert.ok(kinds.includes('card.action'));
   assert.ok(kinds.includes('consent.authorised'));
 
+  // A new device key under the same consent: the request is sealed with the old key.
+  const consentId = (await t.gw.consent.store.forCustomer('northwind', demo.id)).find(
+    (c) => c.status === 'authorised',
+  )!.id;
+  const keyBefore = (await t.gw.consent.store.get(consentId))!.deviceKey;
+  await page.getByRole('button', { name: 'Link another bank' }).click();
+  await page.getByRole('button', { name: "Replace this device's key" }).click();
+  await page.waitForSelector('text=This device has a new key');
+  const keyAfter = (await t.gw.consent.store.get(consentId))!.deviceKey;
+  assert.notEqual(keyAfter, keyBefore, 'the bank now seals to the new key');
+  before = await botCount(page);
+  await page.locator('.quick button[data-action="BALANCE"]').click();
+  assert.match(await lastBotText(page, before), /✓ Verified: Northwind Bank/);
+
   // Unlink, then ask again: refused politely in the chat, the bank is not asked.
   before = await botCount(page);
   await page.locator('.quick button[data-action="UNLINK"]').click();

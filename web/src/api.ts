@@ -60,6 +60,12 @@ export const api = {
       method: 'POST',
       body: JSON.stringify({ public_key: publicKey }),
     }),
+  rotateKey: (token: string, publicKey: string, requests: { bank: string; request: string }[]) =>
+    call<{ key_thumbprint: string; banks: string[] }>('/api/devices/key', {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ public_key: publicKey, requests }),
+    }),
   banks: () => call<{ banks: BankEntry[] }>('/api/banks'),
   links: (token: string) => call<{ device_id: string; links: LinkEntry[] }>('/api/links', { token }),
   startLink: (token: string, bank: string) =>

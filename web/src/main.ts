@@ -340,8 +340,52 @@ async function register(): Promise<Registration> {
   return reg;
 }
 
+/**
+ * A new device key for every linked bank at once: each bank gets a request sealed with the
+ * CURRENT key (HPKE auth mode), naming the new one; the relay passes them on and switches
+ * only when every bank accepted. The old key stays on the device to open older messages.
+ */
+async function rotateKey(): Promise<void> {
+  picker.close();
+  if (!state.reg) return;
+  const old = await keystore.ensure();
+  const active = state.links.filter((l) => l.status === 'active' && l.consent);
+  try {
+    const { current } = await keystore.rotate();
+    const requests = await Promise.all(
+      active.map(async (l) => {
+        const jwks = await jwksFor(l.bank);
+        const hpke = jwks.keys.find((k) => k.kty === 'OKP' && k.crv === 'X25519');
+        if (!hpke?.x) throw new Error(`${bankName(l.bank)} publishes no sealing key`);
+        const request = await sealReply({
+          deviceKey: old.keyPair,
+          bankPublicKey: hpke.x,
+          bankId: l.bank,
+          consentCommitment: l.consent!,
+          purpose: 'customer_service',
+          log: 0,
+          inReplyTo: l.consent!,
+          type: 'device-key',
+          payload: { new_device_key: current.publicKey.base64url },
+        });
+        return { bank: l.bank, request };
+      }),
+    );
+    const r = await api.rotateKey(state.reg.token, current.publicKey.base64url, requests);
+    state.reg = { ...state.reg, thumbprint: r.key_thumbprint };
+    localStorage.setItem(REG_KEY, JSON.stringify(state.reg));
+    say(
+      `This device has a new key (${current.fingerprint}); ${r.banks.length} bank(s) now seal to it.`,
+      'system',
+    );
+  } catch (e) {
+    say(`Could not replace the key: ${e instanceof Error ? e.message : String(e)}`, 'notice', false);
+  }
+}
+
 function wireControls(): void {
   $('link-button').addEventListener('click', () => openPicker());
+  $('rotate-key').addEventListener('click', () => void rotateKey());
   $<HTMLFormElement>('composer').addEventListener('submit', (e) => {
     e.preventDefault();
     const input = $<HTMLInputElement>('composer-input');
