@@ -4,7 +4,6 @@
 // flow (fraud alerts included). Prints what the load generator needs as one JSON line.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { regionFor, seedBank } from '../../src/bank/index.ts';
@@ -14,15 +13,8 @@ import { KeyEncryptionKey } from '../../src/keys/index.ts';
 import { readRelayConfig, startRelay } from '../../src/relay/index.ts';
 import { openDatabase } from '../../src/storage/index.ts';
 import { approveAtBank } from '../../test/support/consent.ts';
+import { freePort } from '../../test/support/net.ts';
 import { SYSTEM_SEED } from '../lib/system-seed.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const customers = Number(process.env['BENCH_CUSTOMERS'] ?? 300);
 const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-system-'));

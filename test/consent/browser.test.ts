@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DEMO_PLATFORM } from '../../src/platform-client/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
+import { launchChromium } from '../support/browser.ts';
 import { deviceKey, linkCustomer, otpNow, platformClient, resetTotp } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -15,19 +16,7 @@ let t: TestGateway;
 let browser: Browser;
 before(async () => {
   t = await startTestGateway(pgliteBackend);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

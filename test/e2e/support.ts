@@ -1,33 +1,16 @@
 // The whole system for browser tests: the real gateway (bank side) and the real relay with its
 // web chat on a port the gateway knows as its platform's redirect, Chromium at phone size.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type RunningRelay, readRelayConfig, startRelay } from '../../src/relay/index.ts';
 import { openDatabase } from '../../src/storage/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
+import { launchChromium } from '../support/browser.ts';
 import { otpNow, resetTotp } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from '../support/net.ts';
 
 export interface System {
   t: TestGateway;
@@ -57,7 +40,7 @@ export async function startSystem(): Promise<System> {
     { database: relayDb },
   );
   t.gw.connectRelay({ url: relay.info.webhook_url, secret: (bankId) => relay.webhookSecret(bankId) });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  const browser = await launchChromium();
   const page = await browser.newPage({
     viewport: { width: 390, height: 844 },
     isMobile: true,

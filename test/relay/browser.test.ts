@@ -7,9 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningRelay } from '../../src/relay/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
+import { launchChromium } from '../support/browser.ts';
 import {
   linkDevice,
   pushSigned,
@@ -19,16 +20,6 @@ import {
   type TestBank,
   testBank,
 } from './support.ts';
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 describe('web chat client in Chromium (390×844)', () => {
   let db: Awaited<ReturnType<typeof relayDatabase>>;
@@ -54,7 +45,7 @@ describe('web chat client in Chromium (390×844)', () => {
       buildWeb: true,
       gatewayUrl: gw.url,
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,

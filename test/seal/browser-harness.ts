@@ -11,18 +11,9 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from '../support/browser.ts';
 
 const ENTRY = fileURLToPath(new URL('../../src/seal/device.ts', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 const INDEX_HTML = `<!doctype html><meta charset="utf-8"><title>seal</title>
 <script type="module">import * as seal from './device.js'; window.seal = seal; window.sealReady = true;</script>`;
 
@@ -74,11 +65,7 @@ export async function startDeviceBrowser(): Promise<DeviceBrowser> {
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
-  const browser: Browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
+  const browser: Browser = await launchChromium();
   const page = await browser.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
