@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { rocAuc } from '../../src/screening/index.ts';
+import { sharedPath } from '../support/shared.ts';
 
-const DATA = process.env['FRAUD_SIM_CSV'] ?? '/work/shared/data/fraud-sim/train.csv.gz';
+const DATA = process.env['FRAUD_SIM_CSV'] ?? sharedPath('data', 'fraud-sim', 'train.csv.gz');
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const run = promisify(execFile);
 

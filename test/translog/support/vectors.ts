@@ -1,9 +1,9 @@
 // Reads the shared test vectors in place (they are not copied into the repository).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedPath } from '../../support/shared.ts';
 
-export const VECTORS_DIR = fileURLToPath(new URL('../../../../shared/testvectors/', import.meta.url));
+export const VECTORS_DIR = `${sharedPath('testvectors')}/`;
 
 /** JSON.parse that keeps integers above 2^53 exact as bigint (the merkle vectors use 2^64-1). */
 export function parseJsonExact(text: string): unknown {
