@@ -210,6 +210,72 @@ export const screeningRoutes = fp<ScreeningRoutesOptions>(
         return { screened, duplicates, rejected, results };
       },
     );
+
+    // The bank sets how many alerts a day its team (and its customers) should see; the
+    // threshold is chosen from the scores of the last `days` days of its own traffic.
+    app.put<{ Params: { bankId: string }; Body: { alerts_per_day: number; days?: number } }>(
+      '/banks/:bankId/screening/threshold',
+      {
+        schema: {
+          tags: ['screening'],
+          summary: "Choose the bank's alert threshold for a daily alert budget",
+          security: [{ ingestKey: [] }],
+          params: {
+            type: 'object',
+            required: ['bankId'],
+            additionalProperties: false,
+            properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
+          },
+          querystring: { type: 'object', properties: {}, additionalProperties: false },
+          body: {
+            type: 'object',
+            required: ['alerts_per_day'],
+            additionalProperties: false,
+            properties: {
+              alerts_per_day: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+              days: { type: 'integer', minimum: 1, maximum: 365, default: 28 },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['threshold', 'alerts_per_day', 'observed_alerts_per_day', 'days'],
+              additionalProperties: false,
+              properties: {
+                threshold: { type: 'number' },
+                alerts_per_day: { type: 'number' },
+                observed_alerts_per_day: {
+                  type: 'number',
+                  description: 'alerts a day this threshold would have raised over the history',
+                },
+                days: { type: 'number' },
+              },
+            },
+            ...problemResponses(400, 401, 422),
+          },
+        },
+        preHandler: authenticate,
+      },
+      async (request) => {
+        const { bankId } = request.params;
+        if ((await options.service.counts(bankId)).events === 0)
+          throw new Problem(
+            422,
+            'no-history',
+            'No history to choose from',
+            'screen some of the bank’s authorisations first; the threshold is chosen from their scores',
+          );
+        const chosen = await options.service.chooseThreshold(bankId, request.body.alerts_per_day, {
+          days: request.body.days ?? 28,
+        });
+        return {
+          threshold: chosen.threshold,
+          alerts_per_day: chosen.alertsPerDay,
+          observed_alerts_per_day: chosen.observedAlertsPerDay,
+          days: chosen.days,
+        };
+      },
+    );
   },
   { name: 'proviso-screening-ingest' },
 );

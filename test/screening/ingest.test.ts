@@ -132,6 +132,28 @@ for (const backend of await storageBackends('screening ingest')) {
       assert.match(metrics.body, /proviso_screening_events_total\{source="http",outcome="screened"\} 2/);
     });
 
+    test('the bank chooses its threshold for a daily alert budget from its own history', async () => {
+      const put = (body: unknown, bearer = key, bankId = bank) =>
+        app.inject({
+          method: 'PUT',
+          url: `/banks/${bankId}/screening/threshold`,
+          headers: { authorization: `Bearer ${bearer}` },
+          payload: body as object,
+        });
+      assert.equal((await put({ alerts_per_day: 2 }, 'wrong')).statusCode, 401);
+      assert.equal((await put({ alerts_per_day: 0 })).statusCode, 400);
+      assert.equal((await put({ alerts_per_day: 2 }, 'other-key', 'other-bank')).statusCode, 422);
+      await post({ events: eventsFor(bank, 200) });
+      const loose = (await put({ alerts_per_day: 50, days: 365 })).json() as { threshold: number };
+      const strict = (await put({ alerts_per_day: 1, days: 365 })).json() as {
+        threshold: number;
+        observed_alerts_per_day: number;
+      };
+      assert.ok(strict.threshold >= loose.threshold, 'a smaller budget never lowers the threshold');
+      assert.ok(strict.observed_alerts_per_day <= 1 + 1e-9);
+      assert.equal(await service.threshold(bank), strict.threshold);
+    });
+
     test('an oversized batch is a 413 problem and screens nothing', async () => {
       const before = await service.counts(bank);
       const response = await post({ events: eventsFor(bank, 21).slice(0, 21) });
