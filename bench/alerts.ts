@@ -3,13 +3,16 @@
 //
 // The system (gateway + relay, one device linked to the demo customer with fraud alerts)
 // runs in a child process (bench/servers/system.ts). This process is the bank's card
-// processor and the device: it posts the simulator's authorisations for all seeded customers
-// to the HTTP ingest in batches at BENCH_RATE per second (default 2,000) for BENCH_SECONDS,
-// and twice a second a big-ticket fraudulent payment on the demo customer's card. The device
+// processor and the device: it replays the simulator's month of card authorisations for the
+// seeded customers (1,000 by default, ~59,000 payments with injected fraud) in time order
+// with their own timestamps — so each card's velocity is a real customer's — first a warm-up
+// (BENCH_WARMUP, not measured) to give cards and terminals a history, then at BENCH_RATE per
+// second (default 2,000) for BENCH_SECONDS, and twice a second a big-ticket fraudulent
+// payment on the demo customer's card. The device
 // holds a WebSocket to the relay; latency is from the moment the batch carrying a fraud
 // event is sent to the moment the envelope whose header id is that alert arrives on the
 // socket: screening, Cedar, the log append, sealing, the webhook push, the relay's store and
-// fan-out. Batches in flight are capped (BENCH_INFLIGHT, default 8): when the system cannot
+// fan-out. Batches in flight are capped (BENCH_INFLIGHT, default 16): when the system cannot
 // keep up, the achieved rate shows it rather than an unbounded queue in this process.
 
 import pg from 'pg';
@@ -20,8 +23,9 @@ import { SYSTEM_SEED } from './lib/system-seed.ts';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 2000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
-const INFLIGHT = Number(process.env['BENCH_INFLIGHT'] ?? 8);
+const INFLIGHT = Number(process.env['BENCH_INFLIGHT'] ?? 16);
 const TICK_MS = 50;
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 20_000);
 
 interface SystemInfo {
   gateway: string;
@@ -64,15 +68,18 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
         };
       });
 
-    // The demo card's usual life first, so a big-ticket payment stands out against it.
-    const t0 = Date.now();
-    const usual = stream
-      .filter((e) => e.cardId === demoCard)
-      .slice(-30)
-      .map((e, i, all) => ({ ...e, time: new Date(t0 - (all.length - i) * 3_600_000).toISOString() }));
-    const primed = await post(usual);
-    if (!usual.length || primed.screened !== usual.length)
-      throw new Error(`the demo card's history was not accepted: ${JSON.stringify(primed).slice(0, 400)}`);
+    // Warm-up (not measured): the first WARMUP events of the simulator's stream, in time
+    // order, as fast as the system takes them, so every card and terminal has a history.
+    const warmup = Math.min(WARMUP, Math.floor(stream.length / 3));
+    process.stderr.write(`  warm-up: ${warmup} authorisations (${storage})\n`);
+    for (let at = 0; at < warmup; ) {
+      const chunk: Promise<unknown>[] = [];
+      for (let k = 0; k < INFLIGHT && at < warmup; k++, at += 100)
+        chunk.push(post(stream.slice(at, Math.min(at + 100, warmup))));
+      await Promise.all(chunk);
+    }
+    const usual = stream.filter((e, i) => i < warmup && e.cardId === demoCard);
+    if (!usual.length) throw new Error('the demo card had no payments in the warm-up');
 
     // The device.
     const arrivals = new Map<string, number>();
@@ -95,7 +102,7 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
     const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
     const fraudSent = new Map<string, number>(); // transactionId → send time
     const alertOf = new Map<string, string>(); // transactionId → alert id
-    let next = 0;
+    let next = warmup;
     let inflight = 0;
     let offered = 0;
     let screened = 0;
@@ -108,12 +115,11 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
     while (performance.now() - start < SECONDS * 1000) {
       // A fixed schedule: a late timer does not skip a tick, the next one just comes sooner.
       const tickAt = start + ticks++ * TICK_MS;
-      const now = new Date().toISOString();
-      const batch = Array.from({ length: perTick }, () => ({
-        ...stream[next++ % stream.length]!,
-        transactionId: `bench-${next}`,
-        time: now,
-      }));
+      if (next + perTick > stream.length) break; // the simulated month is used up
+      // The simulator's own times: card velocities stay those of real customers.
+      const batch: typeof stream = stream.slice(next, next + perTick);
+      next += perTick;
+      const now = batch.at(-1)!.time;
       const tick = ticks - 1;
       const full = inflight >= INFLIGHT;
       let fraudId: string | undefined;

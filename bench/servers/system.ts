@@ -16,7 +16,7 @@ import { approveAtBank } from '../../test/support/consent.ts';
 import { freePort } from '../../test/support/net.ts';
 import { SYSTEM_SEED } from '../lib/system-seed.ts';
 
-const customers = Number(process.env['BENCH_CUSTOMERS'] ?? 300);
+const customers = Number(process.env['BENCH_CUSTOMERS'] ?? 1000);
 const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-system-'));
 const relayPort = await freePort();
 const config = {
