@@ -6,9 +6,8 @@
 // investigator queue.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoAuthorisations, generateCustomer, regionFor, SqlBankCore } from '../bank/index.ts';
+import { demoAuthorisations, generateCustomer, regionFor } from '../bank/index.ts';
 import type { GatewayConfig } from '../gateway/config.ts';
-import { openStorage } from '../gateway/runtime.ts';
 
 const DAY = 86_400_000;
 
@@ -33,19 +32,11 @@ function ingestKey(config: GatewayConfig, bankId: string): string {
 
 export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): Promise<string> {
   const key = config.ingestKeys.get(o.bankId) ?? ingestKey(config, o.bankId);
-  const database = await openStorage(config);
-  let card: { id: string; customerId: string } | undefined;
-  let index = 0;
-  try {
-    const core = new SqlBankCore(database, o.bankId);
-    const customer = await core.customerByUsername(o.username);
-    if (!customer) throw new Error(`no customer '${o.username}' at ${o.bankId}`);
-    card = (await core.cards(customer.id)).find((c) => c.status === 'active');
-    if (!card) throw new Error(`${o.username} has no active card at ${o.bankId} (unfreeze one first)`);
-    index = customer.username === 'demo' ? 0 : Number(/(\d+)$/.exec(customer.username)?.[1] ?? 0);
-  } finally {
-    await database.close();
-  }
+  // The simulator is deterministic: customer i and its cards have the same ids whatever the
+  // seeding window, so the bank's data need not be opened (PGlite belongs to the running
+  // gateway's process).
+  const index = o.username === 'demo' ? 0 : Number(/(\d+)$/.exec(o.username)?.[1] ?? Number.NaN);
+  if (!Number.isInteger(index)) throw new Error(`'${o.username}' is not a simulated customer's username`);
   // The customer's own purchases from the simulator, shifted so the last one was an hour ago.
   const region = regionFor(o.bankId);
   const now = Date.now();
@@ -56,20 +47,20 @@ export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): 
     days: 30,
     end: new Date(now),
   });
-  const own = demoAuthorisations([simulated], {
+  const recent = demoAuthorisations([simulated], {
     seed: config.seed,
     bankId: o.bankId,
     currency: region.currency,
-  })
-    .filter((a) => a.fraud === null && Date.parse(a.time) > now - 14 * DAY)
-    .slice(-40);
+  }).filter((a) => a.fraud === null && Date.parse(a.time) > now - 14 * DAY);
+  // The card the customer uses for everyday payments (a credit card may see none).
+  const cardId = recent.at(-1)?.cardId ?? simulated.cards[0]!.id;
+  const card = { id: cardId, customerId: simulated.id };
+  const own = recent.filter((a) => a.cardId === cardId).slice(-40);
   const shift = now - 3_600_000 - Date.parse(own.at(-1)?.time ?? new Date(now).toISOString());
   const run = `${now.toString(36)}`;
   const events = own.map(({ fraud: _f, ...a }, i) => ({
     ...a,
     transactionId: `demo-${run}-${i}`,
-    cardId: card!.id,
-    customerId: card!.customerId,
     time: new Date(Date.parse(a.time) + shift).toISOString(),
   }));
   events.push({
@@ -93,11 +84,15 @@ export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): 
   });
   const body = (await res.json()) as {
     screened?: number;
-    results?: { alert: boolean; alertId: string | null }[];
+    results?: { alert?: boolean; alertId?: string | null; errors?: { message: string }[] }[];
     detail?: string;
   };
   if (!res.ok) throw new Error(`the gateway refused the authorisations: ${body.detail ?? res.status}`);
   const last = body.results?.at(-1);
+  if (last?.errors?.length)
+    throw new Error(
+      `the gateway rejected the payment: ${last.errors.map((e) => e.message).join('; ')} (is '${o.username}' a customer of ${o.bankId}?)`,
+    );
   return last?.alert
     ? `sent ${events.length} authorisations; the last one raised alert ${last.alertId}: look at the chat (if linked with fraud alerts) or ${o.gateway}/banks/${o.bankId}/investigator`
     : `sent ${events.length} authorisations; no alert this time (the engine scored the last one below the threshold)`;
