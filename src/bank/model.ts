@@ -91,6 +91,7 @@ export interface BankCore {
   account(accountId: string): Promise<Account | null>;
   balances(accountId: string): Promise<Balance[]>;
   transactions(accountId: string, query: TransactionQuery): Promise<TransactionPage>;
+  transaction(transactionId: string): Promise<Transaction | null>;
   cards(customerId: string): Promise<Card[]>;
   card(cardId: string): Promise<Card | null>;
   setCardStatus(cardId: string, status: Card['status']): Promise<Card | null>;

@@ -182,6 +182,16 @@ export class SqlBankCore implements BankCore {
     return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
   }
 
+  async transaction(transactionId: string): Promise<Transaction | null> {
+    const r = await this.#db
+      .selectFrom('core_transaction')
+      .selectAll()
+      .where('bank_id', '=', this.bankId)
+      .where('id', '=', transactionId)
+      .executeTakeFirst();
+    return r ? toTransaction(r) : null;
+  }
+
   async cards(customerId: string): Promise<Card[]> {
     const rows = await this.#db
       .selectFrom('core_card')

@@ -209,26 +209,24 @@ export class BankBot {
         return;
       }
       case 'transaction_detail': {
-        const accounts = await this.#accounts(grant);
-        // Look the id up only among the consented accounts, so other ids cannot be probed.
-        for (const account of accounts) {
-          await this.#allow(grant, 'transaction_notifications', 'transactions', account.id);
-          const page = await core.transactions(account.id, { limit: 500 });
-          const t = page.items.find((x) => x.id === intent.transactionId);
-          if (t) {
-            await this.#release(
-              grant,
-              consent,
-              'transaction_notifications',
-              ['transactions'],
-              'data.access',
-              transactionCard(t),
-              out,
-            );
-            return;
-          }
+        // Only a transaction of a consented account; anything else reads as "not found", so
+        // ids cannot be probed.
+        const t = await core.transaction(intent.transactionId);
+        const covered = t !== null && (await this.#accounts(grant)).some((a) => a.id === t.accountId);
+        if (!covered) {
+          out.text = 'I could not find that transaction among your accounts shared with this link.';
+          return;
         }
-        out.text = 'I could not find that transaction among your recent ones.';
+        await this.#allow(grant, 'transaction_notifications', 'transactions', t.accountId);
+        await this.#release(
+          grant,
+          consent,
+          'transaction_notifications',
+          ['transactions'],
+          'data.access',
+          transactionCard(t),
+          out,
+        );
         return;
       }
       case 'freeze_card':

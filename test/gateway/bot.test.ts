@@ -128,6 +128,53 @@ for (const backend of await storageBackends('bank bot')) {
       assert.equal(noToken.status, 401);
     });
 
+    test("a transaction's details open for the consented accounts only", async () => {
+      const key = await generateHpkeKeyPair();
+      const tx = await linkCustomer(t, {
+        purposes: ['transaction_notifications'],
+        clusters: ['accounts', 'transactions'],
+        deviceKey: toBase64Url(await exportX25519PublicKey(key.publicKey)),
+      });
+      const ask = async (payload: string) =>
+        (await (await post({ sender: { id: tx.link.subject }, postback: { payload } }, tx.link)).json()) as {
+          envelopes: string[];
+          text?: string;
+        };
+      const expect = { bankId: 'northwind', consentCommitment: tx.link.consentId };
+      const list = await ask('TRANSACTIONS');
+      const recent = await openEnvelope<{ transactions: { id: string }[] }>(list.envelopes[0]!, {
+        deviceKey: key,
+        bankKeys: jwks,
+        expect,
+      });
+      const id = recent.payload.transactions[0]!.id;
+      const detail = await ask(`TX_DETAIL:${id}`);
+      const opened = await openEnvelope<{ transaction: { merchant: string } }>(detail.envelopes[0]!, {
+        deviceKey: key,
+        bankKeys: jwks,
+        expect,
+      });
+      assert.equal(opened.header.type, 'transaction');
+      const core = t.gw.core('northwind');
+      assert.equal(opened.payload.transaction.merchant, (await core.transaction(id))!.merchantName);
+      // Another customer's transaction reads as not found, with nothing released.
+      const demoAccounts = await core.accounts((await core.customerByUsername('demo'))!.id);
+      const otherCustomer = (await t.gw.database
+        .tables<{ core_transaction: { id: string; account_id: string; bank_id: string } }>()
+        .selectFrom('core_transaction')
+        .select(['id', 'account_id'])
+        .where('bank_id', '=', 'northwind')
+        .where(
+          'account_id',
+          'not in',
+          someone!.map((a) => a.id),
+        )
+        .executeTakeFirst())!;
+      const refused = await ask(`TX_DETAIL:${otherCustomer.id}`);
+      assert.deepEqual(refused.envelopes, []);
+      assert.match(refused.text ?? '', /could not find that transaction/);
+    });
+
     test('after revocation the bot refuses by name', async () => {
       const other = await linkCustomer(t, {
         purposes: ['balance_inquiry'],

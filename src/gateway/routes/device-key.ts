@@ -19,6 +19,14 @@ export interface DeviceKeyRoutesOptions {
 
 export const DEVICE_KEY_REQUEST_TYPE = 'device-key';
 
+function isX25519Key(value: string): boolean {
+  try {
+    return fromBase64Url(value).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOptions): Promise<void> {
   app.put<{ Params: { bankId: string; consentId: string }; Body: { request: string } }>(
     '/banks/:bankId/consents/:consentId/device-key',
@@ -77,28 +85,21 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
         throw forbidden('consent-not-authorised', `the consent is ${consent?.status ?? 'unknown'}`);
       if (consent.deviceKeyRemovedAt)
         throw forbidden('device-removed', 'the customer removed this device at the bank');
-      let newKey: string;
-      try {
-        const opened = await openReply<{ new_device_key?: unknown }>(request.body.request, {
-          bankKey: await bankReplyKey(o.keyStore, bankId),
-          deviceKeys: [consent.deviceKey],
-          expect: { bankId, consentCommitment: consent.id, type: DEVICE_KEY_REQUEST_TYPE },
-          maxAgeSeconds: 300,
-        });
-        const candidate = opened.payload.new_device_key;
-        if (typeof candidate !== 'string' || fromBase64Url(candidate).length !== 32)
-          throw new Error('bad key');
-        newKey = candidate;
-      } catch (error) {
-        throw new Problem(
-          422,
-          'device-key-request-refused',
-          'Device key request refused',
-          error instanceof Error && error.message === 'bad key'
-            ? 'new_device_key must be a base64url X25519 public key (32 bytes)'
-            : "the request is not sealed by this consent's current device key",
+      const refused = (detail: string) =>
+        new Problem(422, 'device-key-request-refused', 'Device key request refused', detail);
+      const opened = await openReply<{ new_device_key?: unknown }>(request.body.request, {
+        bankKey: await bankReplyKey(o.keyStore, bankId),
+        deviceKeys: [consent.deviceKey],
+        expect: { bankId, consentCommitment: consent.id, type: DEVICE_KEY_REQUEST_TYPE },
+        maxAgeSeconds: 300,
+      }).catch((error: unknown) => {
+        throw refused(
+          `the request is not sealed by this consent's current device key (${error instanceof Error ? error.message : String(error)})`,
         );
-      }
+      });
+      const newKey = opened.payload.new_device_key;
+      if (typeof newKey !== 'string' || !isX25519Key(newKey))
+        throw refused('new_device_key must be a base64url X25519 public key (32 bytes)');
       if (newKey === consent.deviceKey) return { consent_id: consent.id, status: 'rotated' as const };
       if (!(await o.consent.store.rotateDeviceKey(consent.id, consent.deviceKey, newKey)))
         throw new Problem(
