@@ -167,7 +167,7 @@ for (const backend of await storageBackends('bank bot')) {
         .where(
           'account_id',
           'not in',
-          someone!.map((a) => a.id),
+          demoAccounts.map((a) => a.id),
         )
         .executeTakeFirst())!;
       const refused = await ask(`TX_DETAIL:${otherCustomer.id}`);
