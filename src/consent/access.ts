@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { AccessGrant, AccessRequest, AccessResolver, DataUse, Purpose } from '../access/index.ts';
 import { forbidden, Problem, unauthorized } from '../http/index.ts';
-import type { DenialCode, PolicyEngine } from '../policy/index.ts';
+import type { DecisionInput, DenialCode, PolicyEngine } from '../policy/index.ts';
 import type { Database } from '../storage/index.ts';
 import type { OidcTables } from './adapter.ts';
 import { DpopVerifier, dpopProblem } from './dpop.ts';
@@ -15,7 +15,7 @@ import type { ConsentStatus, ConsentStore, ConsentTables } from './store.ts';
 export const PURPOSE_HEADER = 'x-proviso-purpose';
 const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
 
-interface Facts {
+export interface Facts {
   consentId: string;
   status: ConsentStatus;
   platform: string;
@@ -50,6 +50,33 @@ export interface DpopConsentAccessOptions {
   publicUrl: () => string;
   /** The customer's pairwise subject at the platform (for audit records). */
   subjectFor?: (bankId: string, clientId: string, customerId: string) => Promise<string>;
+}
+
+/** What Cedar decides on: the consent as recorded, and one data use by one platform now. */
+export function decisionInput(
+  consent: Facts,
+  request: {
+    platform: string;
+    customerId: string;
+    purpose: string;
+    cluster: string;
+    accountId?: string | undefined;
+  },
+  now = new Date(),
+): DecisionInput {
+  return {
+    consent: {
+      id: consent.consentId,
+      status: consent.status,
+      platform: consent.platform,
+      customerId: consent.customerId,
+      purposes: consent.purposes,
+      clusters: consent.clusters,
+      accountIds: consent.accountIds,
+      expiresAt: consent.expiresAt,
+    },
+    request: { ...request, now },
+  };
 }
 
 export class DpopConsentAccess implements AccessResolver {
@@ -181,26 +208,15 @@ export class DpopConsentAccess implements AccessResolver {
   async authorize(grant: AccessGrant, use: DataUse): Promise<void> {
     const facts = this.#facts.get(grant);
     if (!facts) throw unauthorized('invalid-grant', 'this grant was not issued by the consent layer');
-    const decision = this.#policy.decide({
-      consent: {
-        id: facts.consentId,
-        status: facts.status,
-        platform: facts.platform,
-        customerId: facts.customerId,
-        purposes: facts.purposes,
-        clusters: facts.clusters,
-        accountIds: facts.accountIds,
-        expiresAt: facts.expiresAt,
-      },
-      request: {
+    const decision = this.#policy.decide(
+      decisionInput(facts, {
         platform: grant.platform ?? '',
         customerId: grant.customerId,
         purpose: grant.purpose ?? '',
         cluster: use.cluster,
         accountId: use.accountId,
-        now: new Date(),
-      },
-    });
+      }),
+    );
     if (!decision.allowed) {
       const code = decision.code as DenialCode;
       throw forbidden(DENIAL_SLUG[code] ?? 'not-permitted', decision.detail, {

@@ -6,9 +6,9 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Bank, BankCore } from '../bank/index.ts';
 import type { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
-import type { PolicyEngine } from '../policy/index.ts';
+import type { Decision, PolicyEngine } from '../policy/index.ts';
 import type { Database } from '../storage/index.ts';
-import { DpopConsentAccess } from './access.ts';
+import { DpopConsentAccess, decisionInput } from './access.ts';
 import { purgeExpiredOidc } from './adapter.ts';
 import { type CustomerAuthenticator, DemoAuthenticator, purgeLoginFailures } from './authenticator.ts';
 import type { PlatformRegistration } from './clients.ts';
@@ -153,6 +153,28 @@ export class ConsentService {
       if (consent) await this.revoke(consent.id, 'platform');
     });
     return provider;
+  }
+
+  /**
+   * Cedar's decision for a use of a recorded consent the bank starts itself (an alert pushed
+   * to the platform), the same rules as for the platform's own requests.
+   */
+  decide(consent: ConsentRecord, use: { purpose: string; cluster: string; accountId?: string }): Decision {
+    return this.options.policy.decide(
+      decisionInput(
+        {
+          consentId: consent.id,
+          status: consent.status,
+          platform: consent.clientId,
+          customerId: consent.customerId ?? '',
+          purposes: consent.purposes,
+          clusters: consent.clusters,
+          accountIds: consent.accountIds,
+          expiresAt: consent.expiresAt ?? new Date(0),
+        },
+        { platform: consent.clientId, customerId: consent.customerId ?? '', ...use },
+      ),
+    );
   }
 
   /** The platform's pairwise subject for a customer (what its ID tokens carry). */

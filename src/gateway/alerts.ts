@@ -5,7 +5,7 @@
 // else is alerted only through the bank's own queue. Answers come back through the bot.
 import { createHmac } from 'node:crypto';
 import type { AuditTrail } from '../audit/index.ts';
-import type { ConsentRecord, ConsentService } from '../consent/index.ts';
+import type { ConsentService } from '../consent/index.ts';
 import type { AlertDelivery, AlertSink, ScreeningAlert, ScreeningService } from '../screening/index.ts';
 import type { AlertReplies } from './bot.ts';
 import type { BankSealers } from './sealers.ts';
@@ -29,19 +29,6 @@ export interface DeviceAlertSinkOptions {
 /** Hash prefix of the webhook signature header (Messenger Platform convention). */
 export function webhookSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-function alertConsent(consents: ConsentRecord[], now: Date): ConsentRecord | undefined {
-  return consents
-    .filter(
-      (c) =>
-        c.status === 'authorised' &&
-        c.purposes.includes('fraud_alerts') &&
-        c.clusters.includes('transactions') &&
-        c.deviceKeyRemovedAt === null &&
-        (c.expiresAt === null || c.expiresAt > now),
-    )
-    .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
 }
 
 /** What the device shows: the payment in the customer's words, and the two buttons. */
@@ -77,31 +64,16 @@ export class DeviceAlertSink implements AlertSink {
     const relay = this.#o.relay();
     if (!relay) return 'bank-queue';
     const now = new Date();
-    const consent = alertConsent(
-      await this.#o.consent.store.forCustomer(alert.bankId, alert.customerId),
-      now,
-    );
+    // The newest consent Cedar lets carry this alert (authorised, unexpired, fraud_alerts
+    // over transactions) whose device is still there.
+    const consent = (await this.#o.consent.store.forCustomer(alert.bankId, alert.customerId))
+      .filter(
+        (c) =>
+          c.deviceKeyRemovedAt === null &&
+          this.#o.consent.decide(c, { purpose: 'fraud_alerts', cluster: 'transactions' }).allowed,
+      )
+      .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
     if (!consent) return 'bank-queue';
-    const decision = this.#o.consent.options.policy.decide({
-      consent: {
-        id: consent.id,
-        status: consent.status,
-        platform: consent.clientId,
-        customerId: alert.customerId,
-        purposes: consent.purposes,
-        clusters: consent.clusters,
-        accountIds: consent.accountIds,
-        expiresAt: consent.expiresAt ?? now,
-      },
-      request: {
-        platform: consent.clientId,
-        customerId: alert.customerId,
-        purpose: 'fraud_alerts',
-        cluster: 'transactions',
-        now,
-      },
-    });
-    if (!decision.allowed) return 'bank-queue';
     const pairwise = await this.#o.consent.pairwiseSubject(alert.bankId, consent.clientId, alert.customerId);
     const payload = alertPayload(alert);
     const index = await this.#o.audit.record({
