@@ -15,9 +15,9 @@
 // fan-out. Batches in flight are capped (BENCH_INFLIGHT, default 16): when the system cannot
 // keep up, the achieved rate shows it rather than an unbounded queue in this process.
 
-import pg from 'pg';
 import { demoAuthorisations, generateCustomer, regionFor } from '../src/bank/index.ts';
 import { startChild } from './lib/child.ts';
+import { postgresDatabase } from './lib/postgres.ts';
 import type { Measurement } from './lib/results.ts';
 import { SYSTEM_SEED } from './lib/system-seed.ts';
 
@@ -212,38 +212,10 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
   }
 }
 
-/** A throwaway PostgreSQL database (a new key-encryption key must not meet old sealed keys). */
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const admin = process.env['BENCH_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-  } catch {
-    return undefined;
-  }
-  const name = `proviso_bench_alerts_${Date.now().toString(36)}`;
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 export async function run(): Promise<Measurement[]> {
   const results = await measure({ DATABASE_URL: '' });
-  const postgres = await freshPostgres();
-  if (!postgres) {
-    process.stderr.write('  PostgreSQL not reachable: alert benchmark on PGlite only\n');
-    return results;
-  }
+  const postgres = await postgresDatabase();
+  if (!postgres) return results;
   try {
     results.push(...(await measure({ DATABASE_URL: postgres.url })));
   } finally {

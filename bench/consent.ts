@@ -27,6 +27,7 @@ import { importJWK, type JWK, SignJWT } from 'jose';
 import pg from 'pg';
 import { startChild } from './lib/child.ts';
 import { load } from './lib/load.ts';
+import { postgresDatabase } from './lib/postgres.ts';
 import { type Measurement, table } from './lib/results.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -166,36 +167,6 @@ async function measureBackend(
   } finally {
     await server.stop();
   }
-}
-
-/** A throwaway database on the PostgreSQL server, or null (with the reason on stderr). */
-async function postgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const admin =
-    process.env['DATABASE_URL'] ??
-    process.env['TEST_DATABASE_URL'] ??
-    'postgres://postgres@127.0.0.1:5432/test';
-  const name = `proviso_bench_${randomBytes(5).toString('hex')}`;
-  const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query(`create database ${name}`);
-  } catch (error) {
-    process.stderr.write(`  PostgreSQL skipped: ${error instanceof Error ? error.message : error}\n`);
-    return null;
-  } finally {
-    await client.end().catch(() => {});
-  }
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
 }
 
 export async function run(): Promise<Measurement[]> {

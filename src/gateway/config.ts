@@ -1,6 +1,7 @@
 // Configuration from the environment, read in one place and validated up front so a
 // mistake fails at start with a message, not later with a stack trace.
 import { resolve } from 'node:path';
+import { parseBankKeys } from '../screening/index.ts';
 
 export interface GatewayConfig {
   dataDir: string;
@@ -30,6 +31,14 @@ export interface GatewayConfig {
   natsUrl: string | undefined;
   /** Seconds a customer has to answer "Was this you?" before the alert goes to the bank's queue. */
   alertReplySeconds: number;
+}
+
+function ingestKeys(raw: string | undefined): Map<string, string> {
+  try {
+    return parseBankKeys(raw);
+  } catch (error) {
+    throw new ConfigError(`PROVISO_INGEST_KEYS: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function pairs(raw: string | undefined, separator: string, name: string): Map<string, string> {
@@ -94,7 +103,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logOriginHost,
     relayUrl,
     relayAppSecrets: pairs(env['PROVISO_RELAY_APP_SECRETS'], '=', 'PROVISO_RELAY_APP_SECRETS'),
-    ingestKeys: pairs(env['PROVISO_INGEST_KEYS'], ':', 'PROVISO_INGEST_KEYS'),
+    ingestKeys: ingestKeys(env['PROVISO_INGEST_KEYS']),
     natsUrl: env['PROVISO_NATS_URL'] || undefined,
     alertReplySeconds: int(env, 'PROVISO_ALERT_REPLY_SECONDS', 600, 5, 86_400),
     witnesses,

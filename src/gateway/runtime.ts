@@ -230,12 +230,8 @@ export async function startGateway(
     get publicUrl() {
       return url;
     },
-    banks: new Map(banks.map((b) => [b.id, b])),
-    core: (bankId) => {
-      const core = cores.get(bankId);
-      if (!core) throw new Error(`no core for bank ${bankId}`);
-      return core;
-    },
+    banks: bankMap,
+    core,
     access: consent.access,
     consent,
     bot,
@@ -294,7 +290,7 @@ export async function startGateway(
     audit,
     witness,
     transparency,
-    core: (bankId) => cores.get(bankId)!,
+    core,
     screening,
     ingestKeys,
     connectRelay(webhook) {

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
-import { Problem, problemResponses, unauthorized } from '../http/index.ts';
+import { noQuery, Problem, problemResponses, unauthorized } from '../http/index.ts';
 import type { ScreeningService, ScreenOutcome } from './service.ts';
 
 /** Parses `bank:key,bank2:key2` (PROVISO_INGEST_KEYS / PROVISO_STAFF_KEYS). */
@@ -84,6 +84,13 @@ const eventSchema = {
     'A card authorisation (see docs/screening.md). Validated one by one so that a bad event does not sink its batch.',
 } as const;
 
+const bankParams = {
+  type: 'object',
+  required: ['bankId'],
+  additionalProperties: false,
+  properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
+} as const;
+
 const resultSchema = {
   type: 'object',
   required: ['index', 'status'],
@@ -137,13 +144,8 @@ export const screeningRoutes = fp<ScreeningRoutesOptions>(
             'in order, screened / duplicate (same transactionId seen before: nothing changes) / rejected with ' +
             'per-field errors. Authenticated with the bank ingest key (Authorization: Bearer …).',
           security: [{ ingestKey: [] }],
-          params: {
-            type: 'object',
-            required: ['bankId'],
-            additionalProperties: false,
-            properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
-          },
-          querystring: { type: 'object', properties: {}, additionalProperties: false },
+          params: bankParams,
+          querystring: noQuery,
           body: {
             type: 'object',
             required: ['events'],
@@ -220,13 +222,8 @@ export const screeningRoutes = fp<ScreeningRoutesOptions>(
           tags: ['screening'],
           summary: "Choose the bank's alert threshold for a daily alert budget",
           security: [{ ingestKey: [] }],
-          params: {
-            type: 'object',
-            required: ['bankId'],
-            additionalProperties: false,
-            properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
-          },
-          querystring: { type: 'object', properties: {}, additionalProperties: false },
+          params: bankParams,
+          querystring: noQuery,
           body: {
             type: 'object',
             required: ['alerts_per_day'],
