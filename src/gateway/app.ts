@@ -30,6 +30,7 @@ export interface GatewayOptions extends GatewayContext {
   screening?: {
     service: ScreeningService;
     ingestKeys: ReadonlyMap<string, string>;
+    staffKeys: ReadonlyMap<string, string>;
     cards: CardDirectory;
   };
 }
@@ -117,7 +118,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     });
     await app.register(investigatorRoutes, {
       service: screening.service,
-      staffKeys: screening.ingestKeys,
+      staffKeys: screening.staffKeys,
       cards: screening.cards,
     });
   }

@@ -27,17 +27,19 @@ export interface GatewayConfig {
   relayAppSecrets: Map<string, string>;
   /** Ingest keys per bank (PROVISO_INGEST_KEYS=bank:key,…); default: generated per bank, kept sealed in the database. */
   ingestKeys: Map<string, string>;
+  /** Bank staff keys for the investigator view (PROVISO_STAFF_KEYS=bank:key,…); default: the ingest keys. */
+  staffKeys: Map<string, string>;
   /** NATS server for the JetStream authorisation consumer (PROVISO_NATS_URL); none by default. */
   natsUrl: string | undefined;
   /** Seconds a customer has to answer "Was this you?" before the alert goes to the bank's queue. */
   alertReplySeconds: number;
 }
 
-function ingestKeys(raw: string | undefined): Map<string, string> {
+function bankKeys(name: string, raw: string | undefined): Map<string, string> {
   try {
     return parseBankKeys(raw);
   } catch (error) {
-    throw new ConfigError(`PROVISO_INGEST_KEYS: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -103,7 +105,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logOriginHost,
     relayUrl,
     relayAppSecrets: pairs(env['PROVISO_RELAY_APP_SECRETS'], '=', 'PROVISO_RELAY_APP_SECRETS'),
-    ingestKeys: ingestKeys(env['PROVISO_INGEST_KEYS']),
+    ingestKeys: bankKeys('PROVISO_INGEST_KEYS', env['PROVISO_INGEST_KEYS']),
+    staffKeys: bankKeys('PROVISO_STAFF_KEYS', env['PROVISO_STAFF_KEYS']),
     natsUrl: env['PROVISO_NATS_URL'] || undefined,
     alertReplySeconds: int(env, 'PROVISO_ALERT_REPLY_SECONDS', 600, 5, 86_400),
     witnesses,

@@ -235,7 +235,12 @@ export async function startGateway(
     access: consent.access,
     consent,
     bot,
-    screening: { service: screening, ingestKeys, cards },
+    screening: {
+      service: screening,
+      ingestKeys,
+      staffKeys: config.staffKeys.size ? config.staffKeys : ingestKeys,
+      cards,
+    },
     audit,
     logs,
     readiness: [witnessAlarm(logs, transparency)],

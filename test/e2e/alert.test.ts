@@ -46,7 +46,7 @@ test('fraudulent authorisation → sealed "Was this you?" within a second → "N
   assert.equal(res.status, 200, await res.clone().text());
 
   // The fraud: a big-ticket online payment at a terminal the card never used.
-  const before = await botCount(page);
+  const count = await botCount(page);
   const fraud = { ...event(99, '2499.00', new Date(now), 'T-ELECTRO-9'), channel: 'ecom', mcc: '5732' };
   const sent = performance.now();
   res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ events: [fraud] }) });
@@ -54,7 +54,7 @@ test('fraudulent authorisation → sealed "Was this you?" within a second → "N
   const outcome = (await res.json()) as { results: { alert: boolean; alertId: string | null }[] };
   const alertId = outcome.results[0]?.alertId;
   assert.ok(alertId, `the engine alerted: ${JSON.stringify(outcome)}`);
-  const text = await lastBotText(page, before);
+  const text = await lastBotText(page, count);
   const elapsed = performance.now() - sent;
   assert.match(text, /Was this you\?/);
   assert.match(text, /Electro Outlet Online/);

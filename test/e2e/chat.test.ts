@@ -24,9 +24,9 @@ test('new device → link bank → balance → freeze card → unlink → refuse
   const accounts = await core.accounts(demo.id);
   const current = accounts.find((a) => a.kind === 'current')!;
   const available = (await core.balances(current.id)).find((b) => b.type === 'InterimAvailable')!;
-  let before = await botCount(page);
+  let count = await botCount(page);
   await page.locator('.quick button[data-action="BALANCE"]').click();
-  const balanceText = await lastBotText(page, before);
+  const balanceText = await lastBotText(page, count);
   const figure = Number(available.amount).toLocaleString('en-US', { minimumFractionDigits: 2 });
   assert.ok(balanceText.includes(figure), `balance ${figure} not in: ${balanceText}`);
   assert.match(balanceText, /✓ Verified: Northwind Bank/);
@@ -47,14 +47,14 @@ test('new device → link bank → balance → freeze card → unlink → refuse
   // Freeze: the bot asks which card (the demo customer has several), then freezes that one.
   const cards = await core.cards(demo.id);
   assert.ok(cards.length >= 1);
-  before = await botCount(page);
+  count = await botCount(page);
   await page.locator('.quick button[data-action="FREEZE_CARD"]').click();
-  let text = await lastBotText(page, before);
+  let text = await lastBotText(page, count);
   if (cards.length > 1) {
     assert.match(text, /Which card\?/);
-    before = await botCount(page);
+    count = await botCount(page);
     await page.locator('#messages li.bot').last().getByRole('button', { name: 'Freeze' }).first().click();
-    text = await lastBotText(page, before);
+    text = await lastBotText(page, count);
   }
   assert.match(text, /is frozen/);
   const last4 = /ending (\d{4})/.exec(text)?.[1];
@@ -78,19 +78,20 @@ test('new device → link bank → balance → freeze card → unlink → refuse
   await page.waitForSelector('text=This device has a new key');
   const keyAfter = (await t.gw.consent.store.get(consentId))!.deviceKey;
   assert.notEqual(keyAfter, keyBefore, 'the bank now seals to the new key');
-  before = await botCount(page);
+  count = await botCount(page);
   await page.locator('.quick button[data-action="BALANCE"]').click();
-  assert.match(await lastBotText(page, before), /✓ Verified: Northwind Bank/);
+  assert.match(await lastBotText(page, count), /✓ Verified: Northwind Bank/);
 
   // Unlink, then ask again: refused politely in the chat, the bank is not asked.
-  before = await botCount(page);
   await page.locator('.quick button[data-action="UNLINK"]').click();
   await page.waitForSelector('text=Unlinked Northwind Bank');
   await page.waitForSelector('text=Link ended');
   const afterUnlink = await botCount(page);
+  const releasesBefore = (await t.gw.audit.history('northwind', demo.id)).length;
   await page.locator('.quick button[data-action="BALANCE"]').click();
   text = await lastBotText(page, afterUnlink);
   assert.match(text, /link to Northwind Bank has ended/i);
+  assert.equal((await t.gw.audit.history('northwind', demo.id)).length, releasesBefore, 'nothing released');
   // The platform's unlink revoked the consent at the bank (RFC 7009 + consent DELETE).
   const consents = await t.gw.consent.store.forCustomer('northwind', demo.id);
   assert.ok(consents.length >= 1);
