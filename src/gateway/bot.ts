@@ -290,8 +290,13 @@ export class BankBot {
     out: BotAnswer,
   ): Promise<void> {
     // Only the sealed reply counts: it is what the device signed with the consent's key.
-    if (!sealed || !this.#o.alerts) {
-      out.text = 'This alert can no longer be answered here. Please call your bank.';
+    if (!this.#o.alerts) {
+      out.text = 'This bank does not take answers to alerts in chat. Please call your bank.';
+      return;
+    }
+    if (!sealed) {
+      out.text =
+        'Please answer with the buttons on the alert itself: only they carry your device’s sealed answer.';
       return;
     }
     await this.#allow(grant, 'fraud_alerts', 'card_controls');
