@@ -254,6 +254,13 @@ interface BatchResult {
   readonly alerts: ScreeningAlert[];
 }
 
+/** A batch waiting for its bank's group transaction (see processBatch). */
+interface WaitingBatch {
+  readonly events: readonly AuthorisationEvent[];
+  readonly resolve: (outcomes: ScreenOutcome[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface PendingCall {
   readonly input: unknown;
   readonly resolve: (outcome: ScreenOutcome) => void;
@@ -262,6 +269,13 @@ interface PendingCall {
 
 /** Most screen() calls gathered into one batch. */
 const COALESCE_MAX = 500;
+/**
+ * Most events in one group transaction. Batches that arrive while a bank's transaction is
+ * running wait and then run together: the hot rows (a busy terminal, the bank's threshold)
+ * are read and written once per group instead of once per batch, and batches that would
+ * only queue on each other's row locks cost one round of statements.
+ */
+const GROUP_MAX = 2_000;
 /** How long a card's owner is taken from memory, and how many cards are remembered. */
 const CARD_CACHE_MS = 60_000;
 const CARD_CACHE_SIZE = 100_000;
@@ -288,6 +302,8 @@ export class ScreeningService {
   private readonly now: () => Date;
   /** screen() calls waiting to be gathered into one batch, per bank. */
   private readonly pending = new Map<string, PendingCall[]>();
+  /** Per bank: batches waiting for the group transaction this instance runs next. */
+  private readonly lanes = new Map<string, WaitingBatch[]>();
   /** Card → owner, as the bank core answered recently (see findCards). */
   private readonly cardCache = new Map<string, { customerId: string; until: number }>();
 
@@ -473,36 +489,100 @@ export class ScreeningService {
     return known;
   }
 
-  /** Screens valid events of one bank in one transaction (retried on a lost race). */
-  private async processBatch(
-    bankId: string,
-    events: readonly AuthorisationEvent[],
-  ): Promise<ScreenOutcome[]> {
-    // A transaction id repeated within the batch: only its first occurrence is screened.
+  /**
+   * Screens valid events of one bank. One transaction per bank runs at a time in this
+   * instance (group commit): batches arriving meanwhile wait and then run as one group, in
+   * arrival order, which decides exactly what running them one after the other would. The
+   * answer comes once the batch's alerts are handed to the sink; the next group does not
+   * wait for that.
+   */
+  private processBatch(bankId: string, events: readonly AuthorisationEvent[]): Promise<ScreenOutcome[]> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.lanes.get(bankId);
+      if (waiting !== undefined) {
+        waiting.push({ events, resolve, reject });
+        return;
+      }
+      this.lanes.set(bankId, [{ events, resolve, reject }]);
+      void this.drainLane(bankId);
+    });
+  }
+
+  private async drainLane(bankId: string): Promise<void> {
+    const waiting = this.lanes.get(bankId)!;
+    while (waiting.length > 0) {
+      const group: WaitingBatch[] = [waiting.shift()!];
+      let size = group[0]!.events.length;
+      while (waiting.length > 0 && size + waiting[0]!.events.length <= GROUP_MAX) {
+        size += waiting[0]!.events.length;
+        group.push(waiting.shift()!);
+      }
+      try {
+        const result = await this.screenGroup(
+          bankId,
+          group.flatMap((batch) => batch.events),
+        );
+        this.answer(group, result);
+      } catch (error) {
+        if (group.length === 1) group[0]!.reject(error);
+        else {
+          // One batch's trouble must not fail the others grouped with it: each on its own.
+          for (const batch of group) {
+            try {
+              this.answer([batch], await this.screenGroup(bankId, batch.events));
+            } catch (alone) {
+              batch.reject(alone);
+            }
+          }
+        }
+      }
+    }
+    this.lanes.delete(bankId);
+  }
+
+  /** Screens events in one transaction, retried on a lost race; nothing delivered yet. */
+  private async screenGroup(bankId: string, events: readonly AuthorisationEvent[]): Promise<BatchResult> {
+    // A transaction id repeated: only its first occurrence is screened.
     const first = new Map<string, AuthorisationEvent>();
     for (const event of events) if (!first.has(event.transactionId)) first.set(event.transactionId, event);
     const unique = [...first.values()];
-    let result: BatchResult | undefined;
-    for (let attempt = 1; result === undefined; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        result = await this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique));
+        return await this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique));
       } catch (error) {
         // Lost a race (the same id committed by another instance meanwhile) or, should it
         // ever happen, a deadlock: nothing was written; run again, which sees the winner.
         if (attempt >= MAX_ATTEMPTS || !(error instanceof LostRace || isTransient(error))) throw error;
       }
     }
-    const { decisions, alerts } = result;
-    if (alerts.length > 0) await this.deliverAll(alerts);
+  }
+
+  /**
+   * Hands the group's alerts to the sink and answers each batch once its own alerts are
+   * handed over. A transaction id's first occurrence in the group is 'screened', any later
+   * one (in the same batch or a later batch of the group) a 'duplicate' with that decision.
+   */
+  private answer(group: readonly WaitingBatch[], { decisions, alerts }: BatchResult): void {
+    const delivery = new Map<string, Promise<void>>();
+    for (const alert of alerts) delivery.set(alert.transactionId, this.deliver(alert));
     const answered = new Set<string>();
-    return events.map((event) => {
-      const decision = decisions.get(event.transactionId)!;
-      if (decision.status === 'screened' && !answered.has(event.transactionId)) {
-        answered.add(event.transactionId);
-        return decision;
-      }
-      return { ...decision, status: 'duplicate' };
-    });
+    for (const batch of group) {
+      const own: Promise<void>[] = [];
+      const outcomes = batch.events.map((event): ScreenOutcome => {
+        const decision = decisions.get(event.transactionId)!;
+        if (decision.status === 'screened' && !answered.has(event.transactionId)) {
+          answered.add(event.transactionId);
+          const delivered = delivery.get(event.transactionId);
+          if (delivered !== undefined) own.push(delivered);
+          return decision;
+        }
+        return { ...decision, status: 'duplicate' };
+      });
+      Promise.all(own).then(
+        () => batch.resolve(outcomes),
+        (error: unknown) => batch.reject(error),
+      );
+    }
   }
 
   private async screenInTransaction(
@@ -657,14 +737,7 @@ export class ScreeningService {
     return { decisions, alerts };
   }
 
-  /**
-   * Hands committed alerts to the sink, all at once (a slow push does not hold the next);
-   * a failing sink leaves an alert in the bank queue.
-   */
-  private async deliverAll(alerts: readonly ScreeningAlert[]): Promise<void> {
-    await Promise.all(alerts.map((alert) => this.deliver(alert)));
-  }
-
+  /** Hands a committed alert to the sink; a failing sink leaves it in the bank queue. */
   /** Hands a committed alert to the sink; a failing sink leaves it in the bank queue. */
   private async deliver(alert: ScreeningAlert): Promise<void> {
     let delivery: AlertDelivery = 'bank-queue';
@@ -1005,7 +1078,7 @@ async function lockAll(
   const list = JSON.stringify(entities.map(([kind, key], n) => ({ n, kind, key })));
   const { rows } = await sql<{ kind: Kind; key: string; state: unknown }>`
     insert into screening_state (bank_id, kind, key, state, updated_at)
-    select ${bankId}, e.kind, e.key, '{}'::jsonb, now()
+    select ${bankId}, e.kind, e.key, '{}'::json, now()
       from jsonb_to_recordset(${list}::jsonb) as e(n int, kind text, key text)
       order by e.n
     on conflict (bank_id, kind, key) do update set updated_at = screening_state.updated_at
@@ -1031,7 +1104,7 @@ async function saveAll(
     entities.map(([kind, key]) => ({ kind, key, state: states.get(stateSlot(kind, bankId, key)) })),
   );
   await sql`update screening_state as s set state = v.state, updated_at = now()
-    from jsonb_to_recordset(${list}::jsonb) as v(kind text, key text, state jsonb)
+    from json_to_recordset(${list}::json) as v(kind text, key text, state json)
     where s.bank_id = ${bankId} and s.kind = v.kind and s.key = v.key`.execute(trx);
 }
 
@@ -1044,7 +1117,7 @@ async function saveStates(
   const values = sql.join(
     entities.map(([kind, key, state]) => sql`(${kind}, ${key}, ${JSON.stringify(state)})`),
   );
-  await sql`update screening_state as s set state = v.state::jsonb, updated_at = now()
+  await sql`update screening_state as s set state = v.state::json, updated_at = now()
     from (values ${values}) as v(kind, key, state)
     where s.bank_id = ${bankId} and s.kind = v.kind and s.key = v.key`.execute(trx);
 }

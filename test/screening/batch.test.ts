@@ -1,6 +1,8 @@
 // One batch = one transaction: the same decisions as screening the events one by one, a
-// repeated transaction id within the batch is a duplicate of its first occurrence, and calls
-// to screen() made together are gathered without mixing up their answers.
+// repeated transaction id within the batch is a duplicate of its first occurrence, calls
+// to screen() made together are gathered without mixing up their answers, and batches that
+// arrive while a transaction runs are grouped into the next one with the decisions they
+// would have had one after the other.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -93,6 +95,50 @@ for (const backend of await storageBackends('screening batches')) {
       assert.equal(bad[0]!.status, 'rejected');
       assert.equal(bad[1]!.status, 'duplicate');
       assert.equal((await service.counts('gather')).events, 40);
+    });
+
+    test('batches arriving together are grouped and decide as one after the other', async () => {
+      const service = new ScreeningService({ database: db.database, model });
+      await service.setThreshold('group-a', 0);
+      await service.setThreshold('group-b', 0);
+      const events = eventsFor('group-a', 250);
+      // Five batches; the fourth repeats two ids of the first, the fifth one of its own.
+      const batches = [
+        events.slice(0, 60),
+        events.slice(60, 120),
+        events.slice(120, 180),
+        [...events.slice(180, 220), events[3]!, events[10]!],
+        [...events.slice(220, 250), events[225]!],
+      ];
+      const sequential: unknown[][] = [];
+      for (const batch of batches) sequential.push(await service.screenBatch('group-a', batch));
+      const moved = batches.map((batch) => batch.map((e) => ({ ...e, bankId: 'group-b' })));
+      const together = await Promise.all(moved.map((batch) => service.screenBatch('group-b', batch)));
+      const strip = (o: unknown) => ({
+        ...(o as object),
+        alertId: (o as { alertId: unknown }).alertId !== null,
+      });
+      assert.deepEqual(
+        together.map((list) => list.map(strip)),
+        sequential.map((list) => list.map(strip)),
+      );
+      assert.deepEqual(
+        together[3]!.slice(-2).map((o) => o.status),
+        ['duplicate', 'duplicate'],
+      );
+      assert.equal(together[4]!.at(-1)!.status, 'duplicate');
+      assert.equal((await service.counts('group-b')).events, 250);
+      assert.equal((await service.alerts('group-b')).length, (await service.alerts('group-a')).length);
+      assert.equal(
+        (await service.alerts('group-b')).length,
+        250,
+        'one alert per screened event, none for a repeat',
+      );
+      const card = events[0]!.cardId;
+      assert.deepEqual(
+        await service.cardHistory('group-b', card),
+        await service.cardHistory('group-a', card),
+      );
     });
   });
 }
