@@ -9,8 +9,10 @@
 // first a warm-up (BENCH_WARMUP, not measured) to give cards and terminals a history; then,
 // as a bank does before going live, a threshold for its daily alert budget
 // (BENCH_ALERTS_PER_DAY) chosen from those scores; then at BENCH_RATE per second (default
-// 2,000) for BENCH_SECONDS (default 30), and twice a second a big-ticket fraudulent payment
-// on the demo customer's card. The device
+// 2,000) for BENCH_SECONDS (default 30), and once a second a big-ticket fraudulent payment
+// on the demo customer's card (more often and, within the run, they would outnumber the
+// card's genuine payments of its 30-day history: big tickets would become its usual amount
+// and the engine would rightly stop flagging them). The device
 // holds a WebSocket to the relay; latency is from the moment the batch carrying a fraud
 // event is sent to the moment the envelope whose header id is that alert arrives on the
 // socket: screening, Cedar, the log append, sealing, the webhook push, the relay's store and
@@ -28,6 +30,7 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 30);
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 1500);
 const INFLIGHT = Number(process.env['BENCH_INFLIGHT'] ?? 16);
 const TICK_MS = 50;
+const FRAUD_EVERY_MS = 1000;
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 20_000);
 /** The bank's daily alert budget, set after the warm-up (≈1 % of these customers' payments). */
 const ALERTS_PER_DAY = Number(process.env['BENCH_ALERTS_PER_DAY'] ?? 30);
@@ -117,7 +120,7 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
       };
     });
 
-    // Steady load: a batch every TICK_MS; a fraud on the demo card every 500 ms.
+    // Steady load: a batch every TICK_MS; a fraud on the demo card every FRAUD_EVERY_MS.
     const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
     const fraudSent = new Map<string, number>(); // transactionId → send time
     const alertOf = new Map<string, string>(); // transactionId → alert id
@@ -143,7 +146,7 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
       const tick = ticks - 1;
       const full = inflight >= INFLIGHT;
       let fraudId: string | undefined;
-      if (tick % Math.round(500 / TICK_MS) === 0 && !full) {
+      if (tick % Math.round(FRAUD_EVERY_MS / TICK_MS) === 0 && !full) {
         const id = `bench-fraud-${fraudCount++}`;
         batch.push({
           ...usual[0]!,
