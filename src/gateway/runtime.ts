@@ -274,6 +274,9 @@ export async function startGateway(
     Math.min(30_000, config.alertReplySeconds * 1000),
   );
   escalation.unref();
+  // Budget thresholds follow the bank's traffic: re-chosen once a day (checked hourly).
+  const budgets = setInterval(() => void screening.refreshBudgetThresholds().catch(() => {}), 3_600_000);
+  budgets.unref();
   const nats = config.natsUrl
     ? await startNatsIngest({
         servers: config.natsUrl,
@@ -304,6 +307,7 @@ export async function startGateway(
     async close() {
       consent.stop();
       clearInterval(escalation);
+      clearInterval(budgets);
       await nats?.close();
       await app.close();
       for (const log of logs.values()) await log.close();

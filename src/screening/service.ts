@@ -955,6 +955,37 @@ export class ScreeningService {
   }
 
   /** Sets a bank's threshold by hand. */
+  /**
+   * Re-chooses every budget threshold (set through chooseThreshold) chosen longer than
+   * `olderThanMs` ago, over the same number of days as before: a bank's traffic drifts (new
+   * cards and terminals fill their 30-day windows, seasons change), and a threshold chosen
+   * once would drift away from the budget with it. Fixed thresholds (setThreshold) stay.
+   * Returns the banks re-chosen.
+   */
+  async refreshBudgetThresholds(olderThanMs = 86_400_000): Promise<string[]> {
+    const stale = await this.db
+      .selectFrom('screening_bank')
+      .select(['bank_id', 'alerts_per_day', 'chosen_from', 'chosen_to'])
+      .where('alerts_per_day', 'is not', null)
+      .where('updated_at', '<', new Date(this.now().getTime() - olderThanMs))
+      .execute();
+    const refreshed: string[] = [];
+    for (const row of stale) {
+      const days =
+        row.chosen_from !== null && row.chosen_to !== null
+          ? Math.max(
+              1,
+              Math.round(
+                (new Date(row.chosen_to).getTime() - new Date(row.chosen_from).getTime()) / 86_400_000,
+              ),
+            )
+          : 28;
+      await this.chooseThreshold(row.bank_id, row.alerts_per_day!, { days });
+      refreshed.push(row.bank_id);
+    }
+    return refreshed;
+  }
+
   async setThreshold(bankId: string, threshold: number): Promise<void> {
     if (!(threshold >= 0 && threshold <= 1)) throw new Error('threshold must be within [0, 1]');
     await this.db

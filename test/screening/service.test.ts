@@ -209,6 +209,26 @@ for (const backend of await storageBackends('screening service')) {
       assert.equal(await service.threshold('another-bank'), 0.5);
     });
 
+    test('budget thresholds are re-chosen once a day from the newer history; fixed ones stay', async () => {
+      let now = new Date('2026-03-01T00:00:00Z');
+      const service = new ScreeningService({ database: db.database, model, now: () => now });
+      const events = eventsFor('drift-bank');
+      await service.screenBatch('drift-bank', events.slice(0, 300));
+      const first = await service.chooseThreshold('drift-bank', 3, { days: 7 });
+      await service.setThreshold('fixed-bank', 0.7);
+      assert.deepEqual(await service.refreshBudgetThresholds(), [], 'nothing is a day old yet');
+
+      now = new Date(now.getTime() + 25 * 3_600_000);
+      await service.screenBatch('drift-bank', events.slice(300));
+      assert.deepEqual(await service.refreshBudgetThresholds(), ['drift-bank']);
+      const refreshed = await service.threshold('drift-bank');
+      assert.notEqual(refreshed, first.threshold, 'chosen from the newer week');
+      // Exactly what choosing by hand over the same 7 days gives now.
+      assert.equal((await service.chooseThreshold('drift-bank', 3, { days: 7 })).threshold, refreshed);
+      assert.equal(await service.threshold('fixed-bank'), 0.7);
+      assert.deepEqual(await service.refreshBudgetThresholds(), [], 'just re-chosen');
+    });
+
     test('two instances on one database share state: every event exactly once', async (t) => {
       if (backend.name !== 'postgres') {
         t.diagnostic('PGlite is one connection: the second instance shares it');
