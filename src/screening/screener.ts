@@ -32,6 +32,32 @@ export interface ScreeningDecision {
   readonly reasons: readonly Reason[];
 }
 
+/**
+ * The alert decision for one scored event, the same offline and online: a `suppress` rule
+ * wins; otherwise the score at or over the threshold, or an `alert` rule, raises it, with the
+ * rules' reasons first and then the model's.
+ */
+export function decideAlert(
+  model: ScreeningModel,
+  rules: readonly Rule[],
+  event: AuthorisationEvent,
+  features: Float64Array,
+  score: number,
+  threshold: number,
+): { matched: Rule[]; alert: boolean; reasons: Reason[] } {
+  const matched = matchRules(rules, { event, features, score });
+  const ruleAlerts = matched.filter((rule) => rule.action === 'alert');
+  const alert =
+    !matched.some((rule) => rule.action === 'suppress') && (score >= threshold || ruleAlerts.length > 0);
+  const reasons: Reason[] = alert
+    ? [
+        ...ruleAlerts.map((rule) => ({ feature: `rule:${rule.id}` as const, text: rule.reason, weight: 0 })),
+        ...model.reasons(features),
+      ]
+    : [];
+  return { matched, alert, reasons };
+}
+
 export class Screener {
   readonly engine: FeatureEngine;
   private readonly model: ScreeningModel;
@@ -59,21 +85,15 @@ export class Screener {
   screen(event: AuthorisationEvent): ScreeningDecision {
     const features = this.engine.process(event, this.features);
     const score = this.model.score(features);
-    const matched = matchRules(this.rules, { event, features, score });
     const threshold = this.thresholds.get(event.bankId) ?? this.defaultThreshold;
-    const suppressed = matched.some((rule) => rule.action === 'suppress');
-    const ruleAlerts = matched.filter((rule) => rule.action === 'alert');
-    const alert = !suppressed && (score >= threshold || ruleAlerts.length > 0);
-    const reasons: Reason[] = alert
-      ? [
-          ...ruleAlerts.map((rule) => ({
-            feature: `rule:${rule.id}` as const,
-            text: rule.reason,
-            weight: 0,
-          })),
-          ...this.model.reasons(features),
-        ]
-      : [];
+    const { matched, alert, reasons } = decideAlert(
+      this.model,
+      this.rules,
+      event,
+      features,
+      score,
+      threshold,
+    );
     return {
       transactionId: event.transactionId,
       bankId: event.bankId,

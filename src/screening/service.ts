@@ -30,7 +30,8 @@ import {
 import { FEATURE_COUNT, FeatureEngine, transactionKey } from './features.ts';
 import type { ScreeningModel } from './model.ts';
 import type { Reason } from './reasons.ts';
-import { matchRules, type Rule } from './rules.ts';
+import type { Rule } from './rules.ts';
+import { decideAlert } from './screener.ts';
 import {
   type CardState,
   type CustomerState,
@@ -650,20 +651,11 @@ export class ScreeningService {
       const late = card.t.length > 0 && card.t[card.t.length - 1]! > t;
       engine.process(event, features);
       const score = this.model.score(features);
-      const matched = matchRules(rules, { event, features, score });
-      const ruleAlerts = matched.filter((rule) => rule.action === 'alert');
-      const alerting =
-        !matched.some((rule) => rule.action === 'suppress') && (score >= threshold || ruleAlerts.length > 0);
-      const reasons: Reason[] = alerting
-        ? [
-            ...ruleAlerts.map((rule) => ({
-              feature: `rule:${rule.id}` as const,
-              text: rule.reason,
-              weight: 0,
-            })),
-            ...this.model.reasons(features),
-          ]
-        : [];
+      const {
+        matched,
+        alert: alerting,
+        reasons,
+      } = decideAlert(this.model, rules, event, features, score, threshold);
       eventRows.push({
         bank_id: bankId,
         transaction_id: event.transactionId,
