@@ -32,8 +32,9 @@ import {
   trainingRows,
   VALIDATION_FOLD_STARTS,
 } from './fraud/protocol.ts';
+import { fraudSimCsv } from './lib/shared-data.ts';
 
-const DATA = process.env['FRAUD_SIM_CSV'] ?? '/work/shared/data/fraud-sim/train.csv.gz';
+const DATA = fraudSimCsv();
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'fraud.json');
 /** First day used as a training target in the "all known history" variant: 2018-05-01. */
 const HISTORY_FROM_DAY = 30;

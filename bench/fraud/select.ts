@@ -2,9 +2,10 @@
 // node bench/fraud/select.ts '<json list of {name, params, negatives, fromDay}>'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { FEATURE_COUNT, fit } from '../../src/screening/index.ts';
+import { fraudSimCsv } from '../lib/shared-data.ts';
 import { type BenchTable, evaluate, type Fold, loadTable, testRows, trainingRows } from './protocol.ts';
 
-const DATA = process.env['FRAUD_SIM_CSV'] ?? '/work/shared/data/fraud-sim/train.csv.gz';
+const DATA = fraudSimCsv();
 const CACHE = process.env['TABLE_CACHE'] ?? '/tmp/fx/table.json';
 const DAY0 = Date.parse('2018-04-01T00:00:00Z');
 const mk = (start: string): Fold => {

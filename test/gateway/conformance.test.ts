@@ -7,9 +7,9 @@ import addFormats from 'ajv-formats';
 import { pgliteBackend } from '../support/backends.ts';
 import { type DataAccess, dataAccess } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { sharedPath } from '../support/shared.ts';
+import { fixturePath } from '../support/shared.ts';
 
-const SPEC = sharedPath('specs', 'uk-open-banking', 'account-info-openapi.v3.1.11r5.json');
+const SPEC = fixturePath('uk-open-banking', 'account-info-openapi.v3.1.11r5.json');
 const spec = JSON.parse(readFileSync(SPEC, 'utf8'));
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats.default(ajv);

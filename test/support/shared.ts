@@ -1,15 +1,28 @@
-// Where the shared material (../shared: specs, test vectors, data sets) is: PROVISO_SHARED,
-// else the folder next to this checkout, else /work/shared. Read in place, never copied in.
+// Fixtures the suite needs are in the repository (test/fixtures/). Only large optional data
+// sets stay outside it: `$PROVISO_SHARED/data/…`, else `../shared/data/…` beside this
+// checkout. A test that needs one skips (counted by node:test) with optionalDataSkip's reason.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CANDIDATES = [
+/** A file of the repository's own test fixtures (test/fixtures/…). */
+export const fixturePath = (...parts: string[]): string =>
+  join(fileURLToPath(new URL('../fixtures/', import.meta.url)), ...parts);
+
+const SHARED_CANDIDATES = [
   process.env['PROVISO_SHARED'],
   fileURLToPath(new URL('../../../shared', import.meta.url)),
-  '/work/shared',
 ].filter((p): p is string => Boolean(p));
 
-export const SHARED_DIR = CANDIDATES.find((p) => existsSync(join(p, 'testvectors'))) ?? CANDIDATES.at(-1)!;
+/** Where an optional data set would be: the first candidate that has it, else the first candidate. */
+export function optionalDataPath(...parts: string[]): string {
+  const paths = SHARED_CANDIDATES.map((dir) => join(dir, 'data', ...parts));
+  return paths.find((p) => existsSync(p)) ?? paths[0]!;
+}
 
-export const sharedPath = (...parts: string[]): string => join(SHARED_DIR, ...parts);
+/** false when the file exists; else the skip reason node:test prints and counts. */
+export function optionalDataSkip(path: string, name: string, variable = 'PROVISO_SHARED'): string | false {
+  return existsSync(path)
+    ? false
+    : `${name} data not found at ${path}; set ${variable} to the folder that has data/${name}/ to run this test`;
+}

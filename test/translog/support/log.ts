@@ -2,7 +2,7 @@ import type { Database } from '../../../src/storage/index.ts';
 import { signerFromPrivateKey } from '../../../src/translog/keys.ts';
 import { createLog, type LogOptions, type TransparencyLog } from '../../../src/translog/log.ts';
 
-// Test-only keys from shared/testvectors/generated/notes.json.
+// Test-only keys from test/fixtures/testvectors/generated/notes.json.
 export const LOG_SKEY =
   'PRIVATE+KEY+example.com/proviso-test-log+83b7a520+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB';
 export const LOG_VKEY = 'example.com/proviso-test-log+83b7a520+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c';

@@ -1,9 +1,9 @@
-// Reads the shared test vectors in place (they are not copied into the repository).
+// Reads the transparency-log test vectors in test/fixtures/testvectors (provenance: its SOURCE.txt).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sharedPath } from '../../support/shared.ts';
+import { fixturePath } from '../../support/shared.ts';
 
-export const VECTORS_DIR = `${sharedPath('testvectors')}/`;
+export const VECTORS_DIR = `${fixturePath('testvectors')}/`;
 
 /** JSON.parse that keeps integers above 2^53 exact as bigint (the merkle vectors use 2^64-1). */
 export function parseJsonExact(text: string): unknown {
