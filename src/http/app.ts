@@ -102,7 +102,19 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(apiReference, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
+  // The reference is served from this process only: no web fonts from a CDN, no telemetry,
+  // and none of the vendor's hosted extras (AI agent, MCP, developer tools' "Deploy").
+  await app.register(apiReference, {
+    routePrefix: '/docs',
+    configuration: {
+      url: '/openapi.json',
+      withDefaultFonts: false,
+      telemetry: false,
+      showDeveloperTools: 'never',
+      agent: { disabled: true },
+      mcp: { disabled: true },
+    },
+  });
   await app.register(observabilityPlugin, options.observability ?? {});
   return app;
 }

@@ -7,13 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import { readConfig } from '../../src/gateway/config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway/runtime.ts';
 import { openDatabase } from '../../src/storage/index.ts';
-import { postgresBackend, postgresUnavailable } from '../support/backends.ts';
+import { postgresBackend, postgresSkip } from '../support/backends.ts';
 import { CookieJar, dpopProof, field, type Linked, linkCustomer } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const unavailable = await postgresUnavailable();
-if (unavailable !== null && process.env['CI'] === 'true')
-  throw new Error(`PostgreSQL is required in CI: ${unavailable}`);
+const unavailable = await postgresSkip('consent across two gateway instances on one PostgreSQL');
 
 describe('consent across two gateway instances on one PostgreSQL', { skip: unavailable ?? false }, () => {
   let t: TestGateway;

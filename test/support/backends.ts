@@ -1,7 +1,8 @@
 // The storage backends every storage-touching suite runs on: PGlite always, PostgreSQL
-// when reachable. Outside CI a missing server skips those suites with a plain message;
-// in CI (CI=true) a missing server is a failure, never a skip.
+// when reachable. Outside CI a missing server skips those suites, counted as skipped with
+// the reason; in CI (CI=true) a missing server is a failure, never a skip.
 import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
 import pg from 'pg';
 import { type Database, migrate, openDatabase } from '../../src/storage/index.ts';
 
@@ -23,21 +24,61 @@ export interface TestDatabase {
 
 let postgresProbe: Promise<string | null> | undefined;
 
-/** null when PostgreSQL answers; otherwise why not. */
+/** Waits for a connection per attempt; a loaded machine can take seconds to accept one. */
+const PROBE_TIMEOUTS_MS = [5_000, 15_000, 30_000];
+
+async function probeOnce(timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: timeoutMs });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A refused connection means no server; anything else (timeout, starting up) is worth a retry. */
+const serverAbsent = (error: unknown): boolean =>
+  ['ECONNREFUSED', 'ENOENT', 'EADDRNOTAVAIL', '28P01', '3D000'].includes(
+    String((error as { code?: unknown }).code ?? ''),
+  );
+
+/** null when PostgreSQL answers; otherwise why not (after retries with longer timeouts). */
 export function postgresUnavailable(): Promise<string | null> {
   postgresProbe ??= (async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return null;
-    } catch (error) {
-      return error instanceof Error ? error.message : String(error);
-    } finally {
-      await client.end().catch(() => {});
+    let last: unknown;
+    for (const timeoutMs of PROBE_TIMEOUTS_MS) {
+      try {
+        await probeOnce(timeoutMs);
+        return null;
+      } catch (error) {
+        last = error;
+        if (serverAbsent(error)) break;
+      }
     }
+    const why = last instanceof Error ? last.message : String(last);
+    return `${why} (${POSTGRES_ADMIN_URL})`;
   })();
   return postgresProbe;
+}
+
+/**
+ * For a suite that runs on PostgreSQL only: null when the server answers. When it does not,
+ * CI (CI=true) fails; elsewhere a skipped test "<suite> on PostgreSQL" is registered, so the
+ * run's summary counts the skip and prints why and how to enable it, and the reason is
+ * returned for the suite's own `{ skip }`.
+ */
+export async function postgresSkip(suite: string): Promise<string | null> {
+  const why = await postgresUnavailable();
+  if (why === null) return null;
+  if (process.env['CI'] === 'true') {
+    throw new Error(`PostgreSQL is required in CI but unreachable: ${why}`);
+  }
+  const reason =
+    `PostgreSQL unreachable: ${why}. Start a server (trust auth, database "test" on 127.0.0.1:5432) ` +
+    'or set TEST_DATABASE_URL to run it';
+  test(/postgres/i.test(suite) ? suite : `${suite} on PostgreSQL`, { skip: reason }, () => {});
+  return reason;
 }
 
 export const pgliteBackend: Backend = {
@@ -89,17 +130,9 @@ export const postgresBackend: Backend = {
 /**
  * The backends to run a suite on. Use as:
  *   for (const backend of await storageBackends()) describe(backend.name, () => { ... })
- * When PostgreSQL is down outside CI, prints why and how to enable it, and leaves it out.
+ * When PostgreSQL is down outside CI, it is left out and a skipped test says so (counted in
+ * the summary, with the reason and how to enable it); in CI that is a failure.
  */
 export async function storageBackends(suite = 'this suite'): Promise<Backend[]> {
-  const why = await postgresUnavailable();
-  if (why === null) return [pgliteBackend, postgresBackend];
-  if (process.env['CI'] === 'true') {
-    throw new Error(`PostgreSQL is required in CI but unreachable at ${POSTGRES_ADMIN_URL}: ${why}`);
-  }
-  process.stderr.write(
-    `SKIPPED ${suite} on PostgreSQL: ${why}. Start a server (trust auth, database "test" on 127.0.0.1:5432) ` +
-      `or set TEST_DATABASE_URL to enable it.\n`,
-  );
-  return [pgliteBackend];
+  return (await postgresSkip(suite)) === null ? [pgliteBackend, postgresBackend] : [pgliteBackend];
 }

@@ -9,12 +9,11 @@ import { openCheckpoint } from '../../src/translog/cosigned.ts';
 import type { TransparencyLog } from '../../src/translog/log.ts';
 import { verifyConsistency } from '../../src/translog/merkle.ts';
 import { auditLogFromTiles } from '../../src/translog/tile-client.ts';
-import { createPostgresDatabase, postgresUnavailable } from '../support/backends.ts';
+import { createPostgresDatabase, postgresSkip } from '../support/backends.ts';
 import { startAppender } from './support/children.ts';
 import { LOG_VKEY, testLog } from './support/log.ts';
 
-const unavailable = await postgresUnavailable();
-if (unavailable && process.env['CI'] === 'true') throw new Error(`PostgreSQL required in CI: ${unavailable}`);
+const unavailable = await postgresSkip('multiple writers on PostgreSQL');
 
 async function checkFromTiles(log: TransparencyLog, acks: Map<number, string>[]): Promise<number> {
   const cp = (await log.publishCheckpoint())!;
