@@ -19,6 +19,7 @@ export {
   releasedDigest,
 } from './entry.ts';
 export { FormatError, LogCorruptionError, NotFoundError, ProofError, SignatureError } from './errors.ts';
+export { FsckError, type FsckOptions, fsckLog } from './fsck.ts';
 export { logPathPrefix, type TranslogRoutesOptions, translogRoutes } from './http.ts';
 export {
   ed25519Signer,
@@ -45,7 +46,14 @@ export {
   tileNodeReader,
 } from './tile-client.ts';
 export { parseTilePath, type TileId, tilePath } from './tiles.ts';
-export { httpTileFetcher, type VerifyOptions, type VerifyReport, verifyLog } from './verify.ts';
+export {
+  type FullCheckOptions,
+  type FullCheckReport,
+  httpTileFetcher,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLog,
+} from './verify.ts';
 export {
   type AddCheckpointResult,
   createWitness,
