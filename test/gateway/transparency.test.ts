@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import { runVerify } from '../../src/cli/transparency.ts';
 import { readConfig } from '../../src/gateway/config.ts';
 import { startGateway } from '../../src/gateway/runtime.ts';
@@ -180,6 +181,70 @@ for (const backend of await storageBackends('gateway transparency log')) {
       ]);
       assert.equal(bad.status, 1);
       assert.match(bad.stdout, /FAILED/);
+    });
+
+    test('verify by default reads every entry: a changed or deleted entry fails naming it, on a fresh state folder', async () => {
+      const log = t.gw.logs.get('northwind')!;
+      const size = await log.size();
+      await log.waitForCheckpoint(size, { timeoutMs: 10_000, cosigned: true });
+      // A data folder that has never run verify: the state folder does not exist yet.
+      const fresh = join(mkdtempSync(join(tmpdir(), 'proviso-fresh-')), 'data', 'verifier');
+      const verify = () =>
+        runVerify({
+          gateway: t.gw.url,
+          bankId: 'northwind',
+          stateDir: fresh,
+          witnessKeys: [],
+          quorum: undefined,
+          entries: [],
+        });
+      const intact = await verify();
+      assert.ok(intact.report.ok, intact.text);
+      assert.equal(intact.report.full?.checked, size);
+      assert.match(intact.text, new RegExp(`full check  ${size} entries .* entries/s\\)`));
+
+      const db = t.gw.database.tables<unknown>();
+      const victim = indexes[2]!;
+      const original = await log.entry(victim);
+      await sql`update translog_entry set data = ${new TextEncoder().encode('{"forged":true}')} where log_id = 'northwind' and idx = ${victim}`.execute(
+        db,
+      );
+      const changed = await verify();
+      assert.equal(changed.report.ok, false);
+      assert.equal(changed.report.full?.firstBadIndex, victim);
+      assert.match(changed.text, new RegExp(`full check  FAILED: first bad entry ${victim}`));
+      await sql`delete from translog_entry where log_id = 'northwind' and idx = ${victim}`.execute(db);
+      const deleted = await verify();
+      assert.equal(deleted.report.ok, false);
+      assert.equal(deleted.report.full?.firstBadIndex, victim);
+      // The quick check alone does not see it, which is why the full one is the default.
+      const quick = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir: fresh,
+        witnessKeys: [],
+        quorum: undefined,
+        entries: [],
+        full: 'never',
+      });
+      assert.ok(quick.report.ok, quick.text);
+      await sql`insert into translog_entry (log_id, idx, data) values ('northwind', ${victim}, ${original})`.execute(
+        db,
+      );
+      const restored = await verify();
+      assert.ok(restored.report.ok, restored.text);
+      // Above the configured size the full check is skipped and says so.
+      const limited = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir: fresh,
+        witnessKeys: [],
+        quorum: undefined,
+        entries: [],
+        fullLimit: size - 1,
+      });
+      assert.ok(limited.report.ok);
+      assert.match(limited.text, /full check {2}skipped: .*more than the full-check limit.*--full to force/);
     });
 
     test('metrics expose log size, checkpoint age and witness lag', async () => {
