@@ -4,4 +4,6 @@ export {
   AuditTrail,
   AuditUnavailableError,
   keyedReleaseDigest,
+  LogNotCosignedError,
+  type ReleasePolicy,
 } from './trail.ts';

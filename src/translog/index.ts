@@ -1,5 +1,6 @@
 // Public API of the transparency-log context. Other contexts import only from here.
 
+export type { AppendCompanion } from './appender.ts';
 export { type LogEntryChecker, logEntryChecker } from './browser-check.ts';
 export { type Checkpoint, EmptyTreeRootError, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
 export type { Cosigning, StoredCheckpoint } from './checkpointer.ts';
@@ -19,6 +20,7 @@ export {
   releasedDigest,
 } from './entry.ts';
 export { FormatError, LogCorruptionError, NotFoundError, ProofError, SignatureError } from './errors.ts';
+export { FAULT_POINTS, type FaultPoint, faultPoint } from './fault.ts';
 export { FsckError, type FsckOptions, fsckLog } from './fsck.ts';
 export { logPathPrefix, type TranslogRoutesOptions, translogRoutes } from './http.ts';
 export {

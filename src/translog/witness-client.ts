@@ -44,6 +44,19 @@ export interface WitnessCosigningOptions {
   readonly onFailure?: (witness: string, reason: string) => void;
 }
 
+/** The witness's stated reason (its problem document's detail), printable and short; public, never a secret. */
+function refusalReason(body: string): string {
+  let text = body;
+  try {
+    const doc = JSON.parse(body) as { detail?: unknown };
+    if (typeof doc.detail === 'string') text = doc.detail;
+  } catch {
+    // not JSON: the body as is
+  }
+  const clean = text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 300);
+  return clean ? `: ${clean}` : '';
+}
+
 export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
   const transport = options.transport ?? fetchTransport;
   const witnesses = options.witnesses.map((w) => {
@@ -87,7 +100,7 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
         w.knownSize = stored;
         continue;
       }
-      throw new Error(`witness answered ${res.status}`);
+      throw new Error(`witness answered ${res.status}${refusalReason(res.body)}`);
     }
     throw new Error('witness state kept moving');
   }
