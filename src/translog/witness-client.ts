@@ -53,8 +53,18 @@ function refusalReason(body: string): string {
   } catch {
     // not JSON: the body as is
   }
-  const clean = text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 300);
+  const clean = text
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 300);
   return clean ? `: ${clean}` : '';
+}
+
+/** Why a submission failed, for the log line: the message and a network error's code (e.g. ECONNREFUSED). */
+function failureReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
 }
 
 export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
@@ -95,8 +105,12 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       }
       if (res.status === 409) {
         const stored = Number(res.body.trim());
-        if (!Number.isSafeInteger(stored) || stored > size)
-          throw new Error(`witness is at size ${res.body.trim()}`);
+        if (!Number.isSafeInteger(stored)) throw new Error('witness answered 409 without a size');
+        if (stored > size) {
+          throw new Error(
+            `witness has cosigned a larger tree (size ${stored}) than this checkpoint (size ${size}): the log was rolled back or forked`,
+          );
+        }
         w.knownSize = stored;
         continue;
       }
@@ -113,8 +127,7 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       const signatures: NoteSignature[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') signatures.push(r.value);
-        else
-          options.onFailure?.(witnesses[i]!.verifier.name, String((r.reason as Error)?.message ?? r.reason));
+        else options.onFailure?.(witnesses[i]!.verifier.name, failureReason(r.reason));
       });
       return signatures;
     },
