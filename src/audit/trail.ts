@@ -10,13 +10,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { KeyEncryptionKey } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
-import {
-  type AppendCompanion,
-  buildEntry,
-  type EntryKind,
-  encodeEntry,
-  type TransparencyLog,
-} from '../translog/index.ts';
+import type { AppendCompanion, TransparencyLog } from '../translog/index.ts';
+import { buildEntry, type EntryKind, encodeEntry } from './entry.ts';
 
 interface AuditTables {
   audit_commitment_key: { bank_id: string; customer_id: string; key_sealed: Uint8Array };

@@ -11,10 +11,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseEntry } from '../../src/audit/index.ts';
 import { runVerify } from '../../src/cli/transparency.ts';
 import { readConfig } from '../../src/gateway/config.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway/runtime.ts';
-import { type FaultPoint, fsckLog, parseEntry, verifyConsistency } from '../../src/translog/index.ts';
+import { type FaultPoint, fsckLog, verifyConsistency } from '../../src/translog/index.ts';
 
 const HARNESS = fileURLToPath(new URL('./harness.ts', import.meta.url));
 export const FAULT_BANK = 'northwind';
