@@ -2,12 +2,16 @@
 // entry before it leaves the gateway. This module turns "what happened" into an entry:
 // it keeps each customer's commitment key (so the customer's device, and only it and the
 // bank, can recognise the customer's entries), keys the digest of the released bytes with
-// it (a bare hash of a balance could be guessed), appends, and indexes the entry privately
-// for the customer's access-history page.
+// it (a bare hash of a balance could be guessed), and appends it together with its private
+// index row for the customer's access-history page: the log entry and the audit row commit
+// in one transaction, or neither does. A release (bytes leaving the bank) is refused when
+// the log has gone too long without a witness cosignature (fail-closed, docs/security.md).
 import { createHmac, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { KeyEncryptionKey } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
-import { buildEntry, type EntryKind, encodeEntry, type TransparencyLog } from '../translog/index.ts';
+import type { AppendCompanion, TransparencyLog } from '../translog/index.ts';
+import { buildEntry, type EntryKind, encodeEntry } from './entry.ts';
 
 interface AuditTables {
   audit_commitment_key: { bank_id: string; customer_id: string; key_sealed: Uint8Array };
@@ -51,24 +55,83 @@ export class AuditUnavailableError extends Error {
   override name = 'AuditUnavailableError';
 }
 
+/** The bank's log has held uncosigned entries longer than the bank allows: nothing is released. */
+export class LogNotCosignedError extends AuditUnavailableError {
+  override name = 'LogNotCosignedError';
+  readonly bankId: string;
+  readonly uncosignedSeconds: number;
+  readonly limitSeconds: number;
+  constructor(bankId: string, uncosignedSeconds: number, limitSeconds: number) {
+    super(
+      `the transparency log of ${bankId} has had no witness cosignature for ${Math.round(uncosignedSeconds)} s ` +
+        `(limit ${limitSeconds} s); releases are stopped until witnesses cosign again`,
+    );
+    this.bankId = bankId;
+    this.uncosignedSeconds = uncosignedSeconds;
+    this.limitSeconds = limitSeconds;
+  }
+}
+
+export interface ReleasePolicy {
+  /**
+   * Refuse releases once the log has held entries no witness quorum cosigned for longer than
+   * this (seconds); 0 never refuses. Does not apply to logs without witnesses.
+   */
+  readonly maxUncosignedSeconds: number;
+  /** Called for each refused release (metrics); never with customer data. */
+  readonly onRefused?: (error: LogNotCosignedError) => void;
+}
+
+type AuditRow = AuditTables['audit_entry'];
+
 /** HMAC of the released bytes under the customer's commitment key: recomputable by the device, not guessable by others. */
 export function keyedReleaseDigest(commitmentKey: Uint8Array, released: Uint8Array): Uint8Array {
   return createHmac('sha256', commitmentKey).update('proviso-released/v1\0').update(released).digest();
 }
 
+// Commitment keys never change once created; a bounded cache saves a query and an unseal per entry.
+const KEY_CACHE_SIZE = 50_000;
+
 export class AuditTrail {
   readonly #db;
   readonly #kek: KeyEncryptionKey;
   readonly #logs: ReadonlyMap<string, TransparencyLog>;
+  readonly #policy: ReleasePolicy;
+  readonly #keys = new Map<string, Uint8Array>();
+  /** Writes the audit rows of a log batch in the batch's own transaction (one statement). */
+  readonly #rows: AppendCompanion = {
+    async write(trx, items) {
+      await (trx as Kysely<AuditTables>)
+        .insertInto('audit_entry')
+        .values(items.map((i) => ({ ...(i.data as Omit<AuditRow, 'log_index'>), log_index: i.index })))
+        .execute();
+    },
+  };
 
-  constructor(database: Database, kek: KeyEncryptionKey, logs: ReadonlyMap<string, TransparencyLog>) {
+  constructor(
+    database: Database,
+    kek: KeyEncryptionKey,
+    logs: ReadonlyMap<string, TransparencyLog>,
+    policy: ReleasePolicy = { maxUncosignedSeconds: 0 },
+  ) {
     this.#db = database.tables<AuditTables>();
     this.#kek = kek;
     this.#logs = logs;
+    this.#policy = policy;
   }
 
   /** The customer's commitment key, created on first use (races resolve to one key). */
   async commitmentKey(bankId: string, customerId: string): Promise<Uint8Array> {
+    const cacheKey = `${bankId}\0${customerId}`;
+    const cached = this.#keys.get(cacheKey);
+    if (cached) return cached;
+    const key = await this.#loadCommitmentKey(bankId, customerId);
+    if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.delete(this.#keys.keys().next().value!);
+    this.#keys.set(cacheKey, key);
+    return key;
+  }
+
+  async #loadCommitmentKey(bankId: string, customerId: string): Promise<Uint8Array> {
     const context = `commit:${bankId}:${customerId}`;
     const existing = await this.#db
       .selectFrom('audit_commitment_key')
@@ -86,13 +149,29 @@ export class AuditTrail {
       })
       .onConflict((oc) => oc.columns(['bank_id', 'customer_id']).doNothing())
       .execute();
-    return this.commitmentKey(bankId, customerId);
+    return this.#loadCommitmentKey(bankId, customerId);
   }
 
-  /** Appends the entry and returns its index once durable. Throws if it cannot: then nothing may be released. */
+  /** Throws LogNotCosignedError when the bank's release policy stops releases now. */
+  async #checkCosigned(log: TransparencyLog, bankId: string): Promise<void> {
+    const limit = this.#policy.maxUncosignedSeconds;
+    if (limit <= 0) return;
+    const lag = await log.uncosignedSeconds();
+    if (lag <= limit) return;
+    const error = new LogNotCosignedError(bankId, lag, limit);
+    this.#policy.onRefused?.(error);
+    throw error;
+  }
+
+  /**
+   * Appends the entry and its audit row in one transaction and returns the entry's index once
+   * durable. Throws if it cannot (AuditUnavailableError, or LogNotCosignedError for a release
+   * while the log is uncosigned too long): then nothing may be released.
+   */
   async record(event: AuditEvent): Promise<number> {
     const log = this.#logs.get(event.bankId);
     if (!log) throw new AuditUnavailableError(`no transparency log for bank ${event.bankId}`);
+    if (event.released) await this.#checkCosigned(log, event.bankId);
     const key = await this.commitmentKey(event.bankId, event.customerId);
     const at = event.at ?? new Date();
     const entry = buildEntry({
@@ -107,26 +186,21 @@ export class AuditTrail {
       pairwiseId: event.pairwiseId,
       consentId: event.consentId,
     });
-    let index: number;
+    const row: Omit<AuditRow, 'log_index'> = {
+      bank_id: event.bankId,
+      customer_id: event.customerId,
+      kind: event.kind,
+      platform: event.platform,
+      purpose: event.purpose,
+      clusters: [...event.clusters],
+      at,
+    };
     try {
-      ({ index } = await log.append(encodeEntry(entry)));
+      const { index } = await log.append(encodeEntry(entry), { companion: this.#rows, data: row });
+      return index;
     } catch (error) {
       throw new AuditUnavailableError('the transparency log did not accept the entry', { cause: error });
     }
-    await this.#db
-      .insertInto('audit_entry')
-      .values({
-        bank_id: event.bankId,
-        log_index: index,
-        customer_id: event.customerId,
-        kind: event.kind,
-        platform: event.platform,
-        purpose: event.purpose,
-        clusters: [...event.clusters],
-        at,
-      })
-      .execute();
-    return index;
   }
 
   /** The customer's own entries, newest first (bank-private index; the proofs come from the log). */

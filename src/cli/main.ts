@@ -14,7 +14,7 @@ import { migrate } from '../storage/index.ts';
 import { runDemoAlert } from './demo-alert.ts';
 import { screeningCommands } from './screening.ts';
 import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
-import { DiscoveryError, runVerify, runWitness } from './transparency.ts';
+import { DEFAULT_FULL_CHECK_LIMIT, DiscoveryError, runVerify, runWitness } from './transparency.ts';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -260,7 +260,11 @@ Object.assign(commands, {
       "check a bank's log: signatures, witness quorum, consistency with what you saw before, inclusion",
     usage:
       'proviso verify --gateway URL --bank ID [--entry N ...] [--witness-key KEY ...] [--quorum K] [--state DIR]\n' +
-      '  exit 0 verified, 1 failed (bad signature, too few cosignatures, split view, entry not included)',
+      '               [--full | --quick] [--full-limit N]\n' +
+      '  full check (default up to --full-limit entries, PROVISO_VERIFY_FULL_LIMIT, 1000000): every entry\n' +
+      '  bundle fetched, every tile and the root recomputed; --quick checks only signatures and proofs\n' +
+      '  exit 0 verified, 1 failed (bad signature, too few cosignatures, split view, entry not included,\n' +
+      '  an entry changed or missing)',
     options: {
       gateway: { type: 'string' },
       bank: { type: 'string' },
@@ -268,9 +272,13 @@ Object.assign(commands, {
       'witness-key': { type: 'string', multiple: true },
       quorum: { type: 'string' },
       state: { type: 'string' },
+      full: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      'full-limit': { type: 'string' },
     },
     async run(values) {
       const gateway = values['gateway'] as string | undefined;
+      if (values['full'] && values['quick']) throw new UsageError('give --full or --quick, not both');
       const bankId = values['bank'] as string | undefined;
       if (!gateway || !bankId) throw new UsageError('verify needs --gateway URL and --bank ID');
       const { report, text } = await runVerify({
@@ -280,6 +288,13 @@ Object.assign(commands, {
         witnessKeys: (values['witness-key'] as string[] | undefined) ?? [],
         quorum: values['quorum'] === undefined ? undefined : intOption(values['quorum'], 0, 'quorum'),
         entries: ((values['entry'] as string[] | undefined) ?? []).map((e) => intOption(e, 0, 'entry')),
+        full: values['full'] ? 'always' : values['quick'] ? 'never' : 'auto',
+        fullLimit: intOption(
+          values['full-limit'] ?? process.env['PROVISO_VERIFY_FULL_LIMIT'],
+          DEFAULT_FULL_CHECK_LIMIT,
+          'full-limit',
+        ),
+        progress: true,
       });
       process.stdout.write(`${text}\n`);
       return report.ok ? 0 : 1;

@@ -3,6 +3,10 @@
 import { join } from 'node:path';
 import { httpTileFetcher, type VerifyReport, verifyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
+import { progressBar } from './progress.ts';
+
+/** Logs up to this many entries get the full check by default (PROVISO_VERIFY_FULL_LIMIT). */
+export const DEFAULT_FULL_CHECK_LIMIT = 1_000_000;
 
 export interface DiscoveredLog {
   bankId: string;
@@ -53,6 +57,26 @@ export interface VerifyCommand {
   witnessKeys: string[];
   quorum: number | undefined;
   entries: number[];
+  /** auto: full check when the log holds at most `fullLimit` entries; always; never. */
+  full?: 'auto' | 'always' | 'never';
+  fullLimit?: number;
+  /** Show a progress bar on stderr during the full check. */
+  progress?: boolean;
+}
+
+function fullCheckLine(report: VerifyReport): string[] {
+  const full = report.full;
+  if (!full) return ['full check  not run (--quick)'];
+  if (full.skipped) return [`full check  skipped: ${full.skipped} (--full to force)`];
+  if (!full.ok) {
+    return [
+      `full check  FAILED${full.firstBadIndex === undefined ? '' : `: first bad entry ${full.firstBadIndex}`}`,
+    ];
+  }
+  const rate = full.seconds > 0 ? Math.round(full.checked / full.seconds) : full.checked;
+  return [
+    `full check  ${full.checked} entries fetched, every tile and the root recomputed in ${full.seconds.toFixed(2)} s (${rate} entries/s)`,
+  ];
 }
 
 export async function runVerify(cmd: VerifyCommand): Promise<{ report: VerifyReport; text: string }> {
@@ -62,13 +86,30 @@ export async function runVerify(cmd: VerifyCommand): Promise<{ report: VerifyRep
   const quorum = cmd.quorum ?? (cmd.witnessKeys.length ? cmd.witnessKeys.length : log.quorum);
   const res = await fetch(`${log.prefix}/checkpoint`);
   if (!res.ok) throw new DiscoveryError(`cannot fetch ${log.prefix}/checkpoint: HTTP ${res.status}`);
+  const mode = cmd.full ?? 'auto';
+  let bar: ReturnType<typeof progressBar> | undefined;
   const report = await verifyLog({
     checkpoint: await res.text(),
     policy: { logKeys: [log.verifierKey], witnessKeys, quorum },
     stateFile: join(cmd.stateDir, `${cmd.bankId}.checkpoint.json`),
     tiles: httpTileFetcher(log.prefix),
     entries: cmd.entries,
+    full:
+      mode === 'never'
+        ? false
+        : {
+            ...(mode === 'auto' ? { upToSize: cmd.fullLimit ?? DEFAULT_FULL_CHECK_LIMIT } : {}),
+            ...(cmd.progress
+              ? {
+                  onProgress: (checked: number, total: number) => {
+                    bar ??= progressBar('full check', total, 'entries');
+                    bar.update(checked);
+                  },
+                }
+              : {}),
+          },
   });
+  bar?.stop();
   const lines = [
     `log        ${report.origin ?? log.prefix}`,
     `checkpoint size ${report.size ?? '?'}, root ${report.root ?? '?'}`,
@@ -82,6 +123,7 @@ export async function runVerify(cmd: VerifyCommand): Promise<{ report: VerifyRep
           `  now:    ${report.splitView.current.split('\n')[1] ?? ''}`,
         ]
       : []),
+    ...fullCheckLine(report),
     ...report.inclusions.map(
       (i) =>
         `entry ${i.index}: ${i.ok ? 'included' : `NOT PROVEN (${i.error})`}${i.entry ? `  ${i.entry}` : ''}`,

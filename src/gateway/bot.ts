@@ -5,7 +5,7 @@
 // with the bank's key). The platform gets ciphertext, or plain text that says nothing about
 // the customer (help, "I did not understand", "your link does not cover that").
 import type { AccessGrant, DataCluster, Purpose } from '../access/index.ts';
-import type { AuditTrail } from '../audit/index.ts';
+import type { AuditTrail, EntryKind } from '../audit/index.ts';
 import type { Account, BankCore, Card } from '../bank/index.ts';
 import {
   type BotCard,
@@ -24,7 +24,6 @@ import type { ConsentRecord, ConsentService } from '../consent/index.ts';
 import { Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import { type OpenedReply, openReply } from '../seal/index.ts';
-import type { EntryKind } from '../translog/index.ts';
 import { type BankSealers, bankReplyKey, bankSealers } from './sealers.ts';
 
 export interface BotEvent {

@@ -19,6 +19,8 @@ export interface GatewayConfig {
   witnesses: { url: string; verifierKey: string }[];
   witnessQuorum: number;
   witnessAlarmSeconds: number;
+  /** Releases stop after this many seconds of entries no witness quorum cosigned (0: never); fail-closed policy. */
+  uncosignedLimitSeconds: number;
   /** Run a local demo witness when no witnesses are configured (the one-machine default). */
   demoWitness: boolean;
   /** The demo platform's relay (its OAuth redirect and discovery entry); PROVISO_RELAY_URL. */
@@ -112,6 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     witnesses,
     witnessQuorum: quorum,
     witnessAlarmSeconds: int(env, 'PROVISO_WITNESS_ALARM_SECONDS', 60, 1, 86_400),
+    uncosignedLimitSeconds: int(env, 'PROVISO_UNCOSIGNED_LIMIT_SECONDS', 300, 0, 604_800),
     demoWitness: (env['PROVISO_DEMO_WITNESS'] ?? 'true') !== 'false',
     dataDir: resolve(env['PROVISO_DATA'] || '.proviso'),
     databaseUrl,

@@ -25,7 +25,9 @@ import {
   consentAuditSink,
   logMetrics,
   openBankLogs,
+  releaseAlarm,
   type TransparencyConfig,
+  TransparencyEvents,
   witnessAlarm,
 } from './transparency.ts';
 
@@ -77,7 +79,11 @@ async function witnessesFor(
   banks: Bank[],
   options: RuntimeOptions,
 ): Promise<{ transparency: TransparencyConfig; witness: RunningWitness | undefined }> {
-  const base = { originHost: config.logOriginHost, witnessAlarmSeconds: config.witnessAlarmSeconds };
+  const base = {
+    originHost: config.logOriginHost,
+    witnessAlarmSeconds: config.witnessAlarmSeconds,
+    uncosignedLimitSeconds: config.uncosignedLimitSeconds,
+  };
   if (config.witnesses.length || !config.demoWitness) {
     return {
       transparency: { ...base, witnesses: config.witnesses, quorum: config.witnessQuorum },
@@ -135,8 +141,9 @@ export async function startGateway(
   const cores = new Map(banks.map((b) => [b.id, new SqlBankCore(database, b.id)]));
   const tokens = new BearerTokenAccess(database);
   const { transparency, witness } = await witnessesFor(config, keyStore, banks, options);
-  const logs = await openBankLogs(database, keyStore, banks, transparency);
-  const audit = new AuditTrail(database, kek, logs);
+  const transparencyEvents = new TransparencyEvents();
+  const logs = await openBankLogs(database, keyStore, banks, transparency, transparencyEvents.witnessFailure);
+  const audit = new AuditTrail(database, kek, logs, transparencyEvents.policy(transparency));
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [
     {
@@ -243,7 +250,7 @@ export async function startGateway(
     },
     audit,
     logs,
-    readiness: [witnessAlarm(logs, transparency)],
+    readiness: [witnessAlarm(logs, transparency), releaseAlarm(logs, transparency)],
     discovery: {
       relay: {
         url: config.relayUrl,
@@ -266,6 +273,7 @@ export async function startGateway(
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   logMetrics(app.metricsRegistry, logs);
+  transparencyEvents.attach(app.log, app.metricsRegistry);
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();

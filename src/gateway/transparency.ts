@@ -1,11 +1,13 @@
 // One transparency log per bank, signed with the bank's Ed25519 log key from the key
 // store and cosigned by the configured witnesses (k of n). Also the log's gauges on
-// /metrics and the readiness alarm when witnesses stop cosigning.
-import { Gauge, type Registry } from 'prom-client';
-import type { AuditTrail } from '../audit/index.ts';
+// /metrics, the readiness alarms when witnesses stop cosigning, and the fail-closed policy:
+// past the bank's limit without a cosignature, releases stop with a `log-not-cosigned` problem.
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { type AuditTrail, LogNotCosignedError, type ReleasePolicy } from '../audit/index.ts';
 import type { Bank } from '../bank/index.ts';
 import type { ConsentEvent, ConsentEvents } from '../consent/index.ts';
-import type { ReadinessCheck } from '../http/index.ts';
+import { Problem, type ReadinessCheck } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
 import {
@@ -25,6 +27,8 @@ export interface TransparencyConfig {
   quorum: number;
   /** Readiness alarm after this many seconds without a cosignature while the log grows. */
   witnessAlarmSeconds: number;
+  /** Releases stop after this many seconds of uncosigned entries (0: never); PROVISO_UNCOSIGNED_LIMIT_SECONDS. */
+  uncosignedLimitSeconds: number;
 }
 
 export function logOrigin(originHost: string, bankId: string): string {
@@ -46,7 +50,7 @@ export async function openBankLogs(
   keyStore: KeyStore,
   banks: readonly Bank[],
   config: TransparencyConfig,
-  onWitnessFailure?: (witness: string, reason: string) => void,
+  onWitnessFailure?: (bank: string, witness: string, reason: string) => void,
 ): Promise<Map<string, TransparencyLog>> {
   const logs = new Map<string, TransparencyLog>();
   for (const bank of banks) {
@@ -60,7 +64,12 @@ export async function openBankLogs(
             witnesses: {
               witnesses: config.witnesses,
               quorum: config.quorum,
-              ...(onWitnessFailure ? { onFailure: onWitnessFailure } : {}),
+              ...(onWitnessFailure
+                ? {
+                    onFailure: (witness: string, reason: string) =>
+                      onWitnessFailure(bank.id, witness, reason),
+                  }
+                : {}),
             },
           }
         : {}),
@@ -68,6 +77,86 @@ export async function openBankLogs(
     logs.set(bank.id, log);
   }
   return logs;
+}
+
+/**
+ * Witness refusals and refused releases: a log line each (never secrets: a witness's reason
+ * is public, a refused release names only the bank) and counters on /metrics. Events before
+ * the gateway's logger exists (the first checkpoint at start) are kept and written on attach.
+ */
+export class TransparencyEvents {
+  #logger: FastifyBaseLogger | undefined;
+  #witnessRefusals: Counter<'bank' | 'witness'> | undefined;
+  #releasesRefused: Counter<'bank' | 'reason'> | undefined;
+  readonly #early: (() => void)[] = [];
+
+  attach(logger: FastifyBaseLogger, registry: Registry): void {
+    this.#logger = logger;
+    this.#witnessRefusals = new Counter({
+      name: 'proviso_witness_refusals_total',
+      help: 'Checkpoints a witness did not cosign (refused, unreachable or invalid answer)',
+      labelNames: ['bank', 'witness'],
+      registers: [registry],
+    });
+    this.#releasesRefused = new Counter({
+      name: 'proviso_releases_refused_total',
+      help: 'Releases refused by the fail-closed policy',
+      labelNames: ['bank', 'reason'],
+      registers: [registry],
+    });
+    for (const event of this.#early.splice(0)) event();
+  }
+
+  #emit(event: () => void): void {
+    if (this.#logger) event();
+    else if (this.#early.length < 1000) this.#early.push(event);
+  }
+
+  readonly witnessFailure = (bank: string, witness: string, reason: string): void =>
+    this.#emit(() => {
+      this.#witnessRefusals!.inc({ bank, witness });
+      this.#logger!.warn({ bank, witness, reason }, 'witness did not cosign the checkpoint');
+    });
+
+  readonly releaseRefused = (error: LogNotCosignedError): void =>
+    this.#emit(() => {
+      this.#releasesRefused!.inc({ bank: error.bankId, reason: 'log-not-cosigned' });
+      this.#logger!.error(
+        {
+          bank: error.bankId,
+          uncosignedSeconds: Math.round(error.uncosignedSeconds),
+          limitSeconds: error.limitSeconds,
+        },
+        'release refused: the transparency log is not cosigned',
+      );
+    });
+
+  policy(config: TransparencyConfig): ReleasePolicy {
+    return { maxUncosignedSeconds: config.uncosignedLimitSeconds, onRefused: this.releaseRefused };
+  }
+}
+
+/**
+ * The problem a client gets when a release could not be logged: 503 `log-not-cosigned`
+ * under the fail-closed policy, 503 `audit-unavailable` for any other failure to log.
+ */
+export function releaseWithheld(error: unknown): Problem {
+  if (error instanceof LogNotCosignedError) {
+    return new Problem(
+      503,
+      'log-not-cosigned',
+      'Transparency log not cosigned',
+      'independent witnesses have not cosigned the bank log for too long, so no data is released until they do; try later',
+      { headers: { 'retry-after': '60' }, cause: error },
+    );
+  }
+  return new Problem(
+    503,
+    'audit-unavailable',
+    'Audit log unavailable',
+    'the access could not be recorded, so no data was released; try again',
+    { cause: error },
+  );
 }
 
 export function logMetrics(registry: Registry, logs: ReadonlyMap<string, TransparencyLog>): void {
@@ -90,6 +179,15 @@ export function logMetrics(registry: Registry, logs: ReadonlyMap<string, Transpa
     async collect() {
       for (const [bank, h] of await health())
         this.set({ bank }, Number.isFinite(h.checkpointAgeSeconds) ? h.checkpointAgeSeconds : -1);
+    },
+  });
+  new Gauge({
+    name: 'proviso_log_uncosigned_seconds',
+    help: 'Seconds the log has held entries no witness quorum cosigned (releases stop past the limit)',
+    labelNames: ['bank'],
+    registers: [registry],
+    async collect() {
+      for (const [bank, log] of logs) this.set({ bank }, await log.uncosignedSeconds());
     },
   });
   new Gauge({
@@ -132,6 +230,26 @@ export function witnessAlarm(
           late.push(`${bank} (${Math.round(sinceCosign)} s)`);
       }
       return late.length ? `no witness cosignature for ${late.join(', ')}` : null;
+    },
+  };
+}
+
+/** Alarm while releases are stopped for a bank because its log is not cosigned (fail-closed). */
+export function releaseAlarm(
+  logs: ReadonlyMap<string, TransparencyLog>,
+  config: TransparencyConfig,
+): ReadinessCheck {
+  return {
+    name: 'releases',
+    async check() {
+      if (config.witnesses.length === 0 || config.uncosignedLimitSeconds <= 0) return null;
+      const stopped: string[] = [];
+      for (const [bank, log] of logs) {
+        const seconds = await log.uncosignedSeconds();
+        if (seconds > config.uncosignedLimitSeconds)
+          stopped.push(`${bank} (${Math.round(seconds)} s uncosigned)`);
+      }
+      return stopped.length ? `releases stopped, log not cosigned: ${stopped.join(', ')}` : null;
     },
   };
 }

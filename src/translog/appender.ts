@@ -5,8 +5,28 @@ import { FormatError } from './errors.ts';
 import type { Integrated } from './integrate.ts';
 import { MAX_ENTRY_SIZE } from './tiles.ts';
 
-interface Pending {
-  entry: Uint8Array;
+/** One queued append: the entry and, opaque to the log, what must commit with it. */
+export interface QueuedEntry {
+  readonly entry: Uint8Array;
+  readonly attached: Attached | undefined;
+}
+
+/**
+ * Rows that belong to an entry (e.g. the bank's audit row) and must commit in the same
+ * transaction, or not at all. The log never reads `data`; it hands every item of a batch
+ * that shares a companion to that companion once, with the index each entry received.
+ */
+export interface Attached {
+  readonly companion: AppendCompanion;
+  readonly data: unknown;
+}
+
+export interface AppendCompanion {
+  /** Writes the attached rows inside the batch transaction (`trx` is the open transaction). */
+  write(trx: unknown, items: readonly { index: number; data: unknown }[]): Promise<void>;
+}
+
+interface Pending extends QueuedEntry {
   resolve: (index: number) => void;
   reject: (error: unknown) => void;
 }
@@ -19,7 +39,7 @@ export interface BatchOptions {
 }
 
 export class GroupCommitter {
-  readonly #commit: (entries: Uint8Array[]) => Promise<Integrated>;
+  readonly #commit: (entries: readonly QueuedEntry[]) => Promise<Integrated>;
   readonly #onCommitted: (result: Integrated) => void;
   readonly #delayMs: number;
   readonly #maxBatch: number;
@@ -29,7 +49,7 @@ export class GroupCommitter {
   #closed = false;
 
   constructor(
-    commit: (entries: Uint8Array[]) => Promise<Integrated>,
+    commit: (entries: readonly QueuedEntry[]) => Promise<Integrated>,
     onCommitted: (result: Integrated) => void,
     options: BatchOptions = {},
   ) {
@@ -39,12 +59,12 @@ export class GroupCommitter {
     this.#maxBatch = options.maxBatch ?? 1000;
   }
 
-  append(entry: Uint8Array): Promise<number> {
+  append(entry: Uint8Array, attached?: Attached): Promise<number> {
     if (this.#closed) return Promise.reject(new Error('log is closed'));
     if (entry.length > MAX_ENTRY_SIZE)
       return Promise.reject(new FormatError('entry is larger than 65535 bytes'));
     return new Promise<number>((resolve, reject) => {
-      this.#pending.push({ entry: new Uint8Array(entry), resolve, reject });
+      this.#pending.push({ entry: new Uint8Array(entry), attached, resolve, reject });
       this.#schedule();
     });
   }
@@ -75,7 +95,7 @@ export class GroupCommitter {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#maxBatch);
       try {
-        const result = await this.#commit(batch.map((p) => p.entry));
+        const result = await this.#commit(batch);
         batch.forEach((p, i) => {
           p.resolve(result.start + i);
         });

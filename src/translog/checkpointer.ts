@@ -2,7 +2,9 @@
 // table is keyed by size, so two instances signing the same size (deterministic Ed25519, same
 // bytes) collide harmlessly. Every stored checkpoint is of the one append-only tree, hence all
 // are mutually consistent.
+import { sql } from 'kysely';
 import { formatCheckpoint } from './checkpoint.ts';
+import { faultPoint } from './fault.ts';
 import type { NoteSigner } from './keys.ts';
 import { addSignatures, formatNote, type Note, type NoteSignature, parseNote } from './note.ts';
 import { signNote } from './sign.ts';
@@ -112,6 +114,7 @@ export class Checkpointer {
       .executeTakeFirst();
     if (!inserted) return this.newest(); // another instance published this size first
     let stored = toStored(inserted);
+    faultPoint('after-checkpoint-signed');
     stored = (await this.#cosign(stored)) ?? stored;
     for (const l of this.#listeners) l(stored);
     return stored;
@@ -138,6 +141,24 @@ export class Checkpointer {
       .executeTakeFirst();
     if (updated && signatures.length >= this.#cosigning.quorum) this.lastCosignedAt = new Date();
     return updated ? toStored(updated) : undefined;
+  }
+
+  /**
+   * When the oldest signed checkpoint that no quorum-cosigned checkpoint covers was signed:
+   * how long the log has held entries witnesses have not vouched for. null when there is none
+   * (or no witnesses are configured).
+   */
+  async uncosignedSince(): Promise<Date | null> {
+    const quorum = this.#cosigning?.quorum ?? 0;
+    if (quorum === 0) return null;
+    const { rows } = await sql<{ since: Date | string | null }>`
+      select min(created_at) as since from translog_checkpoint
+      where log_id = ${this.#logId} and size > coalesce(
+        (select max(size) from translog_checkpoint where log_id = ${this.#logId} and cosignatures >= ${quorum}), 0)`.execute(
+      this.#db,
+    );
+    const since = rows[0]?.since;
+    return since ? new Date(since) : null;
   }
 
   async newest(): Promise<StoredCheckpoint | undefined> {

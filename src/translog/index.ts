@@ -1,24 +1,13 @@
 // Public API of the transparency-log context. Other contexts import only from here.
 
+export type { AppendCompanion } from './appender.ts';
 export { type LogEntryChecker, logEntryChecker } from './browser-check.ts';
 export { type Checkpoint, EmptyTreeRootError, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
 export type { Cosigning, StoredCheckpoint } from './checkpointer.ts';
 export { type CheckpointPolicy, type OpenedCheckpoint, openCheckpoint } from './cosigned.ts';
-export {
-  buildEntry,
-  commit,
-  ENTRY_KINDS,
-  ENTRY_VERSION,
-  type EntryFields,
-  type EntryKind,
-  encodeEntry,
-  entryConcerns,
-  type LogEntry,
-  newCommitmentKey,
-  parseEntry,
-  releasedDigest,
-} from './entry.ts';
 export { FormatError, LogCorruptionError, NotFoundError, ProofError, SignatureError } from './errors.ts';
+export { FAULT_POINTS, type FaultPoint, faultPoint } from './fault.ts';
+export { FsckError, type FsckOptions, fsckLog } from './fsck.ts';
 export { logPathPrefix, type TranslogRoutesOptions, translogRoutes } from './http.ts';
 export {
   ed25519Signer,
@@ -44,8 +33,15 @@ export {
   type TileFetcher,
   tileNodeReader,
 } from './tile-client.ts';
-export { parseTilePath, type TileId, tilePath } from './tiles.ts';
-export { httpTileFetcher, type VerifyOptions, type VerifyReport, verifyLog } from './verify.ts';
+export { MAX_ENTRY_SIZE, parseTilePath, type TileId, tilePath } from './tiles.ts';
+export {
+  type FullCheckOptions,
+  type FullCheckReport,
+  httpTileFetcher,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLog,
+} from './verify.ts';
 export {
   type AddCheckpointResult,
   createWitness,

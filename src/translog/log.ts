@@ -2,10 +2,11 @@
 // committed; a checkpointer signs the tree at least once a second while it grows; proofs and
 // tiles are read from stored tiles.
 import type { Database } from '../storage/index.ts';
-import { type BatchOptions, GroupCommitter } from './appender.ts';
+import { type AppendCompanion, type BatchOptions, GroupCommitter, type QueuedEntry } from './appender.ts';
 import { Checkpointer, type Cosigning, type StoredCheckpoint } from './checkpointer.ts';
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
+import { faultPoint } from './fault.ts';
 import { integrate } from './integrate.ts';
 import { type NoteSigner, parseVerifierKey, SIG_ED25519 } from './keys.ts';
 import { EMPTY_ROOT } from './merkle.ts';
@@ -52,8 +53,15 @@ export interface TransparencyLog {
   readonly origin: string;
   /** The log's note verifier key, for /.well-known/proviso. */
   readonly verifierKey: string;
-  /** Appends one entry; resolves with its index once the batch holding it has committed. */
-  append(entry: Uint8Array): Promise<{ index: number }>;
+  /**
+   * Appends one entry; resolves with its index once the batch holding it has committed. With
+   * `attached`, the companion writes the entry's own rows (opaque to the log) in the same
+   * transaction: both commit or neither does.
+   */
+  append(
+    entry: Uint8Array,
+    attached?: { companion: AppendCompanion; data: unknown },
+  ): Promise<{ index: number }>;
   size(): Promise<number>;
   entry(index: number): Promise<Uint8Array>;
   /** The checkpoint to serve at <prefix>/checkpoint. */
@@ -74,6 +82,11 @@ export interface TransparencyLog {
   /** The same, as a TileFetcher for the tile-reading client. */
   readonly tiles: TileFetcher;
   health(): Promise<LogHealth>;
+  /**
+   * Seconds the log has held entries that no quorum-cosigned checkpoint covers (0 when all
+   * are covered or no witnesses are configured). Read from the database at most every 250 ms.
+   */
+  uncosignedSeconds(): Promise<number>;
   /** Flushes queued appends and stops the checkpointer. */
   close(): Promise<void>;
 }
@@ -91,6 +104,18 @@ async function ensureState(db: TranslogDb, logId: string, origin: string): Promi
     .where('log_id', '=', logId)
     .executeTakeFirstOrThrow();
   if (row.origin !== origin) throw new FormatError(`log ${logId} has origin ${row.origin}, not ${origin}`);
+}
+
+/** Hands each companion the entries of the batch attached to it, with their indexes, in one call. */
+async function writeAttached(trx: TranslogDb, batch: readonly QueuedEntry[], start: number): Promise<void> {
+  const byCompanion = new Map<AppendCompanion, { index: number; data: unknown }[]>();
+  batch.forEach((b, i) => {
+    if (!b.attached) return;
+    const items = byCompanion.get(b.attached.companion) ?? [];
+    items.push({ index: start + i, data: b.attached.data });
+    byCompanion.set(b.attached.companion, items);
+  });
+  for (const [companion, items] of byCompanion) await companion.write(trx, items);
 }
 
 export async function createLog(database: Database, options: LogOptions): Promise<TransparencyLog> {
@@ -125,8 +150,23 @@ export async function createLog(database: Database, options: LogOptions): Promis
       checkpointer.publish().catch(() => {});
     }, 5);
   };
+  const commitBatch = async (batch: readonly QueuedEntry[]) => {
+    const result = await db.transaction().execute(async (trx) => {
+      const integrated = await integrate(
+        trx,
+        logId,
+        batch.map((b) => b.entry),
+      );
+      faultPoint('after-log-append');
+      await writeAttached(trx, batch, integrated.start);
+      faultPoint('before-commit');
+      return integrated;
+    });
+    faultPoint('after-commit');
+    return result;
+  };
   const committer = new GroupCommitter(
-    (entries) => db.transaction().execute((trx) => integrate(trx, logId, entries)),
+    commitBatch,
     () => {
       if (options.autoCheckpoint !== false) kick();
     },
@@ -143,6 +183,18 @@ export async function createLog(database: Database, options: LogOptions): Promis
             .catch(() => {});
         }, interval);
   if (options.autoCheckpoint !== false) await checkpointer.publish();
+
+  let uncosigned: { readAt: number; since: Promise<Date | null> } | undefined;
+  const uncosignedSince = () => {
+    if (!uncosigned || Date.now() - uncosigned.readAt > 250) {
+      const since = checkpointer.uncosignedSince();
+      since.catch(() => {
+        uncosigned = undefined; // the next caller reads again
+      });
+      uncosigned = { readAt: Date.now(), since };
+    }
+    return uncosigned.since;
+  };
 
   const size = async () =>
     (
@@ -191,7 +243,7 @@ export async function createLog(database: Database, options: LogOptions): Promis
     logId,
     origin,
     verifierKey: signer.verifierKey,
-    append: async (entry) => ({ index: await committer.append(entry) }),
+    append: async (entry, attached) => ({ index: await committer.append(entry, attached) }),
     size,
     async entry(index) {
       const row = await db
@@ -263,6 +315,10 @@ export async function createLog(database: Database, options: LogOptions): Promis
         uncheckpointed: current - (newest?.size ?? 0),
         lastCosignedAt: cosigned?.at ? new Date(cosigned.at) : null,
       };
+    },
+    async uncosignedSeconds() {
+      const since = await uncosignedSince();
+      return since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0;
     },
     async close() {
       clearInterval(ticker);

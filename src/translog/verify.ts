@@ -1,11 +1,14 @@
 // The verifier behind `proviso verify`: checks a checkpoint's log signature and witness
 // quorum, its consistency with the last checkpoint this verifier saw (kept in a local state
-// file), and the inclusion of chosen entries, using tiles only. A fork is reported as a
-// split view with both notes as evidence; the state file is then left untouched.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+// file), the inclusion of chosen entries, and (full check) every entry and tile against the
+// checkpoint's root, using tiles only. A fork is reported as a split view with both notes as
+// evidence; the state file is then left untouched.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type CheckpointPolicy, openCheckpoint } from './cosigned.ts';
 import { bytesEqual, decodeBase64, encodeBase64 } from './encoding.ts';
 import { NotFoundError } from './errors.ts';
+import { FsckError, type FsckOptions, fsckLog } from './fsck.ts';
 import { hashLeaf, verifyConsistency, verifyInclusion } from './merkle.ts';
 import {
   proveConsistencyFromTiles,
@@ -24,6 +27,23 @@ export interface VerifyOptions {
   readonly tiles: TileFetcher;
   /** Entry indexes whose inclusion in this checkpoint to prove. */
   readonly entries?: readonly number[];
+  /** Full check: fetch every entry bundle, recompute every tile and the root (fsck). */
+  readonly full?: boolean | FullCheckOptions;
+}
+
+export interface FullCheckOptions extends FsckOptions {
+  /** Skip the full check (and say so) when the checkpoint is larger than this. */
+  readonly upToSize?: number;
+}
+
+export interface FullCheckReport {
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly seconds: number;
+  /** The first entry found changed or missing, when the fault can be pinned to one. */
+  readonly firstBadIndex?: number;
+  /** Why the full check did not run (the log is larger than the configured size). */
+  readonly skipped?: string;
 }
 
 export interface SavedCheckpoint {
@@ -44,6 +64,8 @@ export interface VerifyReport {
   /** Present when two checkpoints of the log cannot both be true. */
   readonly splitView?: { readonly reason: string; readonly previous: string; readonly current: string };
   readonly inclusions: readonly { index: number; ok: boolean; entry?: string; error?: string }[];
+  /** Present when the full check ran. */
+  readonly full?: FullCheckReport;
   readonly errors: readonly string[];
 }
 
@@ -69,6 +91,8 @@ async function loadState(file: string | undefined): Promise<SavedCheckpoint | un
 }
 
 async function saveState(file: string, state: SavedCheckpoint): Promise<void> {
+  // A fresh data folder has no state folder yet.
+  await mkdir(dirname(file), { recursive: true });
   // Write then rename: a crash must not leave a half-written state that "forgets" a tree.
   await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
@@ -141,6 +165,32 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     }
   }
 
+  let full: FullCheckReport | undefined;
+  const fullOptions: FullCheckOptions | undefined = options.full === true ? {} : options.full || undefined;
+  if (fullOptions?.upToSize !== undefined && checkpoint.size > fullOptions.upToSize) {
+    full = {
+      ok: true,
+      checked: 0,
+      seconds: 0,
+      skipped: `the log holds ${checkpoint.size} entries, more than the full-check limit ${fullOptions.upToSize}`,
+    };
+  } else if (fullOptions) {
+    const started = performance.now();
+    try {
+      const checked = await fsckLog(options.tiles, checkpoint.size, checkpoint.root, fullOptions);
+      full = { ok: true, checked, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      const index = error instanceof FsckError ? error.index : undefined;
+      full = {
+        ok: false,
+        checked: 0,
+        seconds: (performance.now() - started) / 1000,
+        ...(index === undefined ? {} : { firstBadIndex: index }),
+      };
+      errors.push(`full check: ${(error as Error).message}`);
+    }
+  }
+
   const ok = errors.length === 0;
   if (ok && options.stateFile && (!previous || checkpoint.size >= previous.size)) {
     await saveState(options.stateFile, current);
@@ -155,6 +205,7 @@ export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
     consistency,
     ...(splitView ? { splitView } : {}),
     inclusions,
+    ...(full ? { full } : {}),
     errors,
   };
 }

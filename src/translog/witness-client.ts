@@ -44,6 +44,29 @@ export interface WitnessCosigningOptions {
   readonly onFailure?: (witness: string, reason: string) => void;
 }
 
+/** The witness's stated reason (its problem document's detail), printable and short; public, never a secret. */
+function refusalReason(body: string): string {
+  let text = body;
+  try {
+    const doc = JSON.parse(body) as { detail?: unknown };
+    if (typeof doc.detail === 'string') text = doc.detail;
+  } catch {
+    // not JSON: the body as is
+  }
+  const clean = text
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 300);
+  return clean ? `: ${clean}` : '';
+}
+
+/** Why a submission failed, for the log line: the message and a network error's code (e.g. ECONNREFUSED). */
+function failureReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+}
+
 export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
   const transport = options.transport ?? fetchTransport;
   const witnesses = options.witnesses.map((w) => {
@@ -82,12 +105,16 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       }
       if (res.status === 409) {
         const stored = Number(res.body.trim());
-        if (!Number.isSafeInteger(stored) || stored > size)
-          throw new Error(`witness is at size ${res.body.trim()}`);
+        if (!Number.isSafeInteger(stored)) throw new Error('witness answered 409 without a size');
+        if (stored > size) {
+          throw new Error(
+            `witness has cosigned a larger tree (size ${stored}) than this checkpoint (size ${size}): the log was rolled back or forked`,
+          );
+        }
         w.knownSize = stored;
         continue;
       }
-      throw new Error(`witness answered ${res.status}`);
+      throw new Error(`witness answered ${res.status}${refusalReason(res.body)}`);
     }
     throw new Error('witness state kept moving');
   }
@@ -100,8 +127,7 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       const signatures: NoteSignature[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') signatures.push(r.value);
-        else
-          options.onFailure?.(witnesses[i]!.verifier.name, String((r.reason as Error)?.message ?? r.reason));
+        else options.onFailure?.(witnesses[i]!.verifier.name, failureReason(r.reason));
       });
       return signatures;
     },

@@ -3,6 +3,7 @@
 // in the bank's log first; refusals are problem documents or polite plain text.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { parseEntry } from '../../src/audit/index.ts';
 import { linkToJson } from '../../src/platform-client/index.ts';
 import { dpopAuthorizer, type Json } from '../../src/relay/index.ts';
 import {
@@ -12,7 +13,6 @@ import {
   openEnvelope,
   toBase64Url,
 } from '../../src/seal/index.ts';
-import { parseEntry } from '../../src/translog/index.ts';
 import { storageBackends } from '../support/backends.ts';
 import { type Linked, linkCustomer } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';

@@ -9,14 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import { LogNotCosignedError, parseEntry } from '../../src/audit/index.ts';
 import { runVerify } from '../../src/cli/transparency.ts';
 import { readConfig } from '../../src/gateway/config.ts';
 import { startGateway } from '../../src/gateway/runtime.ts';
 import { KeyEncryptionKey } from '../../src/keys/index.ts';
-import { parseEntry } from '../../src/translog/index.ts';
+import { openDatabase } from '../../src/storage/index.ts';
+import { ed25519Signer } from '../../src/translog/index.ts';
 import { formatVerifierKey, rawPublicKey, SIG_COSIGNATURE_V1 } from '../../src/translog/keys.ts';
+import { loadWitnessKey, startWitness } from '../../src/witness/index.ts';
 import { pgliteBackend, storageBackends } from '../support/backends.ts';
+import { dataAccess } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { freePort } from '../support/net.ts';
 
 const BIN = new URL('../../bin/proviso', import.meta.url).pathname;
 
@@ -182,6 +188,70 @@ for (const backend of await storageBackends('gateway transparency log')) {
       assert.match(bad.stdout, /FAILED/);
     });
 
+    test('verify by default reads every entry: a changed or deleted entry fails naming it, on a fresh state folder', async () => {
+      const log = t.gw.logs.get('northwind')!;
+      const size = await log.size();
+      await log.waitForCheckpoint(size, { timeoutMs: 10_000, cosigned: true });
+      // A data folder that has never run verify: the state folder does not exist yet.
+      const fresh = join(mkdtempSync(join(tmpdir(), 'proviso-fresh-')), 'data', 'verifier');
+      const verify = () =>
+        runVerify({
+          gateway: t.gw.url,
+          bankId: 'northwind',
+          stateDir: fresh,
+          witnessKeys: [],
+          quorum: undefined,
+          entries: [],
+        });
+      const intact = await verify();
+      assert.ok(intact.report.ok, intact.text);
+      assert.equal(intact.report.full?.checked, size);
+      assert.match(intact.text, new RegExp(`full check  ${size} entries .* entries/s\\)`));
+
+      const db = t.gw.database.tables<unknown>();
+      const victim = indexes[2]!;
+      const original = await log.entry(victim);
+      await sql`update translog_entry set data = ${new TextEncoder().encode('{"forged":true}')} where log_id = 'northwind' and idx = ${victim}`.execute(
+        db,
+      );
+      const changed = await verify();
+      assert.equal(changed.report.ok, false);
+      assert.equal(changed.report.full?.firstBadIndex, victim);
+      assert.match(changed.text, new RegExp(`full check  FAILED: first bad entry ${victim}`));
+      await sql`delete from translog_entry where log_id = 'northwind' and idx = ${victim}`.execute(db);
+      const deleted = await verify();
+      assert.equal(deleted.report.ok, false);
+      assert.equal(deleted.report.full?.firstBadIndex, victim);
+      // The quick check alone does not see it, which is why the full one is the default.
+      const quick = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir: fresh,
+        witnessKeys: [],
+        quorum: undefined,
+        entries: [],
+        full: 'never',
+      });
+      assert.ok(quick.report.ok, quick.text);
+      await sql`insert into translog_entry (log_id, idx, data) values ('northwind', ${victim}, ${original})`.execute(
+        db,
+      );
+      const restored = await verify();
+      assert.ok(restored.report.ok, restored.text);
+      // Above the configured size the full check is skipped and says so.
+      const limited = await runVerify({
+        gateway: t.gw.url,
+        bankId: 'northwind',
+        stateDir: fresh,
+        witnessKeys: [],
+        quorum: undefined,
+        entries: [],
+        fullLimit: size - 1,
+      });
+      assert.ok(limited.report.ok);
+      assert.match(limited.text, /full check {2}skipped: .*more than the full-check limit.*--full to force/);
+    });
+
     test('metrics expose log size, checkpoint age and witness lag', async () => {
       const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
       assert.match(metrics, /proviso_log_size\{bank="northwind"\} [1-9]/);
@@ -235,3 +305,134 @@ test('readyz raises an alarm when no witness cosigns while the log grows', async
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+// Fail-closed: a witness that has cosigned a larger tree than the log now shows (what it sees
+// after the bank's database is rolled back) refuses every checkpoint; past the bank's limit
+// the gateway stops releasing data with `log-not-cosigned`, says why in its log, alarms and
+// counts; once the witness cosigns again, releases resume.
+for (const backend of await storageBackends('gateway fail-closed policy')) {
+  test(`releases stop while the log is not cosigned and resume with cosigning (${backend.name})`, async () => {
+    const witnessDir = mkdtempSync(join(tmpdir(), 'proviso-witness-'));
+    const witnessKey = ed25519Signer(
+      'witness.test',
+      SIG_COSIGNATURE_V1,
+      loadWitnessKey(witnessDir),
+    ).verifierKey;
+    const port = await freePort();
+    const t = await startTestGateway(backend, 2, {
+      env: {
+        PROVISO_WITNESSES: `http://127.0.0.1:${port}/witness|${witnessKey}`,
+        PROVISO_UNCOSIGNED_LIMIT_SECONDS: '2',
+      },
+    });
+    const witnessDb = await openDatabase();
+    const witness = await startWitness(
+      {
+        name: 'witness.test',
+        dataDir: witnessDir,
+        host: '127.0.0.1',
+        port,
+        logKeys: [...t.gw.logs.values()].map((l) => l.verifierKey),
+        logLevel: false,
+      },
+      witnessDb,
+    );
+    const log = t.gw.logs.get('northwind')!;
+    const witnessState = witnessDb.tables<{ translog_witness_state: { origin: string; size: number } }>();
+    const until = async (what: string, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      const access = await dataAccess(t);
+      const demo = (await t.gw.core('northwind').customerByUsername('demo'))!;
+      const [account] = await t.gw.core('northwind').accounts(demo.id);
+      const url = `${t.gw.url}/banks/northwind/open-banking/v3.1/aisp/accounts/${account!.id}/balances`;
+      const balance = async () => fetch(url, { headers: await access.headers('GET', url) });
+      await until('the witness to cosign', async () => (await log.uncosignedSeconds()) === 0);
+      assert.equal((await balance()).status, 200);
+
+      // The witness now holds a larger tree than the log can show: it refuses every checkpoint.
+      await witnessState
+        .updateTable('translog_witness_state')
+        .set((eb) => ({ size: eb('size', '+', 1000) }))
+        .where('origin', '=', log.origin)
+        .execute();
+      let refused: Response | undefined;
+      await until('releases to stop', async () => {
+        const res = await balance();
+        if (res.status === 200) return false;
+        refused = res;
+        return true;
+      });
+      assert.equal(refused!.status, 503);
+      assert.equal(refused!.headers.get('retry-after'), '60');
+      const problem = (await refused!.json()) as { type: string; detail: string };
+      assert.equal(problem.type, 'urn:proviso:problem:log-not-cosigned');
+      assert.match(problem.detail, /witnesses have not cosigned/);
+      // Every refusal is logged with the witness's reason, and no customer data.
+      const refusals = t.logs.filter((l) => l.includes('witness did not cosign the checkpoint'));
+      const pattern =
+        /"bank":"northwind","witness":"witness.test","reason":"witness has cosigned a larger tree .* rolled back or forked"/;
+      assert.ok(
+        refusals.some((l) => pattern.test(l)),
+        refusals.join(''),
+      );
+      assert.ok(t.logs.some((l) => l.includes('release refused: the transparency log is not cosigned')));
+      assert.ok(!t.logs.join('').includes(demo.id), 'no customer id in the log lines');
+      // Alerts go through the same gate; ending a consent is never blocked.
+      const event = {
+        bankId: 'northwind',
+        customerId: demo.id,
+        pairwiseId: 'p',
+        consentId: 'c',
+        platform: 'chat-platform',
+        purpose: 'fraud_alerts',
+        clusters: ['transactions'],
+      };
+      await assert.rejects(
+        t.gw.audit.record({ ...event, kind: 'alert.raised', released: Buffer.from('sealed alert') }),
+        LogNotCosignedError,
+      );
+      await t.gw.audit.record({
+        ...event,
+        kind: 'consent.revoked',
+        purpose: null,
+        clusters: [],
+        released: null,
+      });
+      // Alarms: readiness and metrics.
+      const ready = await fetch(`${t.gw.url}/readyz`);
+      assert.equal(ready.status, 503);
+      const checks = ((await ready.json()) as { checks: Record<string, string> }).checks;
+      assert.match(checks['releases'] ?? '', /releases stopped, log not cosigned: northwind/);
+      const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /proviso_releases_refused_total\{bank="northwind",reason="log-not-cosigned"\} [1-9]/,
+      );
+      assert.match(
+        metrics,
+        /proviso_witness_refusals_total\{bank="northwind",witness="witness.test"\} [1-9]/,
+      );
+      assert.match(metrics, /proviso_log_uncosigned_seconds\{bank="northwind"\} [1-9]/);
+
+      // The witness's state is restored (or the log catches up): cosigning and releases resume.
+      await witnessState
+        .updateTable('translog_witness_state')
+        .set((eb) => ({ size: eb('size', '-', 1000) }))
+        .where('origin', '=', log.origin)
+        .execute();
+      await until('releases to resume', async () => (await balance()).status === 200);
+      assert.equal(await log.uncosignedSeconds(), 0);
+    } finally {
+      await t.close();
+      await witness.close();
+      await witnessDb.close();
+      rmSync(witnessDir, { recursive: true, force: true });
+    }
+  });
+}

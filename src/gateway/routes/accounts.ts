@@ -3,11 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessGrant, DataCluster } from '../../access/index.ts';
 import { type Account, InvalidCursorError } from '../../bank/index.ts';
-import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } from '../../http/index.ts';
+import { badRequest, forbidden, noQuery, notFound, problemResponses } from '../../http/index.ts';
 import { type ObResource, projectAll } from '../../policy/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { toOBAccount, toOBBalance, toOBTransaction } from '../openbanking/mapping.ts';
 import { OPEN_BANKING_SCHEMAS } from '../openbanking/schemas.ts';
+import { releaseWithheld } from '../transparency.ts';
 import { accountIdParam, bankIdParam } from './params.ts';
 
 export const AISP_PREFIX = '/banks/:bankId/open-banking/v3.1/aisp';
@@ -119,12 +120,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
       reply.header('proviso-log-index', String(index));
     } catch (error) {
       request.log.error({ err: error }, 'transparency log unavailable; release withheld');
-      throw new Problem(
-        503,
-        'audit-unavailable',
-        'Audit log unavailable',
-        'the access could not be recorded, so no data was released; try again',
-      );
+      throw releaseWithheld(error);
     }
     return payload;
   });

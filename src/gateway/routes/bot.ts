@@ -4,8 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { AuditUnavailableError } from '../../audit/index.ts';
 import type { ConsentService } from '../../consent/index.ts';
-import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } from '../../http/index.ts';
+import { badRequest, forbidden, noQuery, notFound, problemResponses } from '../../http/index.ts';
 import type { BankBot, BotEvent } from '../bot.ts';
+import { releaseWithheld } from '../transparency.ts';
 import { bankIdParam } from './params.ts';
 
 export interface BotRoutesOptions {
@@ -116,12 +117,7 @@ export async function botRoutes(app: FastifyInstance, o: BotRoutesOptions): Prom
       } catch (error) {
         if (error instanceof AuditUnavailableError) {
           request.log.error({ err: error }, 'transparency log unavailable; bot answer withheld');
-          throw new Problem(
-            503,
-            'audit-unavailable',
-            'Audit log unavailable',
-            'the answer could not be recorded, so nothing was released; try again',
-          );
+          throw releaseWithheld(error);
         }
         throw error;
       }

@@ -8,8 +8,8 @@ import {
   entryConcerns,
   newCommitmentKey,
   parseEntry,
-} from '../../src/translog/entry.ts';
-import { FormatError } from '../../src/translog/errors.ts';
+} from '../../src/audit/entry.ts';
+import { FormatError } from '../../src/translog/index.ts';
 
 const key = new Uint8Array(32).fill(7);
 const fields = {

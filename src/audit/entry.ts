@@ -2,10 +2,10 @@
 // present, null when not applicable), UTF-8, at most 65535 bytes. It carries no personal
 // data in the clear: the customer's pairwise id and the consent id appear only as keyed
 // commitments (HMAC-SHA256 under a commitment key that the bank and the customer's device
-// share), so only key holders can find "their" entries. See docs/translog.md.
+// share), so only key holders can find "their" entries. The log never reads entries: this
+// format belongs to the audit side (docs/translog.md).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { FormatError } from './errors.ts';
-import { MAX_ENTRY_SIZE } from './tiles.ts';
+import { FormatError, MAX_ENTRY_SIZE } from '../translog/index.ts';
 
 export const ENTRY_VERSION = 1;
 
