@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import apiReference from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installProblemHandlers, sendProblem, toProblem } from './errors.ts';
+import { safeErrorFields } from './log-safety.ts';
 import { type Observability, observabilityPlugin } from './observability.ts';
 import { problemSchema } from './problem.ts';
 
@@ -51,6 +52,8 @@ export function loggerOptions(
         path: req.url.split('?')[0],
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // A database error's message quotes the refused row: only its class and code are logged.
+      err: (error: unknown) => ({ stack: '', ...safeErrorFields(error) }),
     },
     ...(stream ? { stream } : {}),
   } as FastifyServerOptions['logger'];
