@@ -124,14 +124,52 @@ function sessionCookie(bankId: string): string {
   return `proviso_bank_${bankId}`;
 }
 
+/**
+ * A cookie's value, or undefined when absent or not decodable: a malformed cookie is the
+ * client's (or another site's) doing and reads as no cookie, never as an error.
+ */
 function readCookie(request: FastifyRequest, name: string): string | undefined {
   const raw = request.headers.cookie;
   if (!raw) return undefined;
   for (const part of raw.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k !== name) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
+}
+
+const oauthHooked = new WeakSet<object>();
+
+/**
+ * Whatever the authorization server answers with a 4xx that is neither its own error format
+ * nor its HTML error page (an unknown endpoint or method: Koa's plain "Not Found") becomes
+ * an RFC 6749 error, so every OAuth endpoint speaks one error format. Installed once.
+ */
+function answerOAuthErrorsAsOAuth(provider: Awaited<ReturnType<ConsentService['provider']>>): void {
+  if (oauthHooked.has(provider)) return;
+  oauthHooked.add(provider);
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status < 400 || ctx.status >= 500) return;
+    const body: unknown = ctx.body;
+    const formatted = typeof body === 'object' && body !== null && 'error' in body;
+    if (formatted || ctx.response.is('html')) return;
+    const status = ctx.status;
+    ctx.type = 'json';
+    ctx.body = {
+      error: 'invalid_request',
+      error_description:
+        status === 404 || status === 405
+          ? `${ctx.method} ${ctx.path} is not an endpoint of this authorization server`
+          : 'the request is not valid',
+    };
+    ctx.status = status;
+  });
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -174,9 +212,12 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const bankId = (request.params as { bankId: string }).bankId;
         if (!svc.options.banks.has(bankId)) return; // the handler answers with a 404 problem
         const provider = await svc.provider(bankId);
-        const prefix = `/banks/${bankId}`;
+        answerOAuthErrorsAsOAuth(provider);
         const raw = request.raw as typeof request.raw & { baseUrl?: string };
-        raw.url = raw.url!.slice(prefix.length) || '/';
+        // The mount as the client wrote it (the bank id may come percent-encoded).
+        const written = /^\/banks\/[^/?]+/.exec(raw.url!)?.[0] ?? `/banks/${bankId}`;
+        const prefix = `/banks/${bankId}`;
+        raw.url = raw.url!.slice(written.length) || '/';
         raw.baseUrl = prefix;
         // Endpoint URLs (discovery, htu, aud) are always those of the public URL.
         const pub = new URL(svc.options.publicUrl());
