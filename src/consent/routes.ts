@@ -143,6 +143,51 @@ function readCookie(request: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
+// C0 controls but tab, line feed and carriage return (a JSON parameter may be pretty-printed).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const OAUTH_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+function badText(text: string): boolean {
+  return OAUTH_CONTROL.test(text) || !text.isWellFormed();
+}
+
+/** The first OAuth parameter (query or form body) holding text no client may send, or null. */
+function badOAuthParameter(url: string, contentType: string | undefined, body: unknown): string | null {
+  const query = url.indexOf('?');
+  const lists: [string, URLSearchParams][] = [];
+  if (query >= 0) lists.push(['query parameter', new URLSearchParams(url.slice(query + 1))]);
+  if (Buffer.isBuffer(body) && (contentType ?? '').startsWith('application/x-www-form-urlencoded'))
+    lists.push(['form parameter', new URLSearchParams(body.toString('utf8'))]);
+  for (const [kind, params] of lists) {
+    for (const [key, value] of params) {
+      if (badText(key)) return `a ${kind} name`;
+      if (badText(value)) return `the ${kind} ${key.slice(0, 40)}`;
+    }
+  }
+  if (Buffer.isBuffer(body) && (contentType ?? '').startsWith('application/json')) {
+    const text = body.toString('utf8');
+    if (text.includes('\\u0000') || badText(text)) return 'the JSON body';
+  }
+  return null;
+}
+
+function wantsHtml(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/html');
+}
+
+function sendHtmlError(reply: FastifyReply, bankName: string, error: string, description: string) {
+  return reply
+    .code(400)
+    .header('cache-control', 'no-store')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    )
+    .type('text/html; charset=utf-8')
+    .send(htmlErrorPage(bankName, error, description));
+}
+
 const oauthHooked = new WeakSet<object>();
 
 /**
@@ -193,44 +238,65 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
   }
 
   // ---- the authorization server --------------------------------------------------------
-  for (const [path, summary] of PROVIDER_PATHS) {
-    app.route({
-      method:
-        path.startsWith('/.well-known') || path === '/jwks' || path.startsWith('/auth')
-          ? ['GET', 'POST']
-          : ['POST'],
-      url: `/banks/:bankId${path}`,
-      schema: {
-        tags: ['consent'],
-        summary,
-        description:
-          'Served by the OAuth 2.0 authorization server; errors follow RFC 6749 (`error`, `error_description`).',
-        // Described by the issuer's OpenID/OAuth metadata (RFC 8414), not by this OpenAPI file.
-        hide: true,
-      },
-      onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
-        const bankId = (request.params as { bankId: string }).bankId;
-        if (!svc.options.banks.has(bankId)) return; // the handler answers with a 404 problem
-        const provider = await svc.provider(bankId);
-        answerOAuthErrorsAsOAuth(provider);
-        const raw = request.raw as typeof request.raw & { baseUrl?: string };
-        // The mount as the client wrote it (the bank id may come percent-encoded).
-        const written = /^\/banks\/[^/?]+/.exec(raw.url!)?.[0] ?? `/banks/${bankId}`;
-        const prefix = `/banks/${bankId}`;
-        raw.url = raw.url!.slice(written.length) || '/';
-        raw.baseUrl = prefix;
-        // Endpoint URLs (discovery, htu, aud) are always those of the public URL.
-        const pub = new URL(svc.options.publicUrl());
-        raw.headers['x-forwarded-host'] = pub.host;
-        raw.headers['x-forwarded-proto'] = pub.protocol.slice(0, -1);
-        reply.hijack();
-        provider.callback()(raw, reply.raw);
-      },
-      handler: async (request) => {
-        throw notFound('bank', `no bank '${(request.params as { bankId: string }).bankId}' is served here`);
-      },
-    });
-  }
+  // Fastify reads the body (up to oidc-provider's own 56 KiB limit) so that the parameters
+  // can be checked before oidc-provider sees them: a NUL, another control character or a
+  // lone surrogate in an OAuth parameter is an invalid_request (RFC 6749), never a store
+  // error and a server_error. oidc-provider then takes the body already read (req.body).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 56 * 1024 }, (_request, body, done) =>
+      done(null, body),
+    );
+    for (const [path, summary] of PROVIDER_PATHS) {
+      scope.route({
+        method:
+          path.startsWith('/.well-known') || path === '/jwks' || path.startsWith('/auth')
+            ? ['GET', 'POST']
+            : ['POST'],
+        url: `/banks/:bankId${path}`,
+        // Checked below with the OAuth error format, not as a problem document.
+        config: { textGuard: false },
+        schema: {
+          tags: ['consent'],
+          summary,
+          description:
+            'Served by the OAuth 2.0 authorization server; errors follow RFC 6749 (`error`, `error_description`).',
+          // Described by the issuer's OpenID/OAuth metadata (RFC 8414), not by this OpenAPI file.
+          hide: true,
+        },
+        preHandler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const bankId = (request.params as { bankId: string }).bankId;
+          if (!svc.options.banks.has(bankId)) return; // the handler answers with a 404 problem
+          const raw = request.raw as typeof request.raw & { baseUrl?: string; body?: Buffer };
+          const bad = badOAuthParameter(raw.url!, request.headers['content-type'], request.body);
+          if (bad !== null) {
+            const description = `${bad} holds a control character or a lone surrogate`;
+            if (wantsHtml(request)) {
+              return sendHtmlError(reply, svc.bankName(bankId), 'invalid_request', description);
+            }
+            return reply.code(400).send({ error: 'invalid_request', error_description: description });
+          }
+          const provider = await svc.provider(bankId);
+          answerOAuthErrorsAsOAuth(provider);
+          if (Buffer.isBuffer(request.body)) raw.body = request.body;
+          // The mount as the client wrote it (the bank id may come percent-encoded).
+          const written = /^\/banks\/[^/?]+/.exec(raw.url!)?.[0] ?? `/banks/${bankId}`;
+          const prefix = `/banks/${bankId}`;
+          raw.url = raw.url!.slice(written.length) || '/';
+          raw.baseUrl = prefix;
+          // Endpoint URLs (discovery, htu, aud) are always those of the public URL.
+          const pub = new URL(svc.options.publicUrl());
+          raw.headers['x-forwarded-host'] = pub.host;
+          raw.headers['x-forwarded-proto'] = pub.protocol.slice(0, -1);
+          reply.hijack();
+          provider.callback()(raw, reply.raw);
+        },
+        handler: async (request) => {
+          throw notFound('bank', `no bank '${(request.params as { bankId: string }).bankId}' is served here`);
+        },
+      });
+    }
+  });
 
   // ---- screens ----------------------------------------------------------------------------
   await app.register(async (scope) => {

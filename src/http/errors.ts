@@ -1,6 +1,7 @@
 // Maps everything a request can go wrong with onto a problem document: our own Problem,
 // schema validation, body parsing and size limits, unknown routes. A client mistake is
 // always a 4xx with a specific type; only our own faults are 500, and those say nothing.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
 
@@ -88,5 +89,42 @@ export function installProblemHandlers(app: FastifyInstance): void {
       ),
       request,
     ),
+  );
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'headers-too-large',
+    'Request headers too large',
+    'the request headers are too large',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'request-timeout',
+    'Request timeout',
+    'the request took too long to arrive',
+  ],
+};
+
+/**
+ * Fastify's clientErrorHandler: a request Node's HTTP parser refused never reached a route,
+ * so the problem document is written to the socket by hand, and the connection closed.
+ */
+export function writeClientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, slug, title, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'malformed-http',
+    'Malformed HTTP request',
+    'the request is not valid HTTP',
+  ];
+  const body = JSON.stringify(new Problem(status, slug, title, detail).toDocument());
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

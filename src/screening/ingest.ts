@@ -218,6 +218,8 @@ function registerIngest(
     {
       // Room for a full batch of well-formed events; beyond it Fastify answers 413.
       bodyLimit: Math.max(64 * 1024, maxBatch * 2048),
+      // Unstorable text is reported per event (event-validation.ts), not for the batch.
+      config: { textGuard: false },
       schema: {
         tags: ['screening'],
         summary: 'Screen a batch of card authorisations',
