@@ -638,21 +638,61 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       };
     }
 
+    // The login form of the dashboard is bound to a pre-session: a random cookie set with the
+    // form, the form's token the HMAC of it under the bank's cookie secret, compared in
+    // constant time. Each browser has its own token; a failed attempt starts a new
+    // pre-session (a new token), a successful one ends it.
+    const preSessionCookie = (bankId: string) => `proviso_pre_${bankId}`;
+    const PRE_SESSION = /^[A-Za-z0-9_-]{43}$/;
+    async function loginCsrf(bankId: string, preSession: string): Promise<string> {
+      return createHmac('sha256', await svc.secret(bankId, 'cookie'))
+        .update(`login-csrf:${preSession}`)
+        .digest('base64url');
+    }
+    function setPreSession(reply: FastifyReply, bankId: string, value: string, maxAge: number): void {
+      reply.header(
+        'set-cookie',
+        `${preSessionCookie(bankId)}=${value}; Path=/banks/${bankId}/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
+      );
+    }
+    async function preSessionToken(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      bankId: string,
+      rotate: boolean,
+    ): Promise<string> {
+      let pre = rotate ? undefined : readCookie(request, preSessionCookie(bankId));
+      if (pre === undefined || !PRE_SESSION.test(pre)) {
+        pre = randomBytes(32).toString('base64url');
+        setPreSession(reply, bankId, pre, SESSION_TTL_MS / 1000);
+      }
+      return loginCsrf(bankId, pre);
+    }
+    async function checkLoginCsrf(request: FastifyRequest, bankId: string, presented: string): Promise<void> {
+      const pre = readCookie(request, preSessionCookie(bankId));
+      const expected = pre !== undefined && PRE_SESSION.test(pre) ? await loginCsrf(bankId, pre) : undefined;
+      if (expected === undefined || !safeEqual(presented, expected))
+        throw forbidden('csrf', 'the form has expired; reload the page');
+    }
+
     async function dashboardLogin(
+      request: FastifyRequest,
       reply: FastifyReply,
       bankId: string,
       status = 200,
       error?: string,
       username?: string,
       next: AfterLogin = 'connected-apps',
+      rotate = false,
     ) {
       const history = next === 'access-history';
+      const csrf = await preSessionToken(request, reply, bankId, rotate);
       return sendHtml(
         reply,
         loginPage({
           bankName: svc.bankName(bankId),
           action: `/banks/${bankId}/connected-apps/login${history ? '?next=access-history' : ''}`,
-          csrf: await interactionCsrf(bankId, 'dashboard'),
+          csrf,
           heading: history ? 'Log in to see your access history' : 'Log in to see your connected apps',
           intro: history
             ? 'See every time an app used your data, checked against the bank’s public log.'
@@ -683,7 +723,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const { bankId } = request.params;
         requireBank(bankId);
         const s = await session(request, bankId);
-        if (!s) return dashboardLogin(reply, bankId);
+        if (!s) return dashboardLogin(request, reply, bankId);
         const notice = {
           revoked: 'Done: that app can no longer use your data.',
           renewed: 'Done: the consent was renewed.',
@@ -720,8 +760,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       async (request, reply) => {
         const { bankId } = request.params;
         requireBank(bankId);
-        if (!safeEqual(request.body.csrf, await interactionCsrf(bankId, 'dashboard')))
-          throw forbidden('csrf', 'the form has expired; reload the page');
+        await checkLoginCsrf(request, bankId, request.body.csrf);
         const result = await svc.authenticator.authenticate({
           bankId,
           username: request.body.username,
@@ -732,13 +771,16 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const next = request.query.next ?? 'connected-apps';
         if (!result.ok)
           return dashboardLogin(
+            request,
             reply,
             bankId,
             result.reason === 'throttled' ? 429 : 401,
             loginError(result),
             request.body.username,
             next,
+            true,
           );
+        setPreSession(reply, bankId, '', 0);
         await startSession(reply, bankId, result.customerId);
         return reply.code(303).header('location', `/banks/${bankId}/${AFTER_LOGIN[next]}`).send();
       },
@@ -761,7 +803,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const { bankId } = request.params;
         requireBank(bankId);
         const s = await session(request, bankId);
-        if (!s) return dashboardLogin(reply, bankId, 200, undefined, undefined, 'access-history');
+        if (!s) return dashboardLogin(request, reply, bankId, 200, undefined, undefined, 'access-history');
         const records = svc.options.accessHistory
           ? await svc.options.accessHistory(bankId, s.customer_id)
           : [];

@@ -178,6 +178,27 @@ for (const backend of await storageBackends('poisoned batches')) {
       assert.equal(threshold.statusCode, 401);
     });
 
+    test('numbers at the edges of the threshold API are answered, never a 5xx', async () => {
+      for (const body of [
+        '{"alerts_per_day": 1e-300, "days": 1}',
+        '{"alerts_per_day": 5e-324}',
+        '{"alerts_per_day": 1000000, "days": 365}',
+        '{"alerts_per_day": 1e400}',
+        '{"alerts_per_day": -0}',
+        '{"alerts_per_day": 1, "days": 1e10}',
+        '{"alerts_per_day": 1, "days": 1.5}',
+      ]) {
+        const response = await app.inject({
+          method: 'PUT',
+          url: `/banks/${bank}/screening/threshold`,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          payload: body,
+        });
+        assert.ok(response.statusCode < 500, `${body}: ${response.statusCode} ${response.body}`);
+        if (response.statusCode >= 400) assert.match(response.json().type, /^urn:proviso:problem:/);
+      }
+    });
+
     test('a database error is logged without the values of the row it refused', async () => {
       // The very error a NUL used to cause: PostgreSQL refuses the row and quotes it.
       const error = await sql`select ${`{"merchant": "Shop ${MARK}\\u0000"}`}::jsonb`
