@@ -382,6 +382,12 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         try {
           details = await provider.interactionDetails(request.raw, reply.raw);
         } catch {
+          // A browser gets the bank's page; any other client the problem document.
+          if (!wantsHtml(request))
+            throw badRequest(
+              'interaction-expired',
+              'this linking request has expired or was already used; start again from the app',
+            );
           return sendHtml(
             reply,
             htmlErrorPage(

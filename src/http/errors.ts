@@ -36,8 +36,13 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad-request', 'Bad request'],
 };
 
+const HEADER_UNSAFE = /[^\t\u0020-\u007e\u0080-\u00ff]/g;
+
 export function sendProblem(reply: FastifyReply, problem: Problem, request: FastifyRequest): FastifyReply {
-  for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+  // A header can echo something of the request (a realm naming a bank id): characters a
+  // header cannot carry are replaced, so a hostile path never turns a 401 into a 500.
+  for (const [name, value] of Object.entries(problem.headers))
+    reply.header(name, value.replace(HEADER_UNSAFE, '?'));
   return reply
     .code(problem.status)
     .type(PROBLEM_CONTENT_TYPE)

@@ -275,6 +275,14 @@ export function violation(request: FuzzRequest, answer: FuzzAnswer): string | nu
     if (request.headers['accept'] === 'application/json') return `${where}: HTML error to a JSON client`;
     return /<code>[a-z_]+<\/code>/.test(answer.body) ? null : `${where}: OAuth error page without its code`;
   }
+  // A bank page answers a browser (Accept: text/html) with a page that names the mistake.
+  if (
+    request.operation.errors === 'problem' &&
+    answer.contentType.startsWith('text/html') &&
+    (request.headers['accept'] ?? '').includes('text/html')
+  ) {
+    return /role="alert"/.test(answer.body) ? null : `${where}: HTML error page that names no error`;
+  }
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(answer.body) as Record<string, unknown>;
