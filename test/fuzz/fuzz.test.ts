@@ -4,14 +4,14 @@
 // encoding, unknown and hostile query and body fields, NUL and lone surrogates, numbers out
 // of range, garbage cookies and credentials, wrong content types). The property: never a
 // 5xx, and every 4xx a problem document with a specific type (or the OAuth error format on
-// the OAuth endpoints). Bounded by FUZZ_BUDGET_MS (default 40 s); `npm run fuzz` runs long.
+// the OAuth endpoints). Bounded by FUZZ_BUDGET_MS (default 30 s); `npm run fuzz` runs long.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { anyRequest, closeAgent, fuzzOne, newTally } from './requests.ts';
 import { type FuzzSystem, startFuzzSystem } from './system.ts';
 
-const BUDGET_MS = Number(process.env['FUZZ_BUDGET_MS'] ?? 40_000);
+const BUDGET_MS = Number(process.env['FUZZ_BUDGET_MS'] ?? 30_000);
 let system: FuzzSystem;
 before(async () => {
   system = await startFuzzSystem();
