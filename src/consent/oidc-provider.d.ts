@@ -24,6 +24,11 @@ declare module 'oidc-provider' {
     };
     type: string;
     body: unknown;
+    /** Koa's request method, path and content negotiation. */
+    method: string;
+    path: string;
+    accepts(...types: string[]): string | false;
+    response: { is(type: string): string | false | null };
   }
 
   export interface InteractionDetails {

@@ -100,6 +100,15 @@ export function createBankProvider(o: BankProviderOptions): Provider {
         `${mountPath}/interaction/${interaction.uid}`,
     },
     renderError: async (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
+      // A client that asks for JSON gets the OAuth error format; a browser the bank's page.
+      if (ctx.accepts('html', 'json') === 'json') {
+        ctx.type = 'json';
+        ctx.body = {
+          error: String(out['error'] ?? 'invalid_request'),
+          error_description: String(out['error_description'] ?? ''),
+        };
+        return;
+      }
       ctx.type = 'html';
       ctx.body = htmlErrorPage(
         o.bankName,

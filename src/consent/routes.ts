@@ -124,14 +124,97 @@ function sessionCookie(bankId: string): string {
   return `proviso_bank_${bankId}`;
 }
 
+/**
+ * A cookie's value, or undefined when absent or not decodable: a malformed cookie is the
+ * client's (or another site's) doing and reads as no cookie, never as an error.
+ */
 function readCookie(request: FastifyRequest, name: string): string | undefined {
   const raw = request.headers.cookie;
   if (!raw) return undefined;
   for (const part of raw.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k !== name) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
+}
+
+// C0 controls but tab, line feed and carriage return (a JSON parameter may be pretty-printed).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const OAUTH_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+function badText(text: string): boolean {
+  return OAUTH_CONTROL.test(text) || !text.isWellFormed();
+}
+
+/** The first OAuth parameter (query or form body) holding text no client may send, or null. */
+function badOAuthParameter(url: string, contentType: string | undefined, body: unknown): string | null {
+  const query = url.indexOf('?');
+  const lists: [string, URLSearchParams][] = [];
+  if (query >= 0) lists.push(['query parameter', new URLSearchParams(url.slice(query + 1))]);
+  if (Buffer.isBuffer(body) && (contentType ?? '').startsWith('application/x-www-form-urlencoded'))
+    lists.push(['form parameter', new URLSearchParams(body.toString('utf8'))]);
+  for (const [kind, params] of lists) {
+    for (const [key, value] of params) {
+      if (badText(key)) return `a ${kind} name`;
+      if (badText(value)) return `the ${kind} ${key.slice(0, 40)}`;
+    }
+  }
+  if (Buffer.isBuffer(body) && (contentType ?? '').startsWith('application/json')) {
+    const text = body.toString('utf8');
+    if (text.includes('\\u0000') || badText(text)) return 'the JSON body';
+  }
+  return null;
+}
+
+function wantsHtml(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/html');
+}
+
+function sendHtmlError(reply: FastifyReply, bankName: string, error: string, description: string) {
+  return reply
+    .code(400)
+    .header('cache-control', 'no-store')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    )
+    .type('text/html; charset=utf-8')
+    .send(htmlErrorPage(bankName, error, description));
+}
+
+const oauthHooked = new WeakSet<object>();
+
+/**
+ * Whatever the authorization server answers with a 4xx that is neither its own error format
+ * nor its HTML error page (an unknown endpoint or method: Koa's plain "Not Found") becomes
+ * an RFC 6749 error, so every OAuth endpoint speaks one error format. Installed once.
+ */
+function answerOAuthErrorsAsOAuth(provider: Awaited<ReturnType<ConsentService['provider']>>): void {
+  if (oauthHooked.has(provider)) return;
+  oauthHooked.add(provider);
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status < 400 || ctx.status >= 500) return;
+    const body: unknown = ctx.body;
+    const formatted = typeof body === 'object' && body !== null && 'error' in body;
+    if (formatted || ctx.response.is('html')) return;
+    const status = ctx.status;
+    ctx.type = 'json';
+    ctx.body = {
+      error: 'invalid_request',
+      error_description:
+        status === 404 || status === 405
+          ? `${ctx.method} ${ctx.path} is not an endpoint of this authorization server`
+          : 'the request is not valid',
+    };
+    ctx.status = status;
+  });
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -155,41 +238,65 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
   }
 
   // ---- the authorization server --------------------------------------------------------
-  for (const [path, summary] of PROVIDER_PATHS) {
-    app.route({
-      method:
-        path.startsWith('/.well-known') || path === '/jwks' || path.startsWith('/auth')
-          ? ['GET', 'POST']
-          : ['POST'],
-      url: `/banks/:bankId${path}`,
-      schema: {
-        tags: ['consent'],
-        summary,
-        description:
-          'Served by the OAuth 2.0 authorization server; errors follow RFC 6749 (`error`, `error_description`).',
-        // Described by the issuer's OpenID/OAuth metadata (RFC 8414), not by this OpenAPI file.
-        hide: true,
-      },
-      onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
-        const bankId = (request.params as { bankId: string }).bankId;
-        if (!svc.options.banks.has(bankId)) return; // the handler answers with a 404 problem
-        const provider = await svc.provider(bankId);
-        const prefix = `/banks/${bankId}`;
-        const raw = request.raw as typeof request.raw & { baseUrl?: string };
-        raw.url = raw.url!.slice(prefix.length) || '/';
-        raw.baseUrl = prefix;
-        // Endpoint URLs (discovery, htu, aud) are always those of the public URL.
-        const pub = new URL(svc.options.publicUrl());
-        raw.headers['x-forwarded-host'] = pub.host;
-        raw.headers['x-forwarded-proto'] = pub.protocol.slice(0, -1);
-        reply.hijack();
-        provider.callback()(raw, reply.raw);
-      },
-      handler: async (request) => {
-        throw notFound('bank', `no bank '${(request.params as { bankId: string }).bankId}' is served here`);
-      },
-    });
-  }
+  // Fastify reads the body (up to oidc-provider's own 56 KiB limit) so that the parameters
+  // can be checked before oidc-provider sees them: a NUL, another control character or a
+  // lone surrogate in an OAuth parameter is an invalid_request (RFC 6749), never a store
+  // error and a server_error. oidc-provider then takes the body already read (req.body).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 56 * 1024 }, (_request, body, done) =>
+      done(null, body),
+    );
+    for (const [path, summary] of PROVIDER_PATHS) {
+      scope.route({
+        method:
+          path.startsWith('/.well-known') || path === '/jwks' || path.startsWith('/auth')
+            ? ['GET', 'POST']
+            : ['POST'],
+        url: `/banks/:bankId${path}`,
+        // Checked below with the OAuth error format, not as a problem document.
+        config: { textGuard: false },
+        schema: {
+          tags: ['consent'],
+          summary,
+          description:
+            'Served by the OAuth 2.0 authorization server; errors follow RFC 6749 (`error`, `error_description`).',
+          // Described by the issuer's OpenID/OAuth metadata (RFC 8414), not by this OpenAPI file.
+          hide: true,
+        },
+        preHandler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const bankId = (request.params as { bankId: string }).bankId;
+          if (!svc.options.banks.has(bankId)) return; // the handler answers with a 404 problem
+          const raw = request.raw as typeof request.raw & { baseUrl?: string; body?: Buffer };
+          const bad = badOAuthParameter(raw.url!, request.headers['content-type'], request.body);
+          if (bad !== null) {
+            const description = `${bad} holds a control character or a lone surrogate`;
+            if (wantsHtml(request)) {
+              return sendHtmlError(reply, svc.bankName(bankId), 'invalid_request', description);
+            }
+            return reply.code(400).send({ error: 'invalid_request', error_description: description });
+          }
+          const provider = await svc.provider(bankId);
+          answerOAuthErrorsAsOAuth(provider);
+          if (Buffer.isBuffer(request.body)) raw.body = request.body;
+          // The mount as the client wrote it (the bank id may come percent-encoded).
+          const written = /^\/banks\/[^/?]+/.exec(raw.url!)?.[0] ?? `/banks/${bankId}`;
+          const prefix = `/banks/${bankId}`;
+          raw.url = raw.url!.slice(written.length) || '/';
+          raw.baseUrl = prefix;
+          // Endpoint URLs (discovery, htu, aud) are always those of the public URL.
+          const pub = new URL(svc.options.publicUrl());
+          raw.headers['x-forwarded-host'] = pub.host;
+          raw.headers['x-forwarded-proto'] = pub.protocol.slice(0, -1);
+          reply.hijack();
+          provider.callback()(raw, reply.raw);
+        },
+        handler: async (request) => {
+          throw notFound('bank', `no bank '${(request.params as { bankId: string }).bankId}' is served here`);
+        },
+      });
+    }
+  });
 
   // ---- screens ----------------------------------------------------------------------------
   await app.register(async (scope) => {
@@ -275,6 +382,12 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         try {
           details = await provider.interactionDetails(request.raw, reply.raw);
         } catch {
+          // A browser gets the bank's page; any other client the problem document.
+          if (!wantsHtml(request))
+            throw badRequest(
+              'interaction-expired',
+              'this linking request has expired or was already used; start again from the app',
+            );
           return sendHtml(
             reply,
             htmlErrorPage(
@@ -531,21 +644,61 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       };
     }
 
+    // The login form of the dashboard is bound to a pre-session: a random cookie set with the
+    // form, the form's token the HMAC of it under the bank's cookie secret, compared in
+    // constant time. Each browser has its own token; a failed attempt starts a new
+    // pre-session (a new token), a successful one ends it.
+    const preSessionCookie = (bankId: string) => `proviso_pre_${bankId}`;
+    const PRE_SESSION = /^[A-Za-z0-9_-]{43}$/;
+    async function loginCsrf(bankId: string, preSession: string): Promise<string> {
+      return createHmac('sha256', await svc.secret(bankId, 'cookie'))
+        .update(`login-csrf:${preSession}`)
+        .digest('base64url');
+    }
+    function setPreSession(reply: FastifyReply, bankId: string, value: string, maxAge: number): void {
+      reply.header(
+        'set-cookie',
+        `${preSessionCookie(bankId)}=${value}; Path=/banks/${bankId}/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
+      );
+    }
+    async function preSessionToken(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      bankId: string,
+      rotate: boolean,
+    ): Promise<string> {
+      let pre = rotate ? undefined : readCookie(request, preSessionCookie(bankId));
+      if (pre === undefined || !PRE_SESSION.test(pre)) {
+        pre = randomBytes(32).toString('base64url');
+        setPreSession(reply, bankId, pre, SESSION_TTL_MS / 1000);
+      }
+      return loginCsrf(bankId, pre);
+    }
+    async function checkLoginCsrf(request: FastifyRequest, bankId: string, presented: string): Promise<void> {
+      const pre = readCookie(request, preSessionCookie(bankId));
+      const expected = pre !== undefined && PRE_SESSION.test(pre) ? await loginCsrf(bankId, pre) : undefined;
+      if (expected === undefined || !safeEqual(presented, expected))
+        throw forbidden('csrf', 'the form has expired; reload the page');
+    }
+
     async function dashboardLogin(
+      request: FastifyRequest,
       reply: FastifyReply,
       bankId: string,
       status = 200,
       error?: string,
       username?: string,
       next: AfterLogin = 'connected-apps',
+      rotate = false,
     ) {
       const history = next === 'access-history';
+      const csrf = await preSessionToken(request, reply, bankId, rotate);
       return sendHtml(
         reply,
         loginPage({
           bankName: svc.bankName(bankId),
           action: `/banks/${bankId}/connected-apps/login${history ? '?next=access-history' : ''}`,
-          csrf: await interactionCsrf(bankId, 'dashboard'),
+          csrf,
           heading: history ? 'Log in to see your access history' : 'Log in to see your connected apps',
           intro: history
             ? 'See every time an app used your data, checked against the bank’s public log.'
@@ -576,7 +729,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const { bankId } = request.params;
         requireBank(bankId);
         const s = await session(request, bankId);
-        if (!s) return dashboardLogin(reply, bankId);
+        if (!s) return dashboardLogin(request, reply, bankId);
         const notice = {
           revoked: 'Done: that app can no longer use your data.',
           renewed: 'Done: the consent was renewed.',
@@ -613,8 +766,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       async (request, reply) => {
         const { bankId } = request.params;
         requireBank(bankId);
-        if (!safeEqual(request.body.csrf, await interactionCsrf(bankId, 'dashboard')))
-          throw forbidden('csrf', 'the form has expired; reload the page');
+        await checkLoginCsrf(request, bankId, request.body.csrf);
         const result = await svc.authenticator.authenticate({
           bankId,
           username: request.body.username,
@@ -625,13 +777,16 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const next = request.query.next ?? 'connected-apps';
         if (!result.ok)
           return dashboardLogin(
+            request,
             reply,
             bankId,
             result.reason === 'throttled' ? 429 : 401,
             loginError(result),
             request.body.username,
             next,
+            true,
           );
+        setPreSession(reply, bankId, '', 0);
         await startSession(reply, bankId, result.customerId);
         return reply.code(303).header('location', `/banks/${bankId}/${AFTER_LOGIN[next]}`).send();
       },
@@ -654,7 +809,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
         const { bankId } = request.params;
         requireBank(bankId);
         const s = await session(request, bankId);
-        if (!s) return dashboardLogin(reply, bankId, 200, undefined, undefined, 'access-history');
+        if (!s) return dashboardLogin(request, reply, bankId, 200, undefined, undefined, 'access-history');
         const records = svc.options.accessHistory
           ? await svc.options.accessHistory(bankId, s.customer_id)
           : [];

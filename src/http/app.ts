@@ -6,9 +6,11 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import apiReference from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { installProblemHandlers, sendProblem, toProblem } from './errors.ts';
+import { installProblemHandlers, sendProblem, toProblem, writeClientErrorProblem } from './errors.ts';
+import { safeErrorFields } from './log-safety.ts';
 import { type Observability, observabilityPlugin } from './observability.ts';
 import { problemSchema } from './problem.ts';
+import { installTextGuard } from './text-guard.ts';
 
 export interface HttpAppOptions {
   title: string;
@@ -51,6 +53,8 @@ export function loggerOptions(
         path: req.url.split('?')[0],
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // A database error's message quotes the refused row: only its class and code are logged.
+      err: (error: unknown) => ({ stack: '', ...safeErrorFields(error) }),
     },
     ...(stream ? { stream } : {}),
   } as FastifyServerOptions['logger'];
@@ -72,11 +76,15 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     // Errors raised by the router itself (malformed URL, over-long parameter) become
     // problem documents like every other client mistake.
     frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error), request),
+    // What Node's HTTP parser refuses (headers too large, malformed request line) is a
+    // problem document too, written straight to the socket.
+    clientErrorHandler: writeClientErrorProblem,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   installProblemHandlers(app);
+  installTextGuard(app);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

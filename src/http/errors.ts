@@ -1,6 +1,7 @@
 // Maps everything a request can go wrong with onto a problem document: our own Problem,
 // schema validation, body parsing and size limits, unknown routes. A client mistake is
 // always a 4xx with a specific type; only our own faults are 500, and those say nothing.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
 
@@ -35,8 +36,13 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad-request', 'Bad request'],
 };
 
+const HEADER_UNSAFE = /[^\t\u0020-\u007e\u0080-\u00ff]/g;
+
 export function sendProblem(reply: FastifyReply, problem: Problem, request: FastifyRequest): FastifyReply {
-  for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+  // A header can echo something of the request (a realm naming a bank id): characters a
+  // header cannot carry are replaced, so a hostile path never turns a 401 into a 500.
+  for (const [name, value] of Object.entries(problem.headers))
+    reply.header(name, value.replace(HEADER_UNSAFE, '?'));
   return reply
     .code(problem.status)
     .type(PROBLEM_CONTENT_TYPE)
@@ -88,5 +94,42 @@ export function installProblemHandlers(app: FastifyInstance): void {
       ),
       request,
     ),
+  );
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'headers-too-large',
+    'Request headers too large',
+    'the request headers are too large',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'request-timeout',
+    'Request timeout',
+    'the request took too long to arrive',
+  ],
+};
+
+/**
+ * Fastify's clientErrorHandler: a request Node's HTTP parser refused never reached a route,
+ * so the problem document is written to the socket by hand, and the connection closed.
+ */
+export function writeClientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, slug, title, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'malformed-http',
+    'Malformed HTTP request',
+    'the request is not valid HTTP',
+  ];
+  const body = JSON.stringify(new Problem(status, slug, title, detail).toDocument());
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -1,5 +1,6 @@
 export { createHttpApp, type HttpAppOptions, loggerOptions, REDACTED_PATHS } from './app.ts';
-export { installProblemHandlers, sendProblem, toProblem } from './errors.ts';
+export { installProblemHandlers, sendProblem, toProblem, writeClientErrorProblem } from './errors.ts';
+export { type SafeErrorFields, safeError, safeErrorFields } from './log-safety.ts';
 export type { Observability, ReadinessCheck } from './observability.ts';
 export {
   badRequest,
@@ -13,3 +14,4 @@ export {
   unauthorized,
 } from './problem.ts';
 export { noQuery, problemResponses } from './schemas.ts';
+export { installTextGuard, unstorableTextAt, unstorableTextProblem } from './text-guard.ts';

@@ -14,6 +14,7 @@ import {
 } from '../platform-client/index.ts';
 import {
   type BankInfo,
+  BankRefusedRequestError,
   dpopAuthorizer,
   type GatewayCaller,
   httpGatewayCaller,
@@ -105,8 +106,13 @@ export function oauthPlatform(o: OAuthPlatformOptions): { platform: PlatformClie
       const { link } = await fresh(bank, credentials);
       const res = await client.rotateDeviceKey(await linkFromJson(link), request);
       if (!res.ok) {
-        const problem = (await res.json().catch(() => ({}))) as { detail?: string };
-        throw new Error(problem.detail ?? `the bank answered ${res.status}`);
+        const problem = (await res.json().catch(() => ({}))) as { detail?: unknown };
+        const detail =
+          typeof problem.detail === 'string' ? problem.detail : `the bank answered ${res.status}`;
+        // A 4xx is about the sealed request the device wrote; anything else is the bank's.
+        if (res.status >= 400 && res.status < 500 && res.status !== 401)
+          throw new BankRefusedRequestError(res.status, detail);
+        throw new Error(detail);
       }
     },
   };

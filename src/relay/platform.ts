@@ -167,6 +167,19 @@ export class LinkingUnavailableError extends Error {
   }
 }
 
+/**
+ * The bank refused, with a 4xx, a request whose content the device wrote (a sealed key
+ * rotation): the device's mistake, answered to it as a 4xx problem — never a 502.
+ */
+export class BankRefusedRequestError extends Error {
+  override name = 'BankRefusedRequestError';
+  readonly status: number;
+  constructor(status: number, detail: string) {
+    super(detail);
+    this.status = status;
+  }
+}
+
 /** Placeholder until src/platform-client is wired: every link operation says so. */
 export const unconfiguredPlatformClient: PlatformClient = {
   startLink: async () => unavailable(),

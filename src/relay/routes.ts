@@ -8,6 +8,7 @@ import { keyThumbprint } from '../seal/index.ts';
 import type { BankDirectory } from './directory.ts';
 import {
   type BankInfo,
+  BankRefusedRequestError,
   type GatewayCaller,
   type Json,
   LinkingUnavailableError,
@@ -186,7 +187,7 @@ export async function deviceRoutes(app: FastifyInstance, o: RouteOptions): Promi
               banks: { type: 'array', items: { type: 'string' } },
             },
           },
-          ...problemResponses(400, 401, 409, 502, 503),
+          ...problemResponses(400, 401, 409, 422, 502, 503),
         },
       },
     },
@@ -214,6 +215,14 @@ export async function deviceRoutes(app: FastifyInstance, o: RouteOptions): Promi
         try {
           await o.platform.rotateDeviceKey({ bank, credentials, request: byBank.get(link.bankId)! });
         } catch (e) {
+          if (e instanceof BankRefusedRequestError)
+            throw new Problem(
+              422,
+              'rotation-request-refused',
+              'The bank refused the sealed rotation request',
+              `${bank.name}: ${e.message}`,
+              { extensions: { bank: link.bankId, bankStatus: e.status } },
+            );
           throw new Problem(
             502,
             'bank-refused-rotation',

@@ -38,7 +38,12 @@ export interface ValidationError {
     | 'unknown_field'
     | 'unknown_card'
     | 'card_customer_mismatch'
-    | 'bank_mismatch';
+    | 'bank_mismatch'
+    // Refused at ingest (event-validation.ts) before the domain rules run.
+    | 'forbidden_key'
+    | 'invalid_text'
+    | 'too_long'
+    | 'out_of_range';
   readonly message: string;
 }
 

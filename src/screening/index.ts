@@ -9,7 +9,10 @@ export {
   TRAIN_USAGE,
   trainCommand,
 } from './cli.ts';
+export * from './dead-letter.ts';
+export * from './dead-letter-routes.ts';
 export * from './event.ts';
+export * from './event-validation.ts';
 export * from './features.ts';
 export * from './fraud-sim.ts';
 export * from './gbdt.ts';

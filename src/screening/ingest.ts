@@ -3,10 +3,11 @@
 // batch is screened event by event: a bad event is rejected with its own errors and counted,
 // the good events of the same batch still go through. Too many events → 413.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
 import { noQuery, Problem, problemResponses, unauthorized } from '../http/index.ts';
+import { deadLetterRoutes } from './dead-letter-routes.ts';
 import type { ScreeningService, ScreenOutcome } from './service.ts';
 
 /** Parses `bank:key,bank2:key2` (PROVISO_INGEST_KEYS / PROVISO_STAFF_KEYS). */
@@ -78,13 +79,14 @@ export interface ScreeningRoutesOptions {
   readonly registry?: Registry;
 }
 
+// Any JSON value: each item is validated on its own (event-validation.ts) and a bad one is
+// reported in its own result, so the schema must not refuse the batch for one item.
 const eventSchema = {
-  type: 'object',
   description:
-    'A card authorisation (see docs/screening.md). Validated one by one so that a bad event does not sink its batch.',
+    'A card authorisation (see docs/screening.md). Validated one by one so that a bad event (even one that is not an object) does not sink its batch.',
 } as const;
 
-const bankParams = {
+export const bankParams = {
   type: 'object',
   required: ['bankId'],
   additionalProperties: false,
@@ -123,95 +125,20 @@ export const screeningRoutes = fp<ScreeningRoutesOptions>(
       options.registry ?? (app as FastifyInstance & { metricsRegistry?: Registry }).metricsRegistry;
     const metrics = registry === undefined ? undefined : ingestMetrics(registry);
 
-    const authenticate = async (request: FastifyRequest<{ Params: { bankId: string } }>) => {
-      const header = request.headers.authorization ?? '';
-      const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
-      if (!secretMatches(presented, keys.get(request.params.bankId))) {
-        throw unauthorized('ingest-unauthorized', 'a valid bearer ingest key for this bank is required');
-      }
-    };
+    // An onRequest hook: the key is checked before the body is read, so an anonymous
+    // caller never gets a schema detail and never has a body parsed.
+    const authenticate = ingestAuthentication(keys);
 
-    app.post<{ Params: { bankId: string }; Body: { events: unknown[] } }>(
-      '/banks/:bankId/screening/authorisations',
-      {
-        // Room for a full batch of well-formed events; beyond it Fastify answers 413.
-        bodyLimit: Math.max(64 * 1024, maxBatch * 2048),
-        schema: {
-          tags: ['screening'],
-          summary: 'Screen a batch of card authorisations',
-          description:
-            `Up to ${maxBatch} events. Each event is validated and screened on its own: the response lists, ` +
-            'in order, screened / duplicate (same transactionId seen before: nothing changes) / rejected with ' +
-            'per-field errors. Authenticated with the bank ingest key (Authorization: Bearer …).',
-          security: [{ ingestKey: [] }],
-          params: bankParams,
-          querystring: noQuery,
-          body: {
-            type: 'object',
-            required: ['events'],
-            additionalProperties: false,
-            properties: { events: { type: 'array', items: eventSchema } },
-          },
-          response: {
-            200: {
-              type: 'object',
-              required: ['screened', 'duplicates', 'rejected', 'results'],
-              additionalProperties: false,
-              properties: {
-                screened: { type: 'integer' },
-                duplicates: { type: 'integer' },
-                rejected: { type: 'integer' },
-                results: { type: 'array', items: resultSchema },
-              },
-            },
-            ...problemResponses(400, 401, 413, 415),
-          },
-        },
-        preHandler: authenticate,
-      },
-      async (request) => {
-        const { bankId } = request.params;
-        const events = request.body.events;
-        if (events.length > maxBatch) {
-          metrics?.rejected.inc({ source: 'http', code: 'batch_too_large' }, events.length);
-          throw new Problem(
-            413,
-            'batch-too-large',
-            'Batch too large',
-            `a batch holds at most ${maxBatch} events; this one has ${events.length}`,
-            { extensions: { maxBatch } },
-          );
-        }
-        const outcomes = await options.service.screenBatch(bankId, events);
-        let screened = 0;
-        let duplicates = 0;
-        let rejected = 0;
-        const results = outcomes.map((outcome, index) => {
-          if (metrics !== undefined) countOutcome(metrics, 'http', outcome);
-          if (outcome.status === 'rejected') {
-            rejected++;
-            return {
-              index,
-              transactionId: outcome.transactionId,
-              status: outcome.status,
-              errors: outcome.errors,
-            };
-          }
-          if (outcome.status === 'duplicate') duplicates++;
-          else screened++;
-          return {
-            index,
-            transactionId: outcome.transactionId,
-            status: outcome.status,
-            score: outcome.score,
-            alert: outcome.alert,
-            alertId: outcome.alertId,
-            late: outcome.late,
-          };
-        });
-        return { screened, duplicates, rejected, results };
-      },
-    );
+    // The ingest has its own JSON parser (in its own encapsulated scope): each event is
+    // validated on its own, so a `__proto__` key must reach validation as a plain field of
+    // its event (JSON.parse makes it an own property, never a prototype) instead of
+    // failing the whole batch in Fastify's prototype-poisoning guard.
+    await app.register(async (scope) => {
+      scope.removeContentTypeParser('application/json');
+      scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonKeepingEveryKey);
+      registerIngest(scope, { ...options, maxBatch, metrics, authenticate });
+    });
+    await app.register(deadLetterRoutes, { service: options.service, authenticate });
 
     // The bank sets how many alerts a day its team (and its customers) should see; the
     // threshold is chosen from the scores of the last `days` days of its own traffic.
@@ -251,7 +178,7 @@ export const screeningRoutes = fp<ScreeningRoutesOptions>(
             ...problemResponses(400, 401, 422),
           },
         },
-        preHandler: authenticate,
+        onRequest: authenticate,
       },
       async (request) => {
         const { bankId } = request.params;
@@ -276,3 +203,127 @@ export const screeningRoutes = fp<ScreeningRoutesOptions>(
   },
   { name: 'proviso-screening-ingest' },
 );
+
+function registerIngest(
+  app: FastifyInstance,
+  options: ScreeningRoutesOptions & {
+    maxBatch: number;
+    metrics: IngestMetrics | undefined;
+    authenticate: onRequestHookHandler;
+  },
+): void {
+  const { maxBatch, metrics, authenticate } = options;
+  app.post<{ Params: { bankId: string }; Body: { events: unknown[] } }>(
+    '/banks/:bankId/screening/authorisations',
+    {
+      // Room for a full batch of well-formed events; beyond it Fastify answers 413.
+      bodyLimit: Math.max(64 * 1024, maxBatch * 2048),
+      // Unstorable text is reported per event (event-validation.ts), not for the batch.
+      config: { textGuard: false },
+      schema: {
+        tags: ['screening'],
+        summary: 'Screen a batch of card authorisations',
+        description:
+          `Up to ${maxBatch} events. Each event is validated and screened on its own: the response lists, ` +
+          'in order, screened / duplicate (same transactionId seen before: nothing changes) / rejected with ' +
+          'per-field errors. Authenticated with the bank ingest key (Authorization: Bearer …).',
+        security: [{ ingestKey: [] }],
+        params: bankParams,
+        querystring: noQuery,
+        body: {
+          type: 'object',
+          required: ['events'],
+          additionalProperties: false,
+          properties: { events: { type: 'array', items: eventSchema } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['screened', 'duplicates', 'rejected', 'results'],
+            additionalProperties: false,
+            properties: {
+              screened: { type: 'integer' },
+              duplicates: { type: 'integer' },
+              rejected: { type: 'integer' },
+              results: { type: 'array', items: resultSchema },
+            },
+          },
+          ...problemResponses(400, 401, 413, 415),
+        },
+      },
+      onRequest: authenticate,
+    },
+    async (request) => {
+      const { bankId } = request.params;
+      const events = request.body.events;
+      if (events.length > maxBatch) {
+        metrics?.rejected.inc({ source: 'http', code: 'batch_too_large' }, events.length);
+        throw new Problem(
+          413,
+          'batch-too-large',
+          'Batch too large',
+          `a batch holds at most ${maxBatch} events; this one has ${events.length}`,
+          { extensions: { maxBatch } },
+        );
+      }
+      const outcomes = await options.service.screenBatch(bankId, events);
+      let screened = 0;
+      let duplicates = 0;
+      let rejected = 0;
+      const results = outcomes.map((outcome, index) => {
+        if (metrics !== undefined) countOutcome(metrics, 'http', outcome);
+        if (outcome.status === 'rejected') {
+          rejected++;
+          return {
+            index,
+            transactionId: outcome.transactionId,
+            status: outcome.status,
+            errors: outcome.errors,
+          };
+        }
+        if (outcome.status === 'duplicate') duplicates++;
+        else screened++;
+        return {
+          index,
+          transactionId: outcome.transactionId,
+          status: outcome.status,
+          score: outcome.score,
+          alert: outcome.alert,
+          alertId: outcome.alertId,
+          late: outcome.late,
+        };
+      });
+      return { screened, duplicates, rejected, results };
+    },
+  );
+}
+
+/** The bank's ingest key as a bearer token, checked before anything of the request is read. */
+export function ingestAuthentication(keys: ReadonlyMap<string, string>): onRequestHookHandler {
+  return async (request) => {
+    const header = request.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+    const bankId = (request.params as { bankId?: unknown }).bankId;
+    if (!secretMatches(presented, typeof bankId === 'string' ? keys.get(bankId) : undefined)) {
+      throw unauthorized('ingest-unauthorized', 'a valid bearer ingest key for this bank is required');
+    }
+  };
+}
+
+/** JSON.parse as is: every key, `__proto__` included, becomes an own property. */
+function parseJsonKeepingEveryKey(
+  _request: FastifyRequest,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+): void {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') {
+    done(new Problem(400, 'empty-body', 'Empty JSON body', 'the request body is empty'));
+    return;
+  }
+  try {
+    done(null, JSON.parse(text));
+  } catch {
+    done(new Problem(400, 'malformed-json', 'Malformed JSON', 'the request body is not valid JSON'));
+  }
+}

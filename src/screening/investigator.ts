@@ -5,7 +5,7 @@
 // (PROVISO_STAFF_KEYS, else its ingest key from PROVISO_INGEST_KEYS).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { problemResponses, unauthorized } from '../http/index.ts';
+import { badRequest, problemResponses, unauthorized } from '../http/index.ts';
 import { parseBankKeys, secretMatches } from './ingest.ts';
 import type { AlertStatus, CardDirectory, ScreeningAlert, ScreeningService } from './service.ts';
 
@@ -92,7 +92,8 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
             ...problemResponses(400, 401),
           },
         },
-        preHandler: authenticate,
+        // Before anything of the request is read: an anonymous caller learns nothing.
+        onRequest: authenticate,
       },
       async (
         request: FastifyRequest<{ Params: { bankId: string }; Querystring: Query }>,
@@ -102,6 +103,8 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
         const { status, minScore } = request.query;
         const today = request.query.day ?? now().toISOString().slice(0, 10);
         const from = new Date(`${today}T00:00:00Z`);
+        if (Number.isNaN(from.getTime()))
+          throw badRequest('invalid-day', `day ${today} is not a calendar date (YYYY-MM-DD)`);
         const to = new Date(from.getTime() + DAY);
         const alerts = await options.service.alerts(bankId, {
           since: from,

@@ -5,8 +5,11 @@
 // Backpressure: at most `maxInFlight` messages are unacked (the server's max_ack_pending and a
 // local semaphore), so a slow database slows the pull instead of filling memory. Messages are
 // spread over `lanes` by card id, each lane sequential: one card's events keep their order.
-// A bad message (not JSON, fails validation) is terminated and counted, never retried and
-// never fatal; a database error naks the message for a later redelivery.
+// A bad message (not JSON, fails validation) is recorded once as a dead letter (dead-letter.ts)
+// and then acked — never terminated: the Debian nats-server 2.9 ignores a terminate with a
+// reason and redelivers, which filled max_ack_pending and stopped screening. A database error
+// naks the message for a later redelivery; one that fails on maxDeliveries deliveries is
+// buried as a dead letter too, so one poison message can never stall its consumer.
 import {
   AckPolicy,
   type ConsumerMessages,
@@ -20,9 +23,13 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
+import { safeError } from '../http/index.ts';
+import { type DeadLetterError, deadLetterCounter } from './dead-letter.ts';
 import { hash32 } from './features.ts';
 import { countOutcome, type IngestMetrics, ingestMetrics } from './ingest.ts';
 import type { ScreeningService } from './service.ts';
+
+const MALFORMED: unique symbol = Symbol('malformed message');
 
 export const AUTHORISATION_STREAM = 'PROVISO_AUTHORISATIONS';
 export const AUTHORISATION_SUBJECTS = 'proviso.*.authorisations';
@@ -76,12 +83,20 @@ export interface NatsIngestOptions {
   /** Seconds before an unacked message is redelivered (default 30). */
   readonly ackWaitSeconds?: number;
   readonly registry?: Registry;
-  /** Called for infrastructure errors (database down…); default: ignored after a nak. */
+  /**
+   * Deliveries a message may fail on (database errors) before it is buried as a dead
+   * letter with reason processing_failed (default 5).
+   */
+  readonly maxDeliveries?: number;
+  /**
+   * Called for infrastructure errors (database down…); default: ignored after a nak. The
+   * error is reduced to its class and code (safeError): never a message quoting an event.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
 export interface NatsIngest {
-  /** Messages handled (acked or terminated) by this process. */
+  /** Messages handled (acked, screened or dead-lettered) by this process. */
   readonly handled: () => number;
   /** Stops pulling, finishes the messages in flight, closes the connection. */
   close(): Promise<void>;
@@ -92,7 +107,8 @@ export async function startNatsIngest(options: NatsIngestOptions): Promise<NatsI
   const durable = options.durable ?? 'proviso-screening';
   const maxInFlight = options.maxInFlight ?? 256;
   const laneCount = options.lanes ?? 8;
-  const metrics: IngestMetrics = ingestMetrics(options.registry ?? new Registry());
+  const registry = options.registry ?? new Registry();
+  const metrics: IngestMetrics = ingestMetrics(registry);
   if (options.bankIds.length === 0) throw new Error('startNatsIngest needs at least one bank id');
 
   const nc: NatsConnection = await connect({
@@ -136,18 +152,61 @@ export async function startNatsIngest(options: NatsIngestOptions): Promise<NatsI
   let inFlight = 0;
   let wake: (() => void) | undefined;
   const lanes: Promise<void>[] = Array.from({ length: laneCount }, () => Promise.resolve());
+  const deadLetters = options.service.deadLetters;
+  const deadLettered = deadLetterCounter(registry);
+  const maxDeliveries = options.maxDeliveries ?? 5;
+
+  // Records the message as a dead letter, then acks it: it never comes back, whatever the
+  // server does with a terminate. If the record cannot be written, nak: tried again later.
+  const bury = async (msg: JsMsg, bankId: string, errors: readonly DeadLetterError[]) => {
+    const reason = errors[0]?.code ?? 'invalid';
+    const fresh = await deadLetters.record({
+      bankId,
+      stream: msg.info.stream,
+      streamSequence: msg.seq,
+      subject: msg.subject,
+      reason,
+      errors,
+      deliveryCount: msg.info.deliveryCount,
+      payload: msg.data,
+    });
+    if (fresh) deadLettered.inc({ source: 'nats', reason });
+    msg.ack();
+  };
 
   const handle = async (msg: JsMsg, bankId: string, event: unknown): Promise<void> => {
     try {
-      const outcome = await options.service.screen(bankId, event);
-      countOutcome(metrics, 'nats', outcome);
-      if (outcome.status === 'rejected') msg.term(outcome.errors[0]?.code ?? 'invalid');
-      else msg.ack();
+      if (event === MALFORMED) {
+        metrics.rejected.inc({ source: 'nats', code: 'malformed_json' });
+        metrics.events.inc({ source: 'nats', outcome: 'rejected' });
+        await bury(msg, bankId, [{ field: '', code: 'malformed_json', message: 'the message is not JSON' }]);
+      } else {
+        const outcome = await options.service.screen(bankId, event).catch(async (error: unknown) => {
+          // Failed on every delivery allowed: a poison message, not an outage. Buried, so
+          // the consumer moves on; the bank can replay it from its dead letters.
+          if (msg.info.deliveryCount < maxDeliveries) throw error;
+          options.onError?.(safeError(error));
+          return undefined;
+        });
+        if (outcome === undefined) {
+          await bury(msg, bankId, [
+            {
+              field: '',
+              code: 'processing_failed',
+              message: `screening failed on ${msg.info.deliveryCount} deliveries`,
+            },
+          ]);
+        } else {
+          countOutcome(metrics, 'nats', outcome);
+          if (outcome.status === 'rejected') await bury(msg, bankId, outcome.errors);
+          else msg.ack();
+        }
+      }
       handled++;
     } catch (error) {
       // Infrastructure trouble: let the server redeliver later.
       msg.nak(2000);
-      options.onError?.(error);
+      options.onError?.(safeError(error));
     }
   };
 
@@ -158,16 +217,12 @@ export async function startNatsIngest(options: NatsIngestOptions): Promise<NatsI
       try {
         event = msg.json();
       } catch {
-        metrics.rejected.inc({ source: 'nats', code: 'malformed_json' });
-        metrics.events.inc({ source: 'nats', outcome: 'rejected' });
-        msg.term('malformed_json');
-        handled++;
-        continue;
+        event = MALFORMED;
       }
       while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
       const card =
-        typeof event === 'object' && event !== null
-          ? String((event as { cardId?: unknown }).cardId ?? '')
+        typeof event === 'object' && event !== null && Object.hasOwn(event, 'cardId')
+          ? String((event as { cardId?: unknown }).cardId)
           : '';
       const lane = hash32(`${bankId}/${card}`) % laneCount;
       inFlight++;

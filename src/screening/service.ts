@@ -21,12 +21,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Generated, type Insertable, type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
-import {
-  type AuthorisationEvent,
-  minorUnitExponent,
-  type ValidationError,
-  validateAuthorisation,
-} from './event.ts';
+import { DeadLetterStore } from './dead-letter.ts';
+import { type AuthorisationEvent, minorUnitExponent, type ValidationError } from './event.ts';
+import { reportableTransactionId, validateIngestedEvent } from './event-validation.ts';
 import { FEATURE_COUNT, FeatureEngine, transactionKey } from './features.ts';
 import type { ScreeningModel } from './model.ts';
 import type { Reason } from './reasons.ts';
@@ -307,9 +304,12 @@ export class ScreeningService {
   private readonly lanes = new Map<string, WaitingBatch[]>();
   /** Card → owner, as the bank core answered recently (see findCards). */
   private readonly cardCache = new Map<string, { customerId: string; until: number }>();
+  /** Messages the NATS ingest could not screen, recorded once for the bank (dead-letter.ts). */
+  readonly deadLetters: DeadLetterStore;
 
   constructor(options: ScreeningServiceOptions) {
     this.db = options.database.tables<Tables>();
+    this.deadLetters = new DeadLetterStore(options.database);
     this.model = options.model;
     this.sink = options.sink ?? bankQueueSink;
     this.rules = options.rules ?? [];
@@ -384,13 +384,8 @@ export class ScreeningService {
     const checked: { index: number; event: AuthorisationEvent }[] = [];
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index];
-      const id =
-        typeof input === 'object' &&
-        input !== null &&
-        typeof (input as { transactionId?: unknown }).transactionId === 'string'
-          ? (input as { transactionId: string }).transactionId
-          : null;
-      const result = validateAuthorisation(input);
+      const id = reportableTransactionId(input);
+      const result = validateIngestedEvent(input);
       if (!result.ok) {
         out[index] = { status: 'rejected', transactionId: id, errors: result.errors };
       } else if (result.event.bankId !== bankId) {

@@ -409,7 +409,8 @@ for (const backend of await storageBackends('consent refusals')) {
       const jar = (await import('../support/consent.ts')).CookieJar;
       const j = new jar();
       const page = await j.fetch(`${t.gw.url}/banks/fjord/connected-apps`);
-      const csrf = (await import('../support/consent.ts')).field(await page.text(), 'csrf');
+      const { field } = await import('../support/consent.ts');
+      let csrf = field(await page.text(), 'csrf');
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
         const res = await j.fetch(`${t.gw.url}/banks/fjord/connected-apps/login`, {
@@ -418,6 +419,8 @@ for (const backend of await storageBackends('consent refusals')) {
           body: new URLSearchParams({ csrf, username: 'demo', password: 'wrong', otp: '000000' }),
         });
         statuses.push(res.status);
+        // Each attempt starts a new pre-session: the next form carries a new token.
+        csrf = field(await res.text(), 'csrf');
       }
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
     });

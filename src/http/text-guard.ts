@@ -1,0 +1,70 @@
+// Text no Proviso store can take: a NUL character (PostgreSQL text and jsonb refuse it) or a
+// lone UTF-16 surrogate (jsonb refuses its \uXXXX escape). Found anywhere in a request's
+// path parameters, query or parsed body, it is the client's mistake: a 400 problem that
+// names where, before any handler runs — never a database error and a 500. A route that
+// reports such values per item itself (the screening ingest) opts out with
+// `config: { textGuard: false }`.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Problem } from './problem.ts';
+
+const MAX_DEPTH = 32;
+
+function unstorable(text: string): boolean {
+  return text.includes('\u0000') || !text.isWellFormed();
+}
+
+/** Where in `value` the first unstorable text is (`body/name`, `query/x[2]`), or null. */
+export function unstorableTextAt(value: unknown, where: string, depth = 0): string | null {
+  if (typeof value === 'string') return unstorable(value) ? where : null;
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableTextAt(value[i], `${where}[${i}]`, depth + 1);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (Buffer.isBuffer(value)) return null;
+  for (const [key, item] of Object.entries(value)) {
+    if (unstorable(key)) return `${where} (a field name)`;
+    const found = unstorableTextAt(item, `${where}/${key}`, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+export function unstorableTextProblem(where: string): Problem {
+  return new Problem(
+    400,
+    'invalid-text',
+    'Text that cannot be stored',
+    `${where} holds a NUL character or a lone UTF-16 surrogate`,
+  );
+}
+
+function check(request: FastifyRequest): void {
+  const parts: [string, unknown][] = [
+    ['params', request.params],
+    ['query', request.query],
+    ['body', request.body],
+  ];
+  for (const [name, value] of parts) {
+    const where = unstorableTextAt(value, name);
+    if (where !== null) throw unstorableTextProblem(where);
+  }
+}
+
+export function installTextGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const config = request.routeOptions.config as { textGuard?: boolean } | undefined;
+    if (config?.textGuard === false) return;
+    check(request);
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the route reports unstorable text itself (see installTextGuard). */
+    textGuard?: boolean;
+  }
+}
