@@ -107,6 +107,33 @@ function checkCrit(header: Record<string, unknown>): void {
   if (header['b64'] !== true) fail('a JWT must not use an unencoded payload');
 }
 
+// One DER INTEGER (X.690) from an unsigned big-endian number: leading zeros dropped, a zero
+// byte added when the top bit is set.
+function derInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const value = bytes.subarray(start);
+  const pad = (value[0] ?? 0) & 0x80 ? 1 : 0;
+  const out = Buffer.alloc(2 + pad + value.length);
+  out[0] = 0x02;
+  out[1] = pad + value.length;
+  value.copy(out, 2 + pad);
+  return out;
+}
+
+/**
+ * JOSE's ECDSA signature (r || s, RFC 7518 §3.4) as the DER SEQUENCE OpenSSL verifies. Done
+ * here rather than with `{ dsaEncoding: 'ieee-p1363' }`: passing crypto.verify an options object
+ * instead of a bare KeyObject makes Node probe it as a KeyObject and as a CryptoKey (two caught
+ * exceptions), ~12 % of a P-256 verify in the profile.
+ */
+export function p1363ToDer(signature: Buffer): Buffer {
+  const half = signature.length / 2;
+  const r = derInteger(signature.subarray(0, half));
+  const s = derInteger(signature.subarray(half));
+  return Buffer.concat([Buffer.of(0x30, r.length + s.length), r, s]);
+}
+
 /** Bounded LRU of public KeyObjects by jwk thumbprint: a client reuses its DPoP key for every call. */
 export class ProofKeyCache {
   readonly #keys: LRUCache<string, KeyObject>;
@@ -160,7 +187,7 @@ export function verifyProofJws(proof: string, nowMs: number, keys: ProofKeyCache
   const valid =
     alg === 'EdDSA'
       ? verify(null, signingInput, key, signature)
-      : verify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+      : verify('sha256', signingInput, key, p1363ToDer(signature));
   if (!valid) fail('the signature does not verify');
 
   const payload = decodeJson(payloadB64, 'payload');

@@ -4,13 +4,14 @@
 // the DPoP rules on top (DpopVerifier.verify) keep their specific refusals, and a client's key
 // is imported once, not once per request.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import { DpopVerifier } from '../../src/consent/dpop.ts';
 import {
   ProofKeyCache,
   ProofSignatureError,
+  p1363ToDer,
   verifyProofJws,
   verifyProofJwsWithJose,
 } from '../../src/consent/dpop-proof.ts';
@@ -161,6 +162,20 @@ describe('DPoP proof JWS on node:crypto, held to jose', () => {
     assert.equal(keys.size, 2);
     // An evicted key is imported again and still verifies.
     assert.equal(byNode(proof(a), keys).ok, true);
+  });
+
+  test('an r || s signature becomes the DER one OpenSSL verifies (leading zeros, high bits)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const shapes = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const data = Buffer.from(`message ${i}`);
+      const raw = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      const der = p1363ToDer(raw);
+      assert.equal(verify('sha256', data, publicKey, der), true, `signature ${i}`);
+      assert.equal(verify('sha256', Buffer.from(`other ${i}`), publicKey, der), false);
+      shapes.add(`${(raw[0] ?? 0) >= 0x80}/${(raw[32] ?? 0) >= 0x80}`);
+    }
+    assert.equal(shapes.size, 4, 'every mix of high bits in r and s was exercised');
   });
 
   test('a cached key does not vouch for another key with the same members but a bad signature', () => {
