@@ -3,12 +3,14 @@
 // matching this request, a fresh iat, `ath` matching the access token, and a jti never seen
 // before for this key (the replay store is a database table, so it holds across instances).
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
+import { decodeProtectedHeader, type JWK } from 'jose';
 import { sql } from 'kysely';
 import { Problem } from '../http/index.ts';
 import type { Database } from '../storage/index.ts';
+import { DPOP_ALGS, ProofKeyCache, verifyProofJws } from './dpop-proof.ts';
 
-export const DPOP_ALGS = ['ES256', 'EdDSA'] as const;
+export { DPOP_ALGS };
+
 const MAX_AGE_S = 60;
 const MAX_FUTURE_S = 5;
 
@@ -40,8 +42,11 @@ export interface VerifiedProof {
 
 export class DpopVerifier {
   readonly #db;
-  constructor(database: Database) {
+  /** Public keys by thumbprint: the signature check is a synchronous node:crypto verify (dpop-proof.ts). */
+  readonly #keys: ProofKeyCache;
+  constructor(database: Database, keys = new ProofKeyCache()) {
     this.#db = database.tables<ReplayTables>();
+    this.#keys = keys;
   }
 
   /** Verifies the proof for this request and token; returns the key thumbprint. Replay is checked by `claim`. */
@@ -68,14 +73,9 @@ export class DpopVerifier {
     if ('d' in jwk || 'p' in jwk || 'k' in jwk)
       throw dpopProblem('dpop-proof-invalid', 'the DPoP proof jwk must be a public key');
     let payload: Record<string, unknown>;
+    let jkt: string;
     try {
-      const key = await importJWK(jwk, header.alg);
-      ({ payload } = await jwtVerify(proof, key, {
-        typ: 'dpop+jwt',
-        algorithms: [...DPOP_ALGS],
-        clockTolerance: 0,
-        currentDate: new Date(now),
-      }));
+      ({ payload, jkt } = verifyProofJws(proof, now, this.#keys));
     } catch {
       throw dpopProblem('dpop-proof-invalid', 'the DPoP proof signature does not verify with its jwk');
     }
@@ -97,7 +97,7 @@ export class DpopVerifier {
       );
     if (ath !== accessTokenHash(accessToken))
       throw dpopProblem('dpop-ath-mismatch', 'the DPoP proof ath is not the hash of this access token');
-    return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti };
+    return { jkt, jti };
   }
 
   /** Records (jkt, jti); a second use of the same proof anywhere is refused. */

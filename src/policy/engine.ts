@@ -1,8 +1,16 @@
 // The purpose policy engine: Cedar decides every data call. Policies and schema are
 // parsed and validated once, at creation, and cached inside the Cedar wasm module, so a
-// decision costs one Cedar evaluation over a handful of small entities.
+// decision costs one Cedar evaluation over a handful of small entities — or, for a call
+// already decided under the same consent version, a lookup (decision-cache.ts).
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Decision, DecisionInput } from './decision.ts';
+import {
+  cacheable,
+  DEFAULT_DECISION_CACHE_SIZE,
+  DecisionCache,
+  decisionKey,
+  timeOnlyThroughExpiry,
+} from './decision-cache.ts';
 import { loadPolicies, PolicyLoadError, type PolicySource } from './load.ts';
 import { explainDenial, FORBID_CODES } from './reasons.ts';
 
@@ -11,6 +19,8 @@ export interface PolicyEngine {
   readonly version: string;
   readonly policyIds: readonly string[];
   decide(input: DecisionInput): Decision;
+  /** Cedar evaluations run and decisions answered from the cache, since creation. */
+  stats(): { evaluations: number; cacheHits: number; cached: number };
 }
 
 /** Cedar failed to evaluate, or refused without naming a rule: the policy set is broken. */
@@ -38,6 +48,11 @@ export interface PolicyEngineOptions extends PolicySource {
    * without it a mismatch still fails safe, as a PolicyEvaluationError.
    */
   validateRequests?: boolean;
+  /**
+   * How many decisions to remember (LRU, default 10,000); 0 turns the cache off. See
+   * decision-cache.ts for why a remembered decision is always the one Cedar would give.
+   */
+  cacheSize?: number;
 }
 
 export async function createPolicyEngine(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
@@ -58,9 +73,28 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
     throw new PolicyLoadError(parsedPolicies.errors[0]?.message ?? 'policies');
 
   const action = uid('Action', 'use');
+  const cacheSize = options.cacheSize ?? DEFAULT_DECISION_CACHE_SIZE;
+  const cache =
+    cacheSize > 0 && timeOnlyThroughExpiry(Object.values(loaded.policies))
+      ? new DecisionCache(cacheSize)
+      : null;
+  let evaluations = 0;
 
   function decide(input: DecisionInput): Decision {
+    const expiresMs = epochMillis(input.consent.expiresAt, 'consent.expiresAt');
+    const nowMs = epochMillis(input.request.now, 'request.now');
+    if (!cache || !cacheable(input)) return evaluate(input, nowMs, expiresMs);
+    const key = decisionKey(input, nowMs, expiresMs);
+    const known = cache.get(key);
+    if (known) return known;
+    const decision = evaluate(input, nowMs, expiresMs);
+    cache.set(key, decision);
+    return decision;
+  }
+
+  function evaluate(input: DecisionInput, nowMs: number, expiresMs: number): Decision {
     const { consent, request } = input;
+    evaluations++;
     const answer = cedar.statefulIsAuthorized({
       principal: uid('Platform', request.platform),
       action,
@@ -77,12 +111,12 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
           purposes: [...consent.purposes],
           clusters: [...consent.clusters],
           accounts: consent.accountIds.map((id) => ref('Account', id)),
-          expiresAt: epochMillis(consent.expiresAt, 'consent.expiresAt'),
+          expiresAt: expiresMs,
         },
         customer: ref('Customer', request.customerId),
         purpose: String(request.purpose),
         cluster: String(request.cluster),
-        now: epochMillis(request.now, 'request.now'),
+        now: nowMs,
       },
       entities: [],
       preparsedPolicySetId: name,
@@ -106,7 +140,12 @@ export async function createPolicyEngine(options: PolicyEngineOptions = {}): Pro
     return { allowed: false, ...why };
   }
 
-  return { version: loaded.version, policyIds: Object.keys(loaded.policies), decide };
+  return {
+    version: loaded.version,
+    policyIds: Object.keys(loaded.policies),
+    decide,
+    stats: () => ({ evaluations, cacheHits: cache?.hits ?? 0, cached: cache?.size ?? 0 }),
+  };
 }
 
 function allowedDetail({ request }: DecisionInput): string {

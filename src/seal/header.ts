@@ -94,11 +94,18 @@ export function headerAad(header: EnvelopeHeader): Uint8Array {
   return utf8(canonicalJson(parseHeader(header)));
 }
 
+// Every field a header may have, in RFC 8785 order (UTF-16 code units: ASCII names sort plainly).
+const CANONICAL_ORDER = [...KNOWN_FIELDS].sort();
+
 function canonicalJson(h: EnvelopeHeader): string {
   const record = h as unknown as Record<string, string | number | undefined>;
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort();
-  // JSON.stringify of strings and safe integers is exactly RFC 8785's serialisation for them.
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(record[k])}`).join(',')}}`;
+  // parseHeader refused unknown fields, so walking the known ones in order covers the header.
+  let out = '';
+  for (const k of CANONICAL_ORDER) {
+    const value = record[k];
+    if (value === undefined) continue;
+    // JSON.stringify of strings and safe integers is exactly RFC 8785's serialisation for them.
+    out += `${out ? ',' : '{'}${JSON.stringify(k)}:${JSON.stringify(value)}`;
+  }
+  return `${out || '{'}}`;
 }

@@ -73,7 +73,7 @@ export function createSealer(o: SealerOptions): Sealer {
 
   function recipient(input: PublicKeyInput): Recipient {
     const raw = rawPublicKey(input);
-    const cacheKey = toBase64Url(raw);
+    const cacheKey = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
     let r = recipients.get(cacheKey);
     if (!r) {
       const thumbprint = createHash('sha256').update(thumbprintInput(raw)).digest('base64url');

@@ -90,6 +90,27 @@ describe('sealed envelope round trip', () => {
     );
   });
 
+  it('the AAD of a header with every field (a reply) is its keys sorted, no whitespace', () => {
+    const hdr = {
+      v: 1 as const,
+      bank: 'bank.example',
+      consent: CONSENT,
+      purpose: 'fraud_alerts',
+      type: 'reply',
+      log: 7,
+      iat: 1_700_000_000,
+      exp: 1_700_000_060,
+      id: 'msg-2',
+      rcpt: 'rcpt-thumb',
+      sndr: 'sndr-thumb',
+      re: 'alert-1',
+    };
+    const sorted = Object.keys(hdr)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(hdr[k as keyof typeof hdr])}`);
+    assert.equal(new TextDecoder().decode(headerAad(hdr)), `{${sorted.join(',')}}`);
+  });
+
   it('fingerprints are short grouped hex of SHA-256(raw key); thumbprints follow RFC 7638', async () => {
     // RFC 7638 §3.1 style check on a fixed key: the thumbprint input is the ordered required members.
     const raw = new Uint8Array(32).fill(7);
