@@ -1,5 +1,6 @@
 // Public entry of the fraud screening engine. Other contexts import only from here.
 
+export * from './bank-training.ts';
 export {
   type CliIo,
   main as screeningCli,

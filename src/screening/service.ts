@@ -769,22 +769,24 @@ export class ScreeningService {
       .returningAll()
       .executeTakeFirst();
     if (updated !== undefined) {
-      await this.recordLabel(updated.bank_id, updated.transaction_id, answer === 'no', now);
+      await this.recordLabel(updated.bank_id, updated.transaction_id, answer === 'no', now, true);
       return toAlert(updated);
     }
     return this.alert(alertId);
   }
 
   /**
-   * A label the bank learnt (reply, chargeback, investigation) at `at`. It reaches the
-   * features only from max(at, transaction time + label delay). False if the transaction
-   * was never screened.
+   * A label the bank learnt (chargeback, investigation) at `at`. It reaches the features
+   * only from max(at, transaction time + label delay) — or at `at` itself when `confirmed`
+   * (the customer's reply or staff's decision on the alert: the same day, not weeks later).
+   * False if the transaction was never screened.
    */
   async recordLabel(
     bankId: string,
     transactionId: string,
     isFraud: boolean,
     at: Date = this.now(),
+    confirmed = false,
   ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const tx = await trx
@@ -807,6 +809,7 @@ export class ScreeningService {
         { id: transactionId, card: tx.card_id, terminal: tx.terminal_id, t: new Date(tx.at).getTime() },
         isFraud,
         at.getTime(),
+        confirmed,
       );
       await saveStates(trx, bankId, [
         ['card', tx.card_id, cardState],
@@ -846,7 +849,7 @@ export class ScreeningService {
       .returningAll()
       .executeTakeFirst();
     if (row === undefined) return this.alert(alertId);
-    await this.recordLabel(row.bank_id, row.transaction_id, status === 'confirmed_fraud', now);
+    await this.recordLabel(row.bank_id, row.transaction_id, status === 'confirmed_fraud', now, true);
     return toAlert(row);
   }
 
