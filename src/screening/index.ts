@@ -10,6 +10,7 @@ export {
   TRAIN_USAGE,
   trainCommand,
 } from './cli.ts';
+export * from './core-history.ts';
 export * from './event.ts';
 export * from './features.ts';
 export * from './fraud-sim.ts';
@@ -19,6 +20,7 @@ export * from './investigator.ts';
 export * from './logistic.ts';
 export * from './metrics.ts';
 export * from './model.ts';
+export * from './model-registry.ts';
 export * from './nats.ts';
 export * from './reasons.ts';
 export * from './rules.ts';

@@ -29,6 +29,7 @@ import {
 } from './event.ts';
 import { FEATURE_COUNT, FeatureEngine, transactionKey } from './features.ts';
 import type { ScreeningModel } from './model.ts';
+import type { ModelRegistry } from './model-registry.ts';
 import type { Reason } from './reasons.ts';
 import type { Rule } from './rules.ts';
 import { decideAlert } from './screener.ts';
@@ -111,7 +112,10 @@ export type ScreenOutcome =
 
 export interface ScreeningServiceOptions {
   readonly database: Database;
+  /** The model of a bank without one of its own in `models`. */
   readonly model: ScreeningModel;
+  /** The banks' own models (see model-registry.ts); read at the start of every group. */
+  readonly models?: ModelRegistry;
   readonly sink?: AlertSink;
   /** Rules of every bank, or per bank id. */
   readonly rules?: readonly Rule[] | ReadonlyMap<string, readonly Rule[]>;
@@ -295,6 +299,7 @@ function isTransient(error: unknown): boolean {
 export class ScreeningService {
   private readonly db: Kysely<Tables>;
   private readonly model: ScreeningModel;
+  readonly models: ModelRegistry | undefined;
   private readonly sink: AlertSink;
   private readonly rules: readonly Rule[] | ReadonlyMap<string, readonly Rule[]>;
   private readonly defaultThreshold: number;
@@ -311,6 +316,7 @@ export class ScreeningService {
   constructor(options: ScreeningServiceOptions) {
     this.db = options.database.tables<Tables>();
     this.model = options.model;
+    this.models = options.models;
     this.sink = options.sink ?? bankQueueSink;
     this.rules = options.rules ?? [];
     this.defaultThreshold = options.defaultThreshold ?? 0.5;
@@ -630,12 +636,7 @@ export class ScreeningService {
     ];
     const states = await lockAll(trx, bankId, entities);
     const store = new BatchStore(states);
-    const bank = await trx
-      .selectFrom('screening_bank')
-      .select('threshold')
-      .where('bank_id', '=', bankId)
-      .executeTakeFirst();
-    const threshold = bank?.threshold ?? this.defaultThreshold;
+    const { model, threshold } = await this.modelFor(trx, bankId);
     const rules = this.rulesFor(bankId);
 
     // Featurise in batch order from the locked states, exactly as one event at a time.
@@ -650,12 +651,12 @@ export class ScreeningService {
       const card = store.card(entityKey(bankId, event.cardId));
       const late = card.t.length > 0 && card.t[card.t.length - 1]! > t;
       engine.process(event, features);
-      const score = this.model.score(features);
+      const score = model.score(features);
       const {
         matched,
         alert: alerting,
         reasons,
-      } = decideAlert(this.model, rules, event, features, score, threshold);
+      } = decideAlert(model, rules, event, features, score, threshold);
       eventRows.push({
         bank_id: bankId,
         transaction_id: event.transactionId,
@@ -729,7 +730,20 @@ export class ScreeningService {
     return { decisions, alerts };
   }
 
-  /** Hands a committed alert to the sink; a failing sink leaves it in the bank queue. */
+  /** The bank's model and threshold for one group, from one snapshot (see ModelRegistry). */
+  private async modelFor(trx: Trx, bankId: string): Promise<{ model: ScreeningModel; threshold: number }> {
+    if (this.models !== undefined) {
+      const current = await this.models.current(trx, bankId);
+      return { model: current.model ?? this.model, threshold: current.threshold ?? this.defaultThreshold };
+    }
+    const bank = await trx
+      .selectFrom('screening_bank')
+      .select('threshold')
+      .where('bank_id', '=', bankId)
+      .executeTakeFirst();
+    return { model: this.model, threshold: bank?.threshold ?? this.defaultThreshold };
+  }
+
   /** Hands a committed alert to the sink; a failing sink leaves it in the bank queue. */
   private async deliver(alert: ScreeningAlert): Promise<void> {
     let delivery: AlertDelivery = 'bank-queue';
