@@ -11,6 +11,7 @@ export {
   trainCommand,
 } from './cli.ts';
 export * from './core-history.ts';
+export * from './customer-reasons.ts';
 export * from './event.ts';
 export * from './features.ts';
 export * from './fraud-sim.ts';

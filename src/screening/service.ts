@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Generated, type Insertable, type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
+import { customerReasons } from './customer-reasons.ts';
 import {
   type AuthorisationEvent,
   minorUnitExponent,
@@ -64,7 +65,10 @@ export interface ScreeningAlert {
   readonly currency: string;
   readonly transactionTime: Date;
   readonly score: number;
+  /** Technical reasons (model features, rules): for the bank's investigators. */
   readonly reasons: readonly Reason[];
+  /** At most two reasons in the customer's words (see customer-reasons.ts). */
+  readonly customerReasons: readonly string[];
   readonly status: AlertStatus;
   readonly delivery: AlertDelivery;
   readonly reply: AlertReply | null;
@@ -172,6 +176,7 @@ interface Tables {
     transaction_at: Date;
     score: number;
     reasons: unknown;
+    customer_reasons: unknown;
     status: AlertStatus;
     delivery: AlertDelivery;
     reply: AlertReply | null;
@@ -690,6 +695,7 @@ export class ScreeningService {
           transaction_at: new Date(t),
           score,
           reasons: JSON.stringify(reasons),
+          customer_reasons: JSON.stringify(customerReasons(event, features, reasons)),
           status: 'open',
           delivery: 'bank-queue',
           reply: null,
@@ -698,7 +704,7 @@ export class ScreeningService {
           updated_at: now,
         };
         alertRows.push(row);
-        alerts.push(toAlert({ ...row, reasons }));
+        alerts.push(toAlert(row));
       }
       decisions.set(event.transactionId, {
         status: 'screened',
@@ -1165,6 +1171,9 @@ async function saveStates(
 function toAlert(row: AlertRow): ScreeningAlert {
   const reasons =
     typeof row.reasons === 'string' ? (JSON.parse(row.reasons) as Reason[]) : (row.reasons as Reason[]);
+  const customer = (
+    typeof row.customer_reasons === 'string' ? JSON.parse(row.customer_reasons) : (row.customer_reasons ?? [])
+  ) as string[];
   return {
     id: row.id,
     bankId: row.bank_id,
@@ -1181,6 +1190,7 @@ function toAlert(row: AlertRow): ScreeningAlert {
     transactionTime: new Date(row.transaction_at),
     score: row.score,
     reasons,
+    customerReasons: customer,
     status: row.status,
     delivery: row.delivery,
     reply: row.reply,

@@ -78,7 +78,7 @@ for (const backend of await storageBackends('bank models')) {
 
     test('demo-alert on a fresh start raises exactly one alert: the injected fraud', async () => {
       const message = await runDemoAlert(
-        { ...config, ingestKeys: gw.ingestKeys },
+        { ...config, ingestKeys: new Map(gw.ingestKeys) },
         { gateway: gw.url, bankId: 'northwind', username: 'demo', amount: '2499.00' },
       );
       const demo = (await gw.core('northwind').customerByUsername('demo'))!;
