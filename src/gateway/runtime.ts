@@ -21,6 +21,7 @@ import {
   loadScreeningModel,
   ModelRegistry,
   ScreeningService,
+  screeningMetrics,
   startNatsIngest,
   trainMissingBankModels,
 } from '../screening/index.ts';
@@ -281,6 +282,7 @@ export async function startGateway(
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   logMetrics(app.metricsRegistry, logs);
+  screeningMetrics(app.metricsRegistry, database, models);
   // First start: each bank's own screening model, trained on its core's history (see docs/screening.md).
   await trainMissingBankModels(
     database,

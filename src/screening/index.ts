@@ -1,5 +1,6 @@
 // Public entry of the fraud screening engine. Other contexts import only from here.
 
+export * from './alert-metrics.ts';
 export * from './bank-training.ts';
 export {
   type CliIo,
@@ -21,6 +22,7 @@ export * from './investigator.ts';
 export * from './logistic.ts';
 export * from './metrics.ts';
 export * from './model.ts';
+export * from './model-panel.ts';
 export * from './model-registry.ts';
 export * from './nats.ts';
 export * from './reasons.ts';

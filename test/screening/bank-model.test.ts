@@ -90,6 +90,32 @@ for (const backend of await storageBackends('bank models')) {
       );
       assert.match(alerts[0]!.transactionId, /-fraud$/);
       assert.equal(alerts[0]!.amount, '2499.00');
+      // The customer reads at most two reasons in plain words; staff keep the technical ones.
+      const said = alerts[0]!.customerReasons;
+      assert.ok(said.length >= 1 && said.length <= 2, said.join(' | '));
+      for (const text of said) assert.doesNotMatch(text, /standard deviation|median|score|%/i);
+      assert.ok(alerts[0]!.reasons.length >= said.length);
+
+      // /metrics counts it per bank, kind and outcome, and shows the model in use.
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /proviso_screening_alerts_total\{bank="northwind",kind="(rule|model)",outcome="raised"\} 1/,
+      );
+      assert.match(metrics, /proviso_screening_model_info\{bank="northwind",version="1",/);
+      assert.match(
+        metrics,
+        /proviso_screening_model_validation\{bank="northwind",figure="false_alarms_per_1000_genuine"\}/,
+      );
+      // …and so does the investigator view.
+      const staff = Buffer.from(`northwind:${gw.ingestKeys.get('northwind')}`).toString('base64');
+      const page = await (
+        await fetch(`${gw.url}/banks/northwind/investigator`, {
+          headers: { authorization: `Basic ${staff}` },
+        })
+      ).text();
+      assert.match(page, /Model in use: v1/);
+      assert.match(page, /false alarms per 1,000 genuine payments/);
     });
 
     test('retrain swaps the model atomically and keeps the old one; rollback brings it back', async () => {
