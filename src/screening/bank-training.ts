@@ -59,6 +59,8 @@ export interface BankTrainingOptions {
   readonly falseAlarmsPer1000?: number;
   /** …and per customer per month (default 0.5). Half the goals: margin for a new month. */
   readonly falseAlarmsPerCustomerMonth?: number;
+  /** Share of alerted customers assumed to answer within the hour in training (default 0.5; 0 = delay only). */
+  readonly replyRate?: number;
 }
 
 export interface TrainedBankModel {
@@ -70,7 +72,14 @@ export interface TrainedBankModel {
 const HOUR_MS = 3_600_000;
 const DAYS_SINCE_KNOWN_FRAUD = FEATURE_INDEX.terminal_days_since_known_fraud;
 
-/** Trains, validates and chooses the threshold of a bank's model from its history (any order). */
+/**
+ * Trains, validates and chooses the threshold of a bank's model from its history (any order).
+ * With `replyRate` > 0 (default 0.5) it trains twice: a first model on labels that arrive
+ * after the delay only, then the history is replayed with that model's alerts answered by
+ * `replyRate` of the customers within the hour (labels at once, as in the running service),
+ * and the model in service is trained on those features — so it knows what a fraud a
+ * customer confirmed an hour ago at this terminal means, which delayed labels never show.
+ */
 export function trainBankModel(
   history: readonly BankAuthorisation[],
   options: BankTrainingOptions = {},
@@ -78,7 +87,27 @@ export function trainBankModel(
   const delayDays = options.labelDelayDays ?? 7;
   const rows = [...history].sort((a, b) => Date.parse(a.event.time) - Date.parse(b.event.time));
   if (rows.length === 0) throw new Error('no history to train on');
-  const table = featuriseHistory(rows, delayDays);
+  const replyRate = options.replyRate ?? 0.5;
+  const delayOnly = fitAndChoose(rows, featuriseHistory(rows, delayDays), {
+    ...options,
+    ...(replyRate > 0 ? { trees: Math.min(options.trees ?? 150, 60) } : {}),
+  });
+  if (replyRate <= 0) return delayOnly;
+  const withReplies = featuriseHistory(rows, delayDays, {
+    model: new ScreeningModel(delayOnly.model),
+    threshold: delayOnly.threshold,
+    rules: options.rules ?? [],
+    rate: replyRate,
+  });
+  return fitAndChoose(rows, withReplies, options);
+}
+
+function fitAndChoose(
+  rows: readonly BankAuthorisation[],
+  table: FeatureTable,
+  options: BankTrainingOptions,
+): TrainedBankModel {
+  const delayDays = options.labelDelayDays ?? 7;
   const first = table.time[0]!;
   const last = table.time[table.rows - 1]!;
   // Only labels the bank knows by now (older than the delay) are targets.
@@ -221,18 +250,36 @@ export function alertFigures(outcomes: readonly AlertOutcome[], from: number, to
   };
 }
 
-/** Streams the history through the engine, each label known `delayDays` after its payment. */
-function featuriseHistory(rows: readonly BankAuthorisation[], delayDays: number): FeatureTable {
+/**
+ * Streams the history through the engine, each label known `delayDays` after its payment;
+ * with `replies`, that model's alerts are answered by a share of customers within the hour.
+ */
+function featuriseHistory(
+  rows: readonly BankAuthorisation[],
+  delayDays: number,
+  replies?: { model: ScreeningModel; threshold: number; rules: readonly Rule[]; rate: number },
+): FeatureTable {
   const engine = new FeatureEngine({ labelDelayDays: delayDays });
+  const random = seededRandom(17);
   const x = new Float64Array(rows.length * FEATURE_COUNT);
   const time = new Float64Array(rows.length);
   const label = new Uint8Array(rows.length);
   rows.forEach(({ event, fraud }, n) => {
-    engine.process(event, x.subarray(n * FEATURE_COUNT, (n + 1) * FEATURE_COUNT));
+    const features = x.subarray(n * FEATURE_COUNT, (n + 1) * FEATURE_COUNT);
+    engine.process(event, features);
     const t = Date.parse(event.time);
     time[n] = t;
     label[n] = fraud === null ? 0 : 1;
     engine.recordLabel(event.bankId, event.transactionId, fraud !== null, t);
+    if (replies !== undefined && random() < replies.rate) {
+      const score = replies.model.score(features);
+      const matched = matchRules(replies.rules, { event, features, score });
+      const alerted =
+        !matched.some((rule) => rule.action === 'suppress') &&
+        (score >= replies.threshold || matched.some((rule) => rule.action === 'alert'));
+      if (alerted)
+        engine.recordLabel(event.bankId, event.transactionId, fraud !== null, t + random() * HOUR_MS, true);
+    }
   });
   return { x, time, label, rows: rows.length };
 }
