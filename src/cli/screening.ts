@@ -5,9 +5,15 @@
 //   screen  runs the NATS consumer (screening worker) against DATABASE_URL / PROVISO_DATA
 import { readFileSync } from 'node:fs';
 import type { parseArgs } from 'node:util';
+import { regionFor } from '../bank/index.ts';
+import { readConfig } from '../gateway/config.ts';
+import { openStorage } from '../gateway/runtime.ts';
+import { DEMO_SCREENING_RULES } from '../gateway/screening-rules.ts';
 import {
   authorisationSubject,
+  coreCardPayments,
   loadScreeningModel,
+  ModelRegistry,
   natsPublisher,
   readFraudSimCsv,
   SCORE_USAGE,
@@ -16,6 +22,7 @@ import {
   startNatsIngest,
   TRAIN_USAGE,
   trainCommand,
+  trainFromCore,
 } from '../screening/index.ts';
 import { migrate, openDatabase } from '../storage/index.ts';
 import { progressBar } from './progress.ts';
@@ -39,19 +46,30 @@ function argvOf(values: Record<string, unknown>, positionals: string[]): string[
   return argv;
 }
 
+const BANK_TRAIN_USAGE =
+  "proviso train --bank ID [--trees 150] [--rollback]   (the bank's own model from its core, into the database; --rollback puts the previous version back)";
+
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 export const screeningCommands: Record<string, ScreeningCommand> = {
   train: {
-    summary: 'train a fraud screening model from a labelled CSV (fraud-sim columns)',
-    usage: TRAIN_USAGE,
+    summary: "train a fraud screening model: a bank's own from its core (--bank), or from a labelled CSV",
+    usage: `${BANK_TRAIN_USAGE}\n${TRAIN_USAGE}`,
     options: {
       out: { type: 'string' },
       'label-delay': { type: 'string' },
       'warmup-days': { type: 'string' },
       trees: { type: 'string' },
+      bank: { type: 'string' },
+      rollback: { type: 'boolean' },
     },
-    run: (values, positionals) => trainCommand(argvOf(values, positionals), io),
+    run: (values, positionals) =>
+      values['bank'] === undefined
+        ? trainCommand(argvOf(values, positionals), io)
+        : trainBankCommand(values['bank'] as string, {
+            rollback: values['rollback'] === true,
+            ...(values['trees'] === undefined ? {} : { trees: numberOption(values['trees'], 'trees') }),
+          }),
   },
   score: {
     summary: 'score a CSV in time order with a model: TRANSACTION_ID,score per row',
@@ -174,6 +192,55 @@ export const screeningCommands: Record<string, ScreeningCommand> = {
     },
   },
 };
+
+/**
+ * `proviso train --bank ID`: trains the bank's model on its core history and makes it the
+ * active version (a running gateway on the same database takes it over at its next batch);
+ * `--rollback` reactivates the previous version. PGlite admits one process: stop the gateway
+ * first, or use PostgreSQL (DATABASE_URL) to retrain while it serves.
+ */
+async function trainBankCommand(
+  bankId: string,
+  options: { rollback: boolean; trees?: number },
+): Promise<number> {
+  const config = readConfig();
+  const database = await openStorage(config);
+  try {
+    await migrate(database);
+    const registry = new ModelRegistry(database);
+    if (options.rollback) {
+      const back = await registry.rollback(bankId);
+      if (back === undefined) {
+        process.stderr.write(`${bankId}: no earlier model version to roll back to\n`);
+        return 1;
+      }
+      process.stdout.write(
+        `${bankId}: model v${back.version} is active again (threshold ${back.threshold.toFixed(3)})\n`,
+      );
+      return 0;
+    }
+    if ((await coreCardPayments(database, bankId)) === 0) {
+      process.stderr.write(`${bankId}: the core holds no card payments to train on\n`);
+      return 1;
+    }
+    const model = await trainFromCore(database, registry, bankId, {
+      seed: config.seed,
+      currency: regionFor(bankId).currency,
+      rules: DEMO_SCREENING_RULES,
+      ...(options.trees === undefined ? {} : { trees: options.trees }),
+    });
+    const v = model.validation;
+    process.stdout.write(
+      `${bankId}: model v${model.version} active, trained in ${model.trainingSeconds.toFixed(1)} s on ` +
+        `${model.trainedFrom.toISOString().slice(0, 10)} … ${model.trainedTo.toISOString().slice(0, 10)}; ` +
+        `validation ${v.from.slice(0, 10)} … ${v.to.slice(0, 10)}: AUC ${v.aucRoc.toFixed(3)}, AP ${v.averagePrecision.toFixed(3)}, ` +
+        `threshold ${model.threshold.toFixed(3)}, ${v.falseAlarmsPer1000.toFixed(2)} false alarms per 1,000 genuine\n`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
 
 class ScreeningUsageError extends Error {
   override name = 'UsageError';

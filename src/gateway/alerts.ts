@@ -41,7 +41,9 @@ export function alertPayload(alert: ScreeningAlert): Record<string, unknown> {
     time: alert.transactionTime.toISOString(),
     place: alert.country,
     channel: alert.channel.replaceAll('_', ' '),
-    why: alert.reasons.map((r) => r.text).join('; '),
+    // Plain words for the customer (at most two); `why` stays for older clients.
+    reasons: alert.customerReasons,
+    why: alert.customerReasons.join('; '),
   };
 }
 

@@ -5,12 +5,26 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BearerTokenAccess } from '../access/index.ts';
 import { AuditTrail } from '../audit/index.ts';
-import { type Bank, type BankCore, BankDirectory, DEMO_BANKS, SqlBankCore } from '../bank/index.ts';
+import {
+  type Bank,
+  type BankCore,
+  BankDirectory,
+  DEMO_BANKS,
+  regionFor,
+  SqlBankCore,
+} from '../bank/index.ts';
 import { type ConsentEvents, ConsentService, type PlatformRegistration } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
-import { loadScreeningModel, ScreeningService, startNatsIngest } from '../screening/index.ts';
+import {
+  loadScreeningModel,
+  ModelRegistry,
+  ScreeningService,
+  screeningMetrics,
+  startNatsIngest,
+  trainMissingBankModels,
+} from '../screening/index.ts';
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
@@ -206,9 +220,11 @@ export async function startGateway(
       return card ? { customerId: card.customerId, status: card.status } : undefined;
     },
   };
+  const models = new ModelRegistry(database);
   const screening = new ScreeningService({
     database,
     model: loadScreeningModel(),
+    models,
     sink,
     cards,
     rules: DEMO_SCREENING_RULES,
@@ -274,6 +290,14 @@ export async function startGateway(
   });
   logMetrics(app.metricsRegistry, logs);
   transparencyEvents.attach(app.log, app.metricsRegistry);
+  screeningMetrics(app.metricsRegistry, database, models);
+  // First start: each bank's own screening model, trained on its core's history (see docs/screening.md).
+  await trainMissingBankModels(
+    database,
+    models,
+    banks.map((b) => ({ id: b.id, currency: regionFor(b.id).currency })),
+    { seed: config.seed, rules: DEMO_SCREENING_RULES, log: (m) => app.log.info(m) },
+  );
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();

@@ -134,13 +134,21 @@ export class FeatureEngine {
   }
 
   /**
-   * Records a label. It becomes visible at max(labelTime, transaction time + delay); before
-   * that no feature can see it. Returns false when the transaction is unknown or too old.
+   * Records a label. A delayed label (chargeback, investigation) becomes visible at
+   * max(labelTime, transaction time + delay); a confirmed one (the customer's own "No" or
+   * "Yes" to an alert, `confirmed`) at labelTime itself. Before that no feature can see it.
+   * Returns false when the transaction is unknown or too old.
    */
-  recordLabel(bankId: string, transactionId: string, isFraud: boolean, labelTime: number): boolean {
+  recordLabel(
+    bankId: string,
+    transactionId: string,
+    isFraud: boolean,
+    labelTime: number,
+    confirmed = false,
+  ): boolean {
     const tx = this.store.findRecent(transactionKey(bankId, transactionId));
     if (tx === undefined) return false;
-    this.applyLabel(tx, isFraud, labelTime);
+    this.applyLabel(tx, isFraud, labelTime, confirmed);
     return true;
   }
 
@@ -148,8 +156,8 @@ export class FeatureEngine {
    * Writes a label onto the card and terminal of `tx` (keys as `entityKeys` gives them).
    * Recording the same transaction again replaces its label (a "yes" later charged back).
    */
-  applyLabel(tx: Omit<RecentTx, 'key'>, isFraud: boolean, labelTime: number): void {
-    const visibleAt = Math.max(labelTime, tx.t + this.labelDelayMs);
+  applyLabel(tx: Omit<RecentTx, 'key'>, isFraud: boolean, labelTime: number, confirmed = false): void {
+    const visibleAt = confirmed ? Math.max(labelTime, tx.t) : Math.max(labelTime, tx.t + this.labelDelayMs);
     const card = this.store.card(tx.card);
     for (let i = card.t.length - 1; i >= 0 && card.t[i]! >= tx.t; i--) {
       if (card.t[i] === tx.t && card.id[i] === tx.id) {

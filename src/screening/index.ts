@@ -1,5 +1,7 @@
 // Public entry of the fraud screening engine. Other contexts import only from here.
 
+export * from './alert-metrics.ts';
+export * from './bank-training.ts';
 export {
   type CliIo,
   main as screeningCli,
@@ -9,6 +11,8 @@ export {
   TRAIN_USAGE,
   trainCommand,
 } from './cli.ts';
+export * from './core-history.ts';
+export * from './customer-reasons.ts';
 export * from './dead-letter.ts';
 export * from './dead-letter-routes.ts';
 export * from './event.ts';
@@ -21,6 +25,8 @@ export * from './investigator.ts';
 export * from './logistic.ts';
 export * from './metrics.ts';
 export * from './model.ts';
+export * from './model-panel.ts';
+export * from './model-registry.ts';
 export * from './nats.ts';
 export * from './reasons.ts';
 export * from './rules.ts';

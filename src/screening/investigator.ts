@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { badRequest, problemResponses, unauthorized } from '../http/index.ts';
 import { parseBankKeys, secretMatches } from './ingest.ts';
+import { bankModelPanel } from './model-panel.ts';
 import type { AlertStatus, CardDirectory, ScreeningAlert, ScreeningService } from './service.ts';
 
 export interface InvestigatorRoutesOptions {
@@ -131,6 +132,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
             cardStatus,
             perHour: hours(perHour, from),
             precision: days(precision, to),
+            modelPanel: await bankModelPanel(options.service, bankId),
           }),
         );
       },
@@ -167,6 +169,7 @@ interface Page {
   cardStatus: Map<string, string>;
   perHour: number[];
   precision: { day: string; alerts: number; resolved: number; precision: number | null }[];
+  modelPanel: string;
 }
 
 const STATUS_TEXT: Record<AlertStatus, string> = {
@@ -280,6 +283,7 @@ a:focus,button:focus,select:focus,input:focus{outline:3px solid #1f5fbf;outline-
 <figure>${precisionChart(page.precision)}<figcaption>Precision: share of resolved alerts (customer reply or staff) that were fraud.</figcaption>
 <details><summary>Precision per day as a table</summary><table><thead><tr><th scope="col">Day</th><th scope="col">Alerts</th><th scope="col">Resolved</th><th scope="col">Precision</th></tr></thead><tbody>${precisionRows}</tbody></table></details></figure>
 </section>
+${page.modelPanel}
 <table>
 <caption>Alerts, newest first</caption>
 <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Score</th><th scope="col">Amount</th><th scope="col">Merchant</th><th scope="col">Customer / card</th><th scope="col">Reasons</th><th scope="col">Customer reply</th><th scope="col">Status</th></tr></thead>

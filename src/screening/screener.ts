@@ -104,9 +104,18 @@ export class Screener {
     };
   }
 
-  /** A label learnt at `labelTime` (epoch ms); usable from max(labelTime, transaction time + delay). */
-  recordLabel(bankId: string, transactionId: string, isFraud: boolean, labelTime: number): boolean {
-    return this.engine.recordLabel(bankId, transactionId, isFraud, labelTime);
+  /**
+   * A label learnt at `labelTime` (epoch ms); usable from max(labelTime, transaction time +
+   * delay), or from labelTime when the customer confirmed it (`confirmed`, a reply).
+   */
+  recordLabel(
+    bankId: string,
+    transactionId: string,
+    isFraud: boolean,
+    labelTime: number,
+    confirmed = false,
+  ): boolean {
+    return this.engine.recordLabel(bankId, transactionId, isFraud, labelTime, confirmed);
   }
 }
 

@@ -21,11 +21,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Generated, type Insertable, type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
+import { customerReasons } from './customer-reasons.ts';
 import { DeadLetterStore } from './dead-letter.ts';
 import { type AuthorisationEvent, minorUnitExponent, type ValidationError } from './event.ts';
 import { reportableTransactionId, validateIngestedEvent } from './event-validation.ts';
 import { FEATURE_COUNT, FeatureEngine, transactionKey } from './features.ts';
 import type { ScreeningModel } from './model.ts';
+import type { ModelRegistry } from './model-registry.ts';
 import type { Reason } from './reasons.ts';
 import type { Rule } from './rules.ts';
 import { decideAlert } from './screener.ts';
@@ -60,7 +62,10 @@ export interface ScreeningAlert {
   readonly currency: string;
   readonly transactionTime: Date;
   readonly score: number;
+  /** Technical reasons (model features, rules): for the bank's investigators. */
   readonly reasons: readonly Reason[];
+  /** At most two reasons in the customer's words (see customer-reasons.ts). */
+  readonly customerReasons: readonly string[];
   readonly status: AlertStatus;
   readonly delivery: AlertDelivery;
   readonly reply: AlertReply | null;
@@ -108,7 +113,10 @@ export type ScreenOutcome =
 
 export interface ScreeningServiceOptions {
   readonly database: Database;
+  /** The model of a bank without one of its own in `models`. */
   readonly model: ScreeningModel;
+  /** The banks' own models (see model-registry.ts); read at the start of every group. */
+  readonly models?: ModelRegistry;
   readonly sink?: AlertSink;
   /** Rules of every bank, or per bank id. */
   readonly rules?: readonly Rule[] | ReadonlyMap<string, readonly Rule[]>;
@@ -165,6 +173,7 @@ interface Tables {
     transaction_at: Date;
     score: number;
     reasons: unknown;
+    customer_reasons: unknown;
     status: AlertStatus;
     delivery: AlertDelivery;
     reply: AlertReply | null;
@@ -292,6 +301,7 @@ function isTransient(error: unknown): boolean {
 export class ScreeningService {
   private readonly db: Kysely<Tables>;
   private readonly model: ScreeningModel;
+  readonly models: ModelRegistry | undefined;
   private readonly sink: AlertSink;
   private readonly rules: readonly Rule[] | ReadonlyMap<string, readonly Rule[]>;
   private readonly defaultThreshold: number;
@@ -311,6 +321,7 @@ export class ScreeningService {
     this.db = options.database.tables<Tables>();
     this.deadLetters = new DeadLetterStore(options.database);
     this.model = options.model;
+    this.models = options.models;
     this.sink = options.sink ?? bankQueueSink;
     this.rules = options.rules ?? [];
     this.defaultThreshold = options.defaultThreshold ?? 0.5;
@@ -625,12 +636,7 @@ export class ScreeningService {
     ];
     const states = await lockAll(trx, bankId, entities);
     const store = new BatchStore(states);
-    const bank = await trx
-      .selectFrom('screening_bank')
-      .select('threshold')
-      .where('bank_id', '=', bankId)
-      .executeTakeFirst();
-    const threshold = bank?.threshold ?? this.defaultThreshold;
+    const { model, threshold } = await this.modelFor(trx, bankId);
     const rules = this.rulesFor(bankId);
 
     // Featurise in batch order from the locked states, exactly as one event at a time.
@@ -645,12 +651,12 @@ export class ScreeningService {
       const card = store.card(entityKey(bankId, event.cardId));
       const late = card.t.length > 0 && card.t[card.t.length - 1]! > t;
       engine.process(event, features);
-      const score = this.model.score(features);
+      const score = model.score(features);
       const {
         matched,
         alert: alerting,
         reasons,
-      } = decideAlert(this.model, rules, event, features, score, threshold);
+      } = decideAlert(model, rules, event, features, score, threshold);
       eventRows.push({
         bank_id: bankId,
         transaction_id: event.transactionId,
@@ -684,6 +690,7 @@ export class ScreeningService {
           transaction_at: new Date(t),
           score,
           reasons: JSON.stringify(reasons),
+          customer_reasons: JSON.stringify(customerReasons(event, features, reasons)),
           status: 'open',
           delivery: 'bank-queue',
           reply: null,
@@ -692,7 +699,7 @@ export class ScreeningService {
           updated_at: now,
         };
         alertRows.push(row);
-        alerts.push(toAlert({ ...row, reasons }));
+        alerts.push(toAlert(row));
       }
       decisions.set(event.transactionId, {
         status: 'screened',
@@ -724,7 +731,20 @@ export class ScreeningService {
     return { decisions, alerts };
   }
 
-  /** Hands a committed alert to the sink; a failing sink leaves it in the bank queue. */
+  /** The bank's model and threshold for one group, from one snapshot (see ModelRegistry). */
+  private async modelFor(trx: Trx, bankId: string): Promise<{ model: ScreeningModel; threshold: number }> {
+    if (this.models !== undefined) {
+      const current = await this.models.current(trx, bankId);
+      return { model: current.model ?? this.model, threshold: current.threshold ?? this.defaultThreshold };
+    }
+    const bank = await trx
+      .selectFrom('screening_bank')
+      .select('threshold')
+      .where('bank_id', '=', bankId)
+      .executeTakeFirst();
+    return { model: this.model, threshold: bank?.threshold ?? this.defaultThreshold };
+  }
+
   /** Hands a committed alert to the sink; a failing sink leaves it in the bank queue. */
   private async deliver(alert: ScreeningAlert): Promise<void> {
     let delivery: AlertDelivery = 'bank-queue';
@@ -764,22 +784,24 @@ export class ScreeningService {
       .returningAll()
       .executeTakeFirst();
     if (updated !== undefined) {
-      await this.recordLabel(updated.bank_id, updated.transaction_id, answer === 'no', now);
+      await this.recordLabel(updated.bank_id, updated.transaction_id, answer === 'no', now, true);
       return toAlert(updated);
     }
     return this.alert(alertId);
   }
 
   /**
-   * A label the bank learnt (reply, chargeback, investigation) at `at`. It reaches the
-   * features only from max(at, transaction time + label delay). False if the transaction
-   * was never screened.
+   * A label the bank learnt (chargeback, investigation) at `at`. It reaches the features
+   * only from max(at, transaction time + label delay) — or at `at` itself when `confirmed`
+   * (the customer's reply or staff's decision on the alert: the same day, not weeks later).
+   * False if the transaction was never screened.
    */
   async recordLabel(
     bankId: string,
     transactionId: string,
     isFraud: boolean,
     at: Date = this.now(),
+    confirmed = false,
   ): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const tx = await trx
@@ -802,6 +824,7 @@ export class ScreeningService {
         { id: transactionId, card: tx.card_id, terminal: tx.terminal_id, t: new Date(tx.at).getTime() },
         isFraud,
         at.getTime(),
+        confirmed,
       );
       await saveStates(trx, bankId, [
         ['card', tx.card_id, cardState],
@@ -841,7 +864,7 @@ export class ScreeningService {
       .returningAll()
       .executeTakeFirst();
     if (row === undefined) return this.alert(alertId);
-    await this.recordLabel(row.bank_id, row.transaction_id, status === 'confirmed_fraud', now);
+    await this.recordLabel(row.bank_id, row.transaction_id, status === 'confirmed_fraud', now, true);
     return toAlert(row);
   }
 
@@ -1143,6 +1166,9 @@ async function saveStates(
 function toAlert(row: AlertRow): ScreeningAlert {
   const reasons =
     typeof row.reasons === 'string' ? (JSON.parse(row.reasons) as Reason[]) : (row.reasons as Reason[]);
+  const customer = (
+    typeof row.customer_reasons === 'string' ? JSON.parse(row.customer_reasons) : (row.customer_reasons ?? [])
+  ) as string[];
   return {
     id: row.id,
     bankId: row.bank_id,
@@ -1159,6 +1185,7 @@ function toAlert(row: AlertRow): ScreeningAlert {
     transactionTime: new Date(row.transaction_at),
     score: row.score,
     reasons,
+    customerReasons: customer,
     status: row.status,
     delivery: row.delivery,
     reply: row.reply,
