@@ -80,12 +80,18 @@ export function localParts(at: Date, timeZone: string): { day: string; dayKey: s
 export function dayHeading(at: Date, now: Date, timeZone: string): string {
   const { day, dayKey } = localParts(at, timeZone);
   if (dayKey === localParts(now, timeZone).dayKey) return `Today, ${day}`;
-  if (dayKey === localParts(new Date(now.getTime() - 86_400_000), timeZone).dayKey) return `Yesterday, ${day}`;
+  if (dayKey === localParts(new Date(now.getTime() - 86_400_000), timeZone).dayKey)
+    return `Yesterday, ${day}`;
   return day;
+}
+
+/** "30 November 2026" from "Monday, 30 November 2026". */
+export function withoutWeekday(day: string): string {
+  return day.replace(/^\p{L}+,? /u, '');
 }
 
 /** "30 November 2026 at 14:05" in the bank's time zone. */
 export function dateAndTime(at: Date, timeZone: string): string {
   const p = localParts(at, timeZone);
-  return `${p.day.replace(/^\p{L}+ /u, '')} at ${p.time}`;
+  return `${withoutWeekday(p.day)} at ${p.time}`;
 }

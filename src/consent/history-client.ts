@@ -12,8 +12,9 @@
 import { logEntryChecker } from '../translog/index.ts';
 
 export function accessHistoryClient(): void {
-  const history = document.querySelector<HTMLElement>('[data-log-prefix]');
-  if (!history) return;
+  const found = document.querySelector<HTMLElement>('[data-log-prefix]');
+  if (!found) return;
+  const history: HTMLElement = found;
   const prefix = history.dataset['logPrefix'] ?? '';
   const logKey = history.dataset['logKey'] ?? '';
   const summary = document.getElementById('verify-summary');

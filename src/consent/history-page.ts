@@ -27,29 +27,32 @@ export interface AccessHistoryView {
   now?: Date;
 }
 
-/** What happened, said of the app (or the bank) that did it. */
+/** What happened, as a sentence; {app} is the app (or the bank's fraud team) that did it. */
 const KIND_TEXT: Record<string, string> = {
-  'data.access': 'Read your data',
-  'consent.requested': 'Asked for access',
-  'consent.authorised': 'You allowed access',
-  'consent.rejected': 'You did not allow access',
-  'consent.revoked': 'Access stopped',
-  'consent.expired': 'Access ended (expired)',
-  'consent.reauthorised': 'You renewed access',
-  'alert.raised': 'Sent you a fraud alert',
-  'alert.reply': 'Passed on your answer to a fraud alert',
-  'alert.confirmed': 'Confirmed a payment as fraud',
-  'alert.cleared': 'Marked a payment as genuine',
-  'alert.contact': 'Tried to contact you about a payment',
-  'card.action': 'Froze or unfroze a card',
-  'payment.funds-check': 'Asked whether a payment can be made',
-  'payment.initiated': 'Started a payment',
-  'payment.authorised': 'Payment approved by you',
-  'payment.rejected': 'Payment not approved',
+  'data.access': '{app} read your data',
+  'consent.requested': '{app} asked for access',
+  'consent.authorised': 'You allowed {app} access',
+  'consent.rejected': 'You did not allow {app} access',
+  'consent.revoked': 'Access for {app} stopped',
+  'consent.expired': 'Access for {app} ended (expired)',
+  'consent.reauthorised': 'You renewed access for {app}',
+  'alert.raised': 'A fraud alert was sent to you through {app}',
+  'alert.reply': '{app} passed on your answer to a fraud alert',
+  'alert.confirmed': '{app} confirmed a payment as fraud',
+  'alert.cleared': '{app} marked a payment as genuine',
+  'alert.contact': '{app} tried to contact you about a payment',
+  'card.action': 'A card was frozen or unfrozen by {app}',
+  'payment.funds-check': '{app} asked whether a payment can be made',
+  'payment.initiated': '{app} started a payment',
+  'payment.authorised': 'You approved a payment from {app}',
+  'payment.rejected': 'A payment from {app} was not approved',
 };
 
-export function kindWords(kind: string): string {
-  return KIND_TEXT[kind] ?? kind;
+/** The sentence for an entry, the app's name in bold (escaped). */
+export function kindSentence(kind: string, appName: string): string {
+  const template = KIND_TEXT[kind] ?? `{app}: ${kind}`;
+  const [before, after] = template.split('{app}') as [string, string];
+  return `${esc(before)}<strong data-field="app">${esc(appName)}</strong>${esc(after ?? '')}`;
 }
 
 export function purposeWords(purpose: string | null): string | null {
@@ -70,7 +73,7 @@ function entry(e: AccessHistoryView['entries'][number], timeZone: string, zoneNa
   return `<li class="entry" data-index="${e.index}" data-kind="${esc(e.kind)}" data-platform="${esc(e.platform)}" data-purpose="${esc(e.purpose ?? '')}" data-clusters="${esc([...e.clusters].sort().join(','))}" data-time="${esc(iso)}">
 <time class="at" datetime="${esc(iso)}">${esc(time)}</time>
 <div class="body">
-<p class="who"><strong data-field="app">${esc(e.platformName)}</strong> <span data-field="what">${esc(kindWords(e.kind))}</span></p>
+<p class="who" data-field="what">${kindSentence(e.kind, e.platformName)}</p>
 ${data ? `<p class="fact"><span class="label">Data:</span> <span data-field="data">${esc(data)}</span></p>` : ''}
 ${purpose ? `<p class="fact"><span class="label">Purpose:</span> <span data-field="purpose">${esc(purpose)}</span></p>` : ''}
 <p class="check" data-check>Not checked yet</p>

@@ -2,7 +2,6 @@
 // for which purposes, what it is never used for, for how long, which device can read it, and
 // which bank key signed it — all taken from the signed JWS itself, with the JWS to download
 // beside it (machines keep fetching .../receipt, which answers the JWS alone).
-import { FORBIDDEN_PURPOSE_TEXT } from '../policy/index.ts';
 import { brandByName, dateAndTime } from './brand.ts';
 import { clusterWords, purposeWords } from './history-page.ts';
 import type { ReadableReceipt } from './receipts.ts';
@@ -26,6 +25,15 @@ const STATUS_WORDS: Record<string, string> = {
   awaiting_authorisation: 'Waiting for your decision',
 };
 
+/** The receipt's never_used_for values, as a list under "Never used for". */
+const NEVER_WORDS: Record<string, string> = {
+  advertising: 'Advertising',
+  marketing: 'Marketing',
+  profiling: 'Building a profile of you',
+  resale: 'Selling it or passing it on',
+  credit_decisioning: 'Deciding whether to give you credit',
+};
+
 const ALGORITHM_WORDS: Record<string, string> = { EdDSA: 'Ed25519', ES256: 'ECDSA P-256' };
 
 export function receiptPage(v: ReceiptView): string {
@@ -36,12 +44,7 @@ export function receiptPage(v: ReceiptView): string {
   const purposes = r.purposes.map((p) => `<li>${esc(purposeWords(p))}</li>`).join('');
   const data = r.clusters.map((c) => `<li>${esc(clusterWords([c]))}</li>`).join('');
   const accounts = r.accounts.map((a) => `<li>${esc(a.label)}</li>`).join('') || '<li>None</li>';
-  const never = r.neverUsedFor
-    .map(
-      (f) =>
-        `<li>${esc((FORBIDDEN_PURPOSE_TEXT as Record<string, string>)[f]?.replace(/^Your data is /, '').replace(/\.$/, '') ?? f)}</li>`,
-    )
-    .join('');
+  const never = r.neverUsedFor.map((f) => `<li>${esc(NEVER_WORDS[f] ?? f)}</li>`).join('');
   const stopped = r.revokedAt ? `, stopped ${when(r.revokedAt)}` : '';
   const download = `consent-receipt-${r.consentId}.jws`;
   return page(

@@ -10,22 +10,16 @@ import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } f
 import { maskIdentification } from '../policy/index.ts';
 import { logPathPrefix } from '../translog/index.ts';
 import { ACCESS_HISTORY_SCRIPT } from './history-client.ts';
+import { accessHistoryPage } from './history-page.ts';
 import {
   type AccountAccessDetail,
   deviceKeyFingerprint,
   InvalidDetailError,
   parseAccountAccess,
 } from './rar.ts';
-import { accessHistoryPage } from './history-page.ts';
 import { receiptPage } from './receipt-page.ts';
 import { customerReceipt, platformReceipt, readReceipt } from './receipts.ts';
-import {
-  consentDetailPage,
-  consentPage,
-  dashboardPage,
-  htmlErrorPage,
-  loginPage,
-} from './screens.ts';
+import { consentDetailPage, consentPage, dashboardPage, htmlErrorPage, loginPage } from './screens.ts';
 import type { ConsentService } from './service.ts';
 
 const bankIdParam = {
@@ -796,7 +790,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
           tags: ['consent'],
           summary: "The customer's signed consent receipt (JWS), for download and for programs",
           description:
-            'Always the compact JWS (`application/jose`, typ `proviso-consent-receipt+jwt`, signed with the bank\'s Ed25519 key in its JWKS). The same receipt for people to read is at `…/receipt/view`.',
+            "Always the compact JWS (`application/jose`, typ `proviso-consent-receipt+jwt`, signed with the bank's Ed25519 key in its JWKS). The same receipt for people to read is at `…/receipt/view`.",
           params: consentParams,
           querystring: noQuery,
           response: {

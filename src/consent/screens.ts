@@ -5,8 +5,8 @@
 // escaped; every form carries a CSRF token.
 import { DATA_CLUSTERS, type DataCluster, FORBIDDEN_PURPOSES, type Purpose } from '../access/index.ts';
 import { CLUSTER_TEXT, FORBIDDEN_PURPOSE_TEXT, PURPOSE_TEXT } from '../policy/index.ts';
+import { brandByName, faviconHref, localParts, logoMark, withoutWeekday } from './brand.ts';
 import { deviceKeyFingerprint } from './rar.ts';
-import { brandByName, faviconHref, localParts, logoMark } from './brand.ts';
 import type { ConsentRecord } from './store.ts';
 
 export function esc(value: unknown): string {
@@ -186,7 +186,7 @@ const STATUS_TEXT: Record<string, string> = {
 function date(bankName: string, d: Date | null): string {
   if (!d) return '—';
   const { day } = localParts(d, brandByName(bankName).timeZone);
-  return `<time datetime="${esc(d.toISOString())}">${esc(day.replace(/^\p{L}+ /u, ''))}</time>`;
+  return `<time datetime="${esc(d.toISOString())}">${esc(withoutWeekday(day))}</time>`;
 }
 
 function consentBlock(v: DashboardView, c: DashboardView['consents'][number]): string {
