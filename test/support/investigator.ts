@@ -18,14 +18,23 @@ const MERCHANTS = [
   ['Lux Watches', '5944', 'pos', 'FR', '2300.00'],
 ] as const;
 
-/** Screens `count` payments on seeded cards of the bank; returns the alert ids, newest payment first. */
-export async function raiseDemoAlerts(t: TestGateway, bankId: string, count: number): Promise<string[]> {
+/**
+ * Screens `count` payments, each on the first card of another seeded customer (or of the
+ * given customer only); returns the alert ids, newest payment first.
+ */
+export async function raiseDemoAlerts(
+  t: TestGateway,
+  bankId: string,
+  count: number,
+  customerId?: string,
+): Promise<string[]> {
   await t.gw.screening.setThreshold(bankId, 0);
   const cards = (
     await sql<{ id: string; customer_id: string; currency: string }>`
-      select c.id, c.customer_id, a.currency from core_card c
+      select distinct on (c.customer_id) c.id, c.customer_id, a.currency from core_card c
       join core_account a on a.bank_id = c.bank_id and a.id = c.account_id
-      where c.bank_id = ${bankId} order by c.customer_id, c.id`.execute(t.gw.database.tables())
+      where c.bank_id = ${bankId} and (${customerId ?? null}::text is null or c.customer_id = ${customerId ?? null})
+      order by c.customer_id, c.id`.execute(t.gw.database.tables())
   ).rows;
   if (cards.length === 0) throw new Error(`no seeded cards at ${bankId}`);
   const now = Date.now();
@@ -33,7 +42,7 @@ export async function raiseDemoAlerts(t: TestGateway, bankId: string, count: num
     const card = cards[i % cards.length]!;
     const [merchant, mcc, channel, country, amount] = MERCHANTS[i % MERCHANTS.length]!;
     return {
-      transactionId: `inv-${bankId}-${now}-${i}`,
+      transactionId: `inv-${bankId}-${now}-${i}-${Math.random().toString(36).slice(2, 8)}`,
       bankId,
       cardId: card.id,
       customerId: card.customer_id,
