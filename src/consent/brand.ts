@@ -79,10 +79,10 @@ export function localParts(at: Date, timeZone: string): { day: string; dayKey: s
 /** "Today", "Yesterday" or the day in words, relative to `now`, in the bank's time zone. */
 export function dayHeading(at: Date, now: Date, timeZone: string): string {
   const { day, dayKey } = localParts(at, timeZone);
-  if (dayKey === localParts(now, timeZone).dayKey) return `Today, ${day}`;
+  if (dayKey === localParts(now, timeZone).dayKey) return `Today, ${withoutWeekday(day)}`;
   if (dayKey === localParts(new Date(now.getTime() - 86_400_000), timeZone).dayKey)
-    return `Yesterday, ${day}`;
-  return day;
+    return `Yesterday, ${withoutWeekday(day)}`;
+  return day.replace(',', '');
 }
 
 /** "30 November 2026" from "Monday, 30 November 2026". */
