@@ -217,7 +217,9 @@ test('access history: the browser checks each entry against the signed log; a ba
   assert.equal(rows[0]!.purpose, 'Check your balance in chat');
   assert.equal(rows[0]!.data, 'Your available balance');
   assert.match(rows[0]!.time, /^\d{2}:\d{2}$/, 'local time of day, not an ISO string');
-  assert.ok(rows.some((r) => r.kind === 'consent.authorised' && r.what === 'You allowed Proviso Chat access'));
+  assert.ok(
+    rows.some((r) => r.kind === 'consent.authorised' && r.what === 'You allowed Proviso Chat access'),
+  );
   for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1]!.index > rows[i]!.index, 'newest first');
   for (const r of rows) {
     assert.equal(r.verified, 'ok', JSON.stringify(r));
@@ -225,7 +227,10 @@ test('access history: the browser checks each entry against the signed log; a ba
   }
   assert.match(await page.locator('#verify-summary').innerText(), /(\d+) verified\.$/);
   // Grouped by day under a heading; the log details fold away behind a toggle.
-  assert.match(await page.locator('section.day h2').first().innerText(), /^Today, \d{1,2} [A-Z][a-z]+ \d{4}$/);
+  assert.match(
+    await page.locator('section.day h2').first().innerText(),
+    /^Today, \d{1,2} [A-Z][a-z]+ \d{4}$/,
+  );
   const details = page.locator('li.entry').first().locator('details');
   assert.equal(await details.getByText('Log entry').isVisible(), false, 'details start folded');
   await details.locator('summary').click();
@@ -239,7 +244,10 @@ test('access history: the browser checks each entry against the signed log; a ba
     await page.evaluate(() => document.documentElement.scrollWidth <= 390),
     'no horizontal scrolling at 390 px',
   );
-  const entryHeight = await page.locator('li.entry').nth(1).evaluate((li) => li.getBoundingClientRect().height);
+  const entryHeight = await page
+    .locator('li.entry')
+    .nth(1)
+    .evaluate((li) => li.getBoundingClientRect().height);
   assert.ok(entryHeight < 260, `an entry is ${entryHeight} px tall at 390 px`);
   await page.setViewportSize({ width: 1280, height: 800 });
 
