@@ -55,7 +55,7 @@ export function receiptPage(v: ReceiptView): string {
 <p>What you allowed ${esc(r.recipient.name)} to do with your ${esc(r.dataProvider)} data, exactly as ${esc(r.dataProvider)} signed it. Times are ${esc(zone.zoneName)}.</p>
 <div class="actions"><a class="button" href="${esc(v.jwsUrl)}" download="${esc(download)}">Download the signed receipt (.jws)</a></div>
 <section class="receipt" aria-labelledby="receipt-title">
-<h2 id="receipt-title">Receipt ${esc(r.consentId)}</h2>
+<h2 id="receipt-title">What you allowed</h2>
 <dl>
 <dt>Who receives your data</dt><dd>${esc(r.recipient.name)}</dd>
 <dt>From</dt><dd>${esc(r.dataProvider)}</dd>
@@ -66,6 +66,7 @@ export function receiptPage(v: ReceiptView): string {
 <dt>Never used for</dt><dd><ul>${never}</ul></dd>
 <dt>For how long</dt><dd>${r.durationDays} days: from ${when(r.authorisedAt)} until ${when(r.expiresAt)}</dd>
 <dt>Which device can read it</dt><dd><span class="fingerprint">${esc(r.deviceKeyFingerprint)}</span><br><small>The device key your app showed when you linked.</small></dd>
+<dt>Receipt number</dt><dd><code>${esc(r.consentId)}</code></dd>
 <dt>Signed by</dt><dd>${esc(r.dataProvider)}, on ${when(r.issuedAt)}, with its ${esc(ALGORITHM_WORDS[r.algorithm] ?? r.algorithm)} key <code>${esc(r.keyId)}</code></dd>
 </dl>
 </section>

@@ -24,7 +24,7 @@ const STYLE = `
 .skip{position:absolute;left:-999px;top:0;background:#fff;color:var(--accent);padding:.5rem 1rem;z-index:2}.skip:focus{left:.5rem}
 header.bank{background:var(--accent);color:#fff}header.bank .bar{max-width:48rem;margin:0 auto;padding:.7rem 1.25rem;display:flex;align-items:center;gap:.7rem}
 header.bank .bank-name{margin:0;font-weight:700;font-size:1.15rem;letter-spacing:.01em}header.bank .logo{flex:none}
-main{max-width:48rem;margin:0 auto;padding:1.25rem}h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}h3{margin:.2rem 0 .6rem;font-size:1.15rem}
+main{max-width:48rem;margin:0 auto;padding:1.25rem}h1,h2,h3{overflow-wrap:anywhere}h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}h3{margin:.2rem 0 .6rem;font-size:1.15rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}input[type=text],input[type=password]{width:100%;max-width:24rem;padding:.6rem;font-size:1rem;border:2px solid var(--line);border-radius:6px}
 fieldset{border:2px solid var(--line);border-radius:8px;margin:1rem 0;padding:.75rem 1rem}legend{font-weight:700;padding:0 .25rem}
 .choice{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}.choice label{margin:0;font-weight:400}
@@ -226,7 +226,7 @@ ${promise()}
 <section aria-labelledby="past"><h2 id="past">Past (${past.length})</h2>${
       past.length === 0
         ? '<p>None.</p>'
-        : `<details${past.length <= 2 ? ' open' : ''}><summary>Show the ${past.length} app${past.length === 1 ? '' : 's'} that no longer use your data</summary>${past.map((c) => consentBlock(v, c)).join('')}</details>`
+        : `<details${past.length <= 2 ? ' open' : ''}><summary>${past.length === 1 ? 'Show the app that no longer uses your data' : `Show the ${past.length} apps that no longer use your data`}</summary>${past.map((c) => consentBlock(v, c)).join('')}</details>`
     }</section>
 <form method="post" action="${esc(v.base)}/connected-apps/logout"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button class="secondary" type="submit">Log out</button></form>`,
   );

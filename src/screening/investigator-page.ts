@@ -97,6 +97,19 @@ function localTime(at: Date, timeZone: string, withDate: boolean): string {
     .replace(',', ' at');
 }
 
+/** "Monday 30 November 2026" for "2026-11-30". */
+function dayInWords(day: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  })
+    .format(new Date(`${day}T12:00:00Z`))
+    .replace(',', '');
+}
+
 function money(amount: string, currency: string): string {
   try {
     return new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(Number(amount));
@@ -228,7 +241,7 @@ export function renderInvestigatorPage(page: InvestigatorPage): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fraud alerts — ${bank} — ${page.day}</title>
 <style>${styles(page.bank.colour)}</style></head>
-<body><header><h1>${page.bank.logo ?? ''}Fraud alerts — ${bank}</h1><p>${html(page.day)} (${html(page.bank.zoneName)}). ${n} alert${n === 1 ? '' : 's'} shown, ${page.filters.sort === 'score' ? 'highest score first' : 'newest payment first'}.</p></header>
+<body><header><h1>${page.bank.logo ?? ''}Fraud alerts — ${bank}</h1><p>${html(dayInWords(page.day))} (${html(page.bank.zoneName)}). ${n} alert${n === 1 ? '' : 's'} shown, ${page.filters.sort === 'score' ? 'highest score first' : 'newest payment first'}.</p></header>
 <main>
 ${page.done ? `<p class="notice" role="status">${html(DONE_TEXT[page.done])}</p>` : ''}
 <form method="get" class="filters" aria-label="Filter alerts">

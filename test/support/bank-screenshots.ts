@@ -3,6 +3,7 @@
 // the investigator view. Run: node test/support/bank-screenshots.ts [OUTDIR]
 // It starts a throwaway gateway on PGlite, links the demo customer, reads a balance, raises
 // alerts and takes one investigator action, then photographs each page in Chromium.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pgliteBackend } from './backends.ts';
@@ -53,6 +54,8 @@ try {
     ['bank-access-history', '/banks/northwind/access-history', '[data-checked="true"]'],
     ['bank-receipt', `/banks/northwind/connected-apps/${consentId}/receipt/view`, null],
     ['bank-investigator', '/banks/northwind/investigator', null],
+    // The session cookie is Northwind's: Fjordbank shows its (branded) login screen.
+    ['bank-login-fjord', '/banks/fjord/connected-apps', null],
   ];
   for (const width of [1280, 390]) {
     const context = await browser.newContext({
@@ -68,7 +71,15 @@ try {
       if (ready) await page.waitForSelector(ready, { timeout: 60_000 });
       if (name === 'bank-access-history') await page.locator('details:not(.panel)').first().click();
       const file = join(out, `${name}-${width}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      // Whole page up to a cap that keeps the files small; the top is what a reader sees first.
+      await page.screenshot({
+        path: file,
+        fullPage: true,
+        clip: { x: 0, y: 0, width, height: Math.min(height, width > 800 ? 1400 : 2000) },
+      });
+      // Palette-quantised when pngquant is installed (Debian package), else as Chromium wrote it.
+      spawnSync('pngquant', ['--force', '--ext', '.png', '--quality', '65-90', '--speed', '3', file]);
       console.log(file);
     }
     await context.close();
