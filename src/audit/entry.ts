@@ -19,6 +19,10 @@ export const ENTRY_KINDS = [
   'data.access',
   'alert.raised',
   'alert.reply',
+  // The bank's fraud team on an alert (investigator view): decided fraud, genuine, or contact tried.
+  'alert.confirmed',
+  'alert.cleared',
+  'alert.contact',
   'card.action',
   'payment.funds-check',
   'payment.initiated',

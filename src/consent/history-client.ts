@@ -1,22 +1,24 @@
 // The access-history page's script. It runs in the customer's browser, not on the server:
 // the gateway serves this function's source as /assets/access-history.js, preceded by the
-// source of translog's logEntryChecker (its one outside name). For every row of the page it
+// source of translog's logEntryChecker (its one outside name). For every entry of the page it
 //   1. fetches the bank log's checkpoint and checks the bank's Ed25519 signature on it
 //      (C2SP signed-note, key from the page) with WebCrypto;
 //   2. fetches the entry from the public entry bundle (C2SP tlog-tiles) and checks that it
 //      says what the row says (kind, platform, purpose, data clusters, time);
 //   3. fetches the RFC 9162 inclusion proof for the entry and recomputes the root with
 //      WebCrypto SHA-256, comparing it with the signed checkpoint's root;
-// and marks the row ✓ (`data-verified="ok"`) or ✗ (`data-verified="fail"`, with why).
+// and marks the entry ✓ (`data-verified="ok"`) or ✗ (`data-verified="fail"`, with why) in its
+// [data-check] line. The page groups entries by day; every element with data-index is one entry.
 import { logEntryChecker } from '../translog/index.ts';
 
 export function accessHistoryClient(): void {
-  const table = document.querySelector<HTMLElement>('table[data-log-prefix]');
-  if (!table) return;
-  const prefix = table.dataset['logPrefix'] ?? '';
-  const logKey = table.dataset['logKey'] ?? '';
+  const found = document.querySelector<HTMLElement>('[data-log-prefix]');
+  if (!found) return;
+  const history: HTMLElement = found;
+  const prefix = history.dataset['logPrefix'] ?? '';
+  const logKey = history.dataset['logKey'] ?? '';
   const summary = document.getElementById('verify-summary');
-  const rows = [...table.querySelectorAll<HTMLElement>('tr[data-index]')];
+  const rows = [...history.querySelectorAll<HTMLElement>('[data-index]')];
   const log = logEntryChecker(prefix, logKey);
   const { Refusal, sleep } = log;
   type Checkpoint = Awaited<ReturnType<typeof log.checkpoint>>;
@@ -93,7 +95,7 @@ export function accessHistoryClient(): void {
       summary.textContent =
         `Your browser checked ${ok + failed} of ${rows.length} entries against the bank's signed log: ` +
         `${ok} verified${failed ? `, ${failed} NOT verified` : ''}.`;
-    table!.dataset['checked'] = 'true';
+    history.dataset['checked'] = 'true';
   }
 
   void run();

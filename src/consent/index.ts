@@ -13,6 +13,7 @@ export {
   totpFor,
   verifyPassword,
 } from './authenticator.ts';
+export { type BankBrand, bankBrand, logoMark } from './brand.ts';
 export { clientMetadata, type PlatformRegistration } from './clients.ts';
 export { accessTokenHash, DPOP_ALGS, DpopVerifier, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';

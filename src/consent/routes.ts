@@ -10,21 +10,16 @@ import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } f
 import { maskIdentification } from '../policy/index.ts';
 import { logPathPrefix } from '../translog/index.ts';
 import { ACCESS_HISTORY_SCRIPT } from './history-client.ts';
+import { accessHistoryPage } from './history-page.ts';
 import {
   type AccountAccessDetail,
   deviceKeyFingerprint,
   InvalidDetailError,
   parseAccountAccess,
 } from './rar.ts';
-import { customerReceipt, platformReceipt } from './receipts.ts';
-import {
-  accessHistoryPage,
-  consentDetailPage,
-  consentPage,
-  dashboardPage,
-  htmlErrorPage,
-  loginPage,
-} from './screens.ts';
+import { receiptPage } from './receipt-page.ts';
+import { customerReceipt, platformReceipt, readReceipt } from './receipts.ts';
+import { consentDetailPage, consentPage, dashboardPage, htmlErrorPage, loginPage } from './screens.ts';
 import type { ConsentService } from './service.ts';
 
 const bankIdParam = {
@@ -821,7 +816,12 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
             logPrefix: logPathPrefix(bankId),
             logKey: svc.options.logVerifierKey?.(bankId) ?? '',
             scriptUrl: ACCESS_HISTORY_SCRIPT_PATH,
-            entries: records.map((r) => ({ ...r, platformName: svc.platformName(r.platform) })),
+            // The bank's own staff actions (fraud team) are logged with the bank as the actor.
+            entries: records.map((r) => ({
+              ...r,
+              platformName:
+                r.platform === bankId ? `${svc.bankName(bankId)} fraud team` : svc.platformName(r.platform),
+            })),
           }),
           200,
           [],
@@ -919,12 +919,33 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       },
     );
 
+    async function signedCustomerReceipt(request: FastifyRequest, bankId: string, consentId: string) {
+      const s = await sessionFor(request, bankId);
+      const c = await ownConsent(bankId, consentId, s.customer_id);
+      const accounts = (await svc.options.core(bankId).accounts(s.customer_id)).filter((a) =>
+        c.accountIds.includes(a.id),
+      );
+      const jws = await customerReceipt(
+        svc.options.keyStore,
+        c,
+        {
+          issuer: svc.issuer(bankId),
+          bankName: svc.bankName(bankId),
+          platformName: svc.platformName(c.clientId),
+        },
+        accounts.map((a) => ({ id: a.id, label: accountLabel(a) })),
+      );
+      return { c, jws };
+    }
+
     scope.get<{ Params: { bankId: string; consentId: string } }>(
       '/banks/:bankId/connected-apps/:consentId/receipt',
       {
         schema: {
           tags: ['consent'],
-          summary: "The customer's signed consent receipt (JWS)",
+          summary: "The customer's signed consent receipt (JWS), for download and for programs",
+          description:
+            "Always the compact JWS (`application/jose`, typ `proviso-consent-receipt+jwt`, signed with the bank's Ed25519 key in its JWKS). The same receipt for people to read is at `…/receipt/view`.",
           params: consentParams,
           querystring: noQuery,
           response: {
@@ -935,26 +956,41 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       },
       async (request, reply) => {
         const { bankId, consentId } = request.params;
-        const s = await sessionFor(request, bankId);
-        const c = await ownConsent(bankId, consentId, s.customer_id);
-        const accounts = (await svc.options.core(bankId).accounts(s.customer_id)).filter((a) =>
-          c.accountIds.includes(a.id),
-        );
-        const jws = await customerReceipt(
-          svc.options.keyStore,
-          c,
-          {
-            issuer: svc.issuer(bankId),
-            bankName: svc.bankName(bankId),
-            platformName: svc.platformName(c.clientId),
-          },
-          accounts.map((a) => ({ id: a.id, label: accountLabel(a) })),
-        );
+        const { c, jws } = await signedCustomerReceipt(request, bankId, consentId);
         return reply
           .type('application/jose')
           .header('content-disposition', `attachment; filename="consent-receipt-${c.id}.jws"`)
           .header('cache-control', 'no-store')
           .send(jws);
+      },
+    );
+
+    scope.get<{ Params: { bankId: string; consentId: string } }>(
+      '/banks/:bankId/connected-apps/:consentId/receipt/view',
+      {
+        schema: {
+          tags: ['consent'],
+          summary: 'The signed consent receipt as a page to read, with the JWS to download beside it',
+          description:
+            'Rendered from a freshly signed receipt: who receives which data, purposes, what it is never used for, duration, device key fingerprint and the signing key id.',
+          params: consentParams,
+          querystring: noQuery,
+          response: { ...html, ...problemResponses(400, 401, 404) },
+        },
+      },
+      async (request, reply) => {
+        const { bankId, consentId } = request.params;
+        const { c, jws } = await signedCustomerReceipt(request, bankId, consentId);
+        return sendHtml(
+          reply,
+          receiptPage({
+            bankName: svc.bankName(bankId),
+            base: `/banks/${bankId}`,
+            receipt: readReceipt(jws),
+            jwsUrl: `/banks/${bankId}/connected-apps/${c.id}/receipt`,
+            jwksUrl: `${svc.issuer(bankId)}/jwks.json`,
+          }),
+        );
       },
     );
 

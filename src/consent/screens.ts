@@ -5,6 +5,8 @@
 // escaped; every form carries a CSRF token.
 import { DATA_CLUSTERS, type DataCluster, FORBIDDEN_PURPOSES, type Purpose } from '../access/index.ts';
 import { CLUSTER_TEXT, FORBIDDEN_PURPOSE_TEXT, PURPOSE_TEXT } from '../policy/index.ts';
+import { brandByName, faviconHref, localParts, logoMark, withoutWeekday } from './brand.ts';
+import { deviceKeyFingerprint } from './rar.ts';
 import type { ConsentRecord } from './store.ts';
 
 export function esc(value: unknown): string {
@@ -17,31 +19,50 @@ export function esc(value: unknown): string {
 }
 
 const STYLE = `
-:root{color-scheme:light;--ink:#1a1a1a;--muted:#454545;--line:#6b6b6b;--accent:#0b4f8a;--bad:#a4001d;--bg:#fff;--panel:#f3f5f8}
+:root{color-scheme:light;--ink:#1a1a1a;--muted:#4a4a4a;--line:#6b6b6b;--soft:#d5d9e0;--bad:#a4001d;--good:#0a6b2d;--bg:#fff;--panel:#f3f5f8}
 *{box-sizing:border-box}body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
-header{background:var(--accent);color:#fff;padding:.75rem 1.25rem}header p{margin:0;font-weight:600}
-main{max-width:44rem;margin:0 auto;padding:1.25rem}h1{font-size:1.6rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
-label{display:block;font-weight:600;margin:.75rem 0 .25rem}input[type=text],input[type=password]{width:100%;max-width:24rem;padding:.6rem;font-size:1rem;border:2px solid var(--line);border-radius:4px}
-fieldset{border:2px solid var(--line);border-radius:6px;margin:1rem 0;padding:.75rem 1rem}legend{font-weight:700;padding:0 .25rem}
+.skip{position:absolute;left:-999px;top:0;background:#fff;color:var(--accent);padding:.5rem 1rem;z-index:2}.skip:focus{left:.5rem}
+header.bank{background:var(--accent);color:#fff}header.bank .bar{max-width:48rem;margin:0 auto;padding:.7rem 1.25rem;display:flex;align-items:center;gap:.7rem}
+header.bank .bank-name{margin:0;font-weight:700;font-size:1.15rem;letter-spacing:.01em}header.bank .logo{flex:none}
+main{max-width:48rem;margin:0 auto;padding:1.25rem}h1,h2,h3{overflow-wrap:anywhere}h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}h3{margin:.2rem 0 .6rem;font-size:1.15rem}
+label{display:block;font-weight:600;margin:.75rem 0 .25rem}input[type=text],input[type=password]{width:100%;max-width:24rem;padding:.6rem;font-size:1rem;border:2px solid var(--line);border-radius:6px}
+fieldset{border:2px solid var(--line);border-radius:8px;margin:1rem 0;padding:.75rem 1rem}legend{font-weight:700;padding:0 .25rem}
 .choice{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}.choice label{margin:0;font-weight:400}
-.actions{display:flex;gap:1rem;flex-wrap:wrap;margin-top:1.5rem}
-button{font:inherit;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:6px;border:2px solid var(--accent);cursor:pointer}
-button.primary,a.button{background:var(--accent);color:#fff}button.secondary{background:#fff;color:var(--accent)}
-a.button{display:inline-block;text-align:center;text-decoration:none;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:6px;border:2px solid var(--accent)}
-.mark.ok{color:#0a6b2d;font-weight:700}.mark.fail{color:var(--bad);font-weight:700}
+.actions{display:flex;gap:.75rem 1rem;flex-wrap:wrap;margin-top:1.25rem}.actions form{margin:0}
+button{font:inherit;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:8px;border:2px solid var(--accent);cursor:pointer}
+button.primary,a.button{background:var(--accent);color:#fff}button.secondary,a.button.secondary{background:#fff;color:var(--accent)}
+a.button{display:inline-block;text-align:center;text-decoration:none;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:8px;border:2px solid var(--accent)}
+@media (max-width:30rem){button,a.button{width:100%}.actions form{width:100%}}
+.mark.ok{color:var(--good);font-weight:700}.mark.fail{color:var(--bad);font-weight:700}.mark.pending{color:var(--muted);font-weight:700}
 a{color:var(--accent)}:focus-visible{outline:3px solid #e8a200;outline-offset:2px}
-.panel{background:var(--panel);border-radius:6px;padding:.75rem 1rem;margin:1rem 0}.error{color:var(--bad);font-weight:700}
+.panel{background:var(--panel);border-radius:8px;padding:.75rem 1rem;margin:1rem 0}.error{color:var(--bad);font-weight:700}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.promise{border-left:6px solid var(--accent);padding:.5rem 1rem;background:var(--panel)}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
-code{font-size:1rem;letter-spacing:.05em}details summary{cursor:pointer;color:var(--accent)}
+.promise{border-left:6px solid var(--accent);padding:.5rem 1rem;background:var(--panel);border-radius:0 8px 8px 0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-weight:600}dd{margin:0;min-width:0;overflow-wrap:anywhere}
+dd ul{margin:0;padding-left:1.1rem}
+@media (max-width:30rem){dl{grid-template-columns:1fr;gap:0}dd{margin-bottom:.5rem}}
+code{font-size:.95rem;letter-spacing:.03em;overflow-wrap:anywhere}details summary{cursor:pointer;color:var(--accent);font-weight:600}
+.status{display:inline-block;font-size:.85rem;font-weight:700;padding:.1rem .55rem;border-radius:999px;border:1px solid currentColor;vertical-align:middle}
+.status.active{color:var(--good)}.status.ended{color:var(--muted)}
+.day h2{font-size:1.05rem;color:var(--muted);border-bottom:1px solid var(--soft);padding-bottom:.3rem;margin:1.6rem 0 .2rem}
+ol.entries{list-style:none;margin:0;padding:0}
+li.entry{display:grid;grid-template-columns:4rem 1fr;gap:.25rem 1rem;padding:.8rem 0;border-bottom:1px solid var(--soft)}
+li.entry .at{font-weight:700;font-variant-numeric:tabular-nums;padding-top:.05rem}li.entry p{margin:0 0 .2rem}
+li.entry .label{color:var(--muted)}li.entry .check{font-size:.95rem}li.entry details{margin-top:.3rem;font-size:.95rem}
+li.entry details dl{margin:.4rem 0 0}
+@media (max-width:30rem){li.entry{grid-template-columns:1fr}li.entry .at{color:var(--muted);font-size:.95rem}}
+.receipt{border:2px solid var(--soft);border-radius:10px;padding:1rem 1.25rem;margin:1rem 0}
+.receipt h2:first-child{margin-top:.2rem}
+.fingerprint{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1.05rem;letter-spacing:.06em}
 `;
 
+/** The page frame: the bank's header (logo mark, name, colour), a favicon, and the content. */
 export function page(bankName: string, title: string, body: string): string {
+  const brand = brandByName(bankName);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)} — ${esc(bankName)}</title><style>${STYLE}</style></head>
-<body><header><p>${esc(bankName)}</p></header><main id="main">${body}</main></body></html>`;
+<title>${esc(title)} — ${esc(bankName)}</title><link rel="icon" href="${esc(faviconHref(bankName, brand.colour))}"><meta name="theme-color" content="${esc(brand.colour)}">
+<style>:root{--accent:${esc(brand.colour)}}${STYLE}</style></head>
+<body><a class="skip" href="#main">Skip to content</a><header class="bank"><div class="bar">${logoMark(bankName, brand.colour)}<p class="bank-name">${esc(bankName)}</p></div></header><main id="main">${body}</main></body></html>`;
 }
 
 export function htmlErrorPage(bankName: string, error: string, description: string): string {
@@ -162,19 +183,23 @@ const STATUS_TEXT: Record<string, string> = {
   awaiting_authorisation: 'Waiting',
 };
 
-function date(d: Date | null): string {
-  return d ? d.toISOString().slice(0, 10) : '—';
+function date(bankName: string, d: Date | null): string {
+  if (!d) return '—';
+  const { day } = localParts(d, brandByName(bankName).timeZone);
+  return `<time datetime="${esc(d.toISOString())}">${esc(withoutWeekday(day))}</time>`;
 }
 
 function consentBlock(v: DashboardView, c: DashboardView['consents'][number]): string {
   const active = c.status === 'authorised';
   const hidden = `<input type="hidden" name="csrf" value="${esc(v.csrf)}">`;
+  const ended = active ? c.expiresAt : (c.revokedAt ?? c.expiresAt ?? c.rejectedAt);
   return `<article class="panel" aria-labelledby="c-${esc(c.id)}">
-<h3 id="c-${esc(c.id)}">${esc(c.platformName)} <span>(${esc(STATUS_TEXT[c.status] ?? c.status)})</span></h3>
+<h3 id="c-${esc(c.id)}">${esc(c.platformName)} <span class="status ${active ? 'active' : 'ended'}">${esc(STATUS_TEXT[c.status] ?? c.status)}</span></h3>
 <dl><dt>Used for</dt><dd>${esc(c.purposes.map((p) => PURPOSE_TEXT[p].title).join('; '))}</dd>
 <dt>Data</dt><dd>${clusterList(c.clusters.filter((x) => (DATA_CLUSTERS as readonly string[]).includes(x)))}</dd>
-<dt>Granted</dt><dd>${date(c.authorisedAt)}</dd><dt>${active ? 'Ends' : 'Ended'}</dt><dd>${date(active ? c.expiresAt : (c.revokedAt ?? c.expiresAt ?? c.rejectedAt))}</dd>
-<dt>Last used</dt><dd>${date(c.lastAccessAt)}</dd><dt>Device key</dt><dd>${c.deviceKeyRemovedAt ? 'removed' : 'on file'}</dd></dl>
+<dt>Granted</dt><dd>${date(v.bankName, c.authorisedAt)}</dd><dt>${active ? 'Ends' : 'Ended'}</dt><dd>${date(v.bankName, ended)}</dd>
+<dt>Last used</dt><dd>${c.lastAccessAt ? date(v.bankName, c.lastAccessAt) : 'Not used yet'}</dd>
+<dt>Device key</dt><dd>${c.deviceKeyRemovedAt ? 'Removed' : `<span class="fingerprint">${esc(deviceKeyFingerprint(c.deviceKey))}</span>`}</dd></dl>
 <div class="actions">
 <a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}">View details and receipt</a>
 ${
@@ -198,7 +223,11 @@ ${v.notice ? `<p role="status" class="panel">${esc(v.notice)}</p>` : ''}
 ${promise()}
 <p><a href="${esc(v.base)}/access-history">Your access history</a>: every time an app used your data, checked by your browser against ${esc(v.bankName)}'s public log.</p>
 <section aria-labelledby="active"><h2 id="active">Active (${active.length})</h2>${active.map((c) => consentBlock(v, c)).join('') || '<p>No app can use your data right now.</p>'}</section>
-<section aria-labelledby="past"><h2 id="past">Past (${past.length})</h2>${past.map((c) => consentBlock(v, c)).join('') || '<p>None.</p>'}</section>
+<section aria-labelledby="past"><h2 id="past">Past (${past.length})</h2>${
+      past.length === 0
+        ? '<p>None.</p>'
+        : `<details${past.length <= 2 ? ' open' : ''}><summary>${past.length === 1 ? 'Show the app that no longer uses your data' : `Show the ${past.length} apps that no longer use your data`}</summary>${past.map((c) => consentBlock(v, c)).join('')}</details>`
+    }</section>
 <form method="post" action="${esc(v.base)}/connected-apps/logout"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button class="secondary" type="submit">Log out</button></form>`,
   );
 }
@@ -211,90 +240,11 @@ export function consentDetailPage(
   return page(
     v.bankName,
     `${c.platformName}`,
-    `<p><a href="${esc(v.base)}/connected-apps">Back to connected apps</a></p>${consentBlock(v, c)}
+    `<p><a href="${esc(v.base)}/connected-apps">← Back to connected apps</a></p>${consentBlock(v, c)}
 <h2>Accounts shared</h2><ul>${accounts.map((a) => `<li>${esc(a)}</li>`).join('') || '<li>None</li>'}</ul>
-<p><a href="${esc(v.base)}/connected-apps/${esc(c.id)}/receipt" download="consent-receipt-${esc(c.id)}.jws">Download the signed consent receipt</a></p>`,
-  );
-}
-
-export interface AccessHistoryView {
-  bankName: string;
-  base: string;
-  /** Same-origin path of the bank's log (checkpoint, tiles, proofs). */
-  logPrefix: string;
-  /** The log's note verifier key, for the browser to check the checkpoint signature. */
-  logKey: string;
-  scriptUrl: string;
-  entries: {
-    index: number;
-    kind: string;
-    platform: string;
-    platformName: string;
-    purpose: string | null;
-    clusters: string[];
-    at: Date;
-  }[];
-}
-
-const KIND_TEXT: Record<string, string> = {
-  'data.access': 'Used your data',
-  'consent.requested': 'Asked for access',
-  'consent.authorised': 'You allowed access',
-  'consent.rejected': 'You did not allow access',
-  'consent.revoked': 'Access stopped',
-  'consent.expired': 'Access ended (expired)',
-  'consent.reauthorised': 'You renewed access',
-  'alert.raised': 'Sent you a fraud alert',
-  'alert.reply': 'Passed on your answer to a fraud alert',
-  'card.action': 'Changed a card at your request',
-  'payment.funds-check': 'Asked whether a payment can be made',
-  'payment.initiated': 'Started a payment',
-  'payment.authorised': 'Payment approved by you',
-  'payment.rejected': 'Payment not approved',
-};
-
-function purposeWords(purpose: string | null): string {
-  if (purpose === null) return '—';
-  return (PURPOSE_TEXT as Record<string, { title: string }>)[purpose]?.title ?? purpose;
-}
-
-function clusterWords(clusters: readonly string[]): string {
-  if (clusters.length === 0) return '—';
-  return clusters.map((c) => (CLUSTER_TEXT as Record<string, { title: string }>)[c]?.title ?? c).join('; ');
-}
-
-function when(d: Date): string {
-  return `<time datetime="${esc(d.toISOString())}">${esc(d.toISOString().slice(0, 16).replace('T', ' '))} UTC</time>`;
-}
-
-export function accessHistoryPage(v: AccessHistoryView): string {
-  const rows = v.entries
-    .map(
-      (
-        e,
-      ) => `<tr data-index="${e.index}" data-kind="${esc(e.kind)}" data-platform="${esc(e.platform)}" data-purpose="${esc(e.purpose ?? '')}" data-clusters="${esc([...e.clusters].sort().join(','))}" data-time="${esc(e.at.toISOString())}">
-<td>${when(e.at)}</td><td>${esc(e.platformName)}</td><td>${esc(KIND_TEXT[e.kind] ?? e.kind)}</td><td>${esc(purposeWords(e.purpose))}</td><td>${esc(clusterWords(e.clusters))}</td><td>${e.index}</td><td data-check>Not checked yet</td></tr>`,
-    )
-    .join('\n');
-  return page(
-    v.bankName,
-    'Access history',
-    `<p><a href="${esc(v.base)}/connected-apps">Back to connected apps</a></p>
-<h1>Access history</h1>
-<p>Every time an app used your ${esc(v.bankName)} data, and every change to what you allowed, is written to ${esc(v.bankName)}'s public transparency log before anything is sent. Other banks watch that log, so it cannot be quietly rewritten. Newest first.</p>
-<p>Your browser checks each line below itself: it fetches the log's signed checkpoint and a proof for the entry, and shows <span aria-hidden="true">✓</span> "Verified" only if the proof leads to the signed checkpoint. The log itself holds no names or account numbers.</p>
-<noscript><p class="panel">Checking needs JavaScript. The history below is still complete.</p></noscript>
-<p id="verify-summary" role="status" aria-live="polite" class="panel">${v.entries.length ? 'Checking your history against the log…' : 'Nothing to check yet.'}</p>
-${
-  v.entries.length
-    ? `<table data-log-prefix="${esc(v.logPrefix)}" data-log-key="${esc(v.logKey)}">
-<caption class="visually-hidden">Your access history, newest first</caption>
-<thead><tr><th scope="col">When</th><th scope="col">App</th><th scope="col">What happened</th><th scope="col">Purpose</th><th scope="col">Data</th><th scope="col">Log entry</th><th scope="col">Checked by your browser</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table>`
-    : '<p>No app has used your data yet.</p>'
-}
-<script src="${esc(v.scriptUrl)}" defer></script>`,
+<h2>Your consent receipt</h2>
+<p>${esc(v.bankName)} signed a receipt of what you allowed. Anyone can check its signature against the bank's published keys.</p>
+<div class="actions"><a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}/receipt/view">Read the receipt</a>
+<a class="button secondary" href="${esc(v.base)}/connected-apps/${esc(c.id)}/receipt" download="consent-receipt-${esc(c.id)}.jws">Download the signed receipt (.jws)</a></div>`,
   );
 }

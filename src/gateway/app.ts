@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { type ConsentService, consentRoutes } from '../consent/index.ts';
 import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
 import {
+  AlertActionStore,
   type CardDirectory,
   investigatorRoutes,
   type ScreeningService,
@@ -12,6 +13,7 @@ import {
 import { translogRoutes } from '../translog/index.ts';
 import type { BankBot } from './bot.ts';
 import type { GatewayContext } from './context.ts';
+import { investigatorDesk } from './investigator-desk.ts';
 import { AISP_PREFIX, accountRoutes } from './routes/accounts.ts';
 import { botRoutes } from './routes/bot.ts';
 import { deviceKeyRoutes } from './routes/device-key.ts';
@@ -119,7 +121,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     await app.register(investigatorRoutes, {
       service: screening.service,
       staffKeys: screening.staffKeys,
-      cards: screening.cards,
+      desk: investigatorDesk({ banks: options.banks, core: options.core, audit: options.audit }),
+      actions: new AlertActionStore(options.database),
     });
   }
   return app;

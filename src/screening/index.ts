@@ -1,5 +1,6 @@
 // Public entry of the fraud screening engine. Other contexts import only from here.
 
+export * from './alert-actions.ts';
 export * from './alert-metrics.ts';
 export * from './bank-training.ts';
 export {
@@ -22,6 +23,13 @@ export * from './fraud-sim.ts';
 export * from './gbdt.ts';
 export * from './ingest.ts';
 export * from './investigator.ts';
+export {
+  type AlertSort,
+  type AlertSubject,
+  type InvestigatorBank,
+  type InvestigatorPage,
+  renderInvestigatorPage,
+} from './investigator-page.ts';
 export * from './logistic.ts';
 export * from './metrics.ts';
 export * from './model.ts';

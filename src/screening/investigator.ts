@@ -1,37 +1,163 @@
 // The bank's investigator view: GET /banks/:bankId/investigator, one server-rendered HTML page
-// (no script) with the day's alerts, their reasons, the customer's reply and the card status,
-// filters, and two inline SVG charts (alerts per hour of the day; precision of the last 14
-// days). Protected with HTTP Basic: user = the bank id, password = the bank's staff key
-// (PROVISO_STAFF_KEYS, else its ingest key from PROVISO_INGEST_KEYS).
+// (no script) with the day's alerts — the customer's name and the masked card from the bank
+// core, local date and time, reasons, the customer's reply, what the team did — filters, a
+// newest-first (or highest-score) order, and two inline SVG charts. And the team's actions,
+// each a POST from the page: confirm fraud (freezes the card), clear as genuine, unfreeze the
+// card, record a contact attempt. Each action is written to the bank's transparency log
+// (through the desk the gateway supplies) before it takes effect, and kept beside the alert.
+//
+// Protected with HTTP Basic (user = the bank id, password = the bank's staff key, from
+// PROVISO_STAFF_KEYS, else PROVISO_INGEST_KEYS), checked before anything is parsed. A browser
+// resends Basic credentials on any request to the site, so every POST also needs the page's
+// CSRF token (an HMAC under the staff key, valid 8 to 16 hours) and is refused when the
+// browser says it comes from another site (Sec-Fetch-Site, Origin).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { badRequest, problemResponses, unauthorized } from '../http/index.ts';
+import { badRequest, forbidden, notFound, Problem, problemResponses, unauthorized } from '../http/index.ts';
+import {
+  type AlertActionStore,
+  CONTACT_CHANNELS,
+  CONTACT_OUTCOMES,
+  type ContactChannel,
+  type ContactOutcome,
+  INVESTIGATOR_ACTIONS,
+  type InvestigatorAction,
+} from './alert-actions.ts';
 import { parseBankKeys, secretMatches } from './ingest.ts';
 import { bankModelPanel } from './model-panel.ts';
-import type { AlertStatus, CardDirectory, ScreeningAlert, ScreeningService } from './service.ts';
+import {
+  type AlertSort,
+  type AlertSubject,
+  type InvestigatorBank,
+  renderInvestigatorPage,
+  STATUSES,
+} from './investigator-page.ts';
+import type { AlertStatus, ScreeningAlert, ScreeningService } from './service.ts';
+
+/** The log entry kind each action writes. */
+export type InvestigatorLogKind = 'alert.confirmed' | 'alert.cleared' | 'alert.contact' | 'card.action';
+
+/** What the view needs from the rest of the bank; the gateway supplies it. */
+export interface InvestigatorDesk {
+  /** The bank's name, colour and time zone. */
+  bank(bankId: string): InvestigatorBank;
+  /** Customer names and masked cards of these alerts, by alert id (from the bank core). */
+  describe(bankId: string, alerts: readonly ScreeningAlert[]): Promise<Map<string, AlertSubject>>;
+  /** Appends the team's action to the bank's transparency log; the entry index. Throws if it cannot. */
+  record(bankId: string, alert: ScreeningAlert, kind: InvestigatorLogKind): Promise<number>;
+  /** Sets the card's status in the bank core; the new status, or null for an unknown card. */
+  setCardStatus(bankId: string, cardId: string, status: 'active' | 'frozen'): Promise<string | null>;
+}
 
 export interface InvestigatorRoutesOptions {
   readonly service: ScreeningService;
+  readonly desk: InvestigatorDesk;
+  readonly actions: AlertActionStore;
   /** bank id → staff key. Default PROVISO_STAFF_KEYS, else PROVISO_INGEST_KEYS. */
   readonly staffKeys?: ReadonlyMap<string, string>;
-  /** Card status from the bank core (shown per alert when given). */
-  readonly cards?: CardDirectory;
   readonly now?: () => Date;
 }
 
-const STATUSES: readonly AlertStatus[] = ['open', 'escalated', 'cleared', 'confirmed_fraud'];
 const DAY = 86_400_000;
+const CSRF_WINDOW = 8 * 3_600_000;
+const ACTION_PATHS: Record<InvestigatorAction, string> = {
+  confirm_fraud: 'confirm-fraud',
+  clear: 'clear',
+  unfreeze_card: 'unfreeze-card',
+  contact: 'contact',
+};
+const ACTION_SUMMARY: Record<InvestigatorAction, string> = {
+  confirm_fraud: 'Confirm an alert as fraud and freeze the card (logged)',
+  clear: 'Clear an alert as genuine (logged)',
+  unfreeze_card: "Unfreeze the alert's card (logged)",
+  contact: 'Record an attempt to contact the customer about an alert (logged)',
+};
 
-const html = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+const bankIdSchema = { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } as const;
+const dayPattern = '^\\d{4}-\\d{2}-\\d{2}$';
 
 interface Query {
   status?: AlertStatus;
   minScore?: number;
   day?: string;
+  sort?: AlertSort;
+  done?: InvestigatorAction;
+}
+
+interface ActionBody {
+  csrf: string;
+  day?: string;
+  channel?: ContactChannel;
+  outcome?: ContactOutcome;
+  note?: string;
+}
+
+/** The page's CSRF token: HMAC under the staff key of the bank and an 8-hour window. */
+function csrfToken(staffKey: string, bankId: string, window: number): string {
+  return createHmac('sha256', staffKey)
+    .update(`proviso-investigator-csrf\0${bankId}\0${window}`)
+    .digest('base64url');
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Offset of a time zone from UTC at an instant, in ms. */
+function zoneOffset(at: Date, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, Number(p.value)]),
+  ) as Record<string, number>;
+  const asUtc = Date.UTC(
+    parts['year']!,
+    parts['month']! - 1,
+    parts['day']!,
+    parts['hour']!,
+    parts['minute']!,
+  );
+  return asUtc - Math.floor(at.getTime() / 60_000) * 60_000;
+}
+
+/** Midnight of a calendar day in a time zone. */
+export function localMidnight(day: string, timeZone: string): Date {
+  const utcMidnight = new Date(`${day}T00:00:00Z`).getTime();
+  const first = utcMidnight - zoneOffset(new Date(utcMidnight), timeZone);
+  return new Date(utcMidnight - zoneOffset(new Date(first), timeZone));
+}
+
+/** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
+export function localDay(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+function sortAlerts(alerts: ScreeningAlert[], sort: AlertSort): ScreeningAlert[] {
+  return alerts.sort((a, b) =>
+    sort === 'score'
+      ? b.score - a.score || b.transactionTime.getTime() - a.transactionTime.getTime()
+      : b.transactionTime.getTime() - a.transactionTime.getTime() ||
+        b.createdAt.getTime() - a.createdAt.getTime() ||
+        a.id.localeCompare(b.id),
+  );
 }
 
 export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
@@ -40,9 +166,11 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
       options.staffKeys ??
       parseBankKeys(process.env['PROVISO_STAFF_KEYS'] ?? process.env['PROVISO_INGEST_KEYS']);
     const now = options.now ?? (() => new Date());
+    const { desk, service, actions } = options;
 
-    const authenticate = async (request: FastifyRequest<{ Params: { bankId: string } }>) => {
-      const { bankId } = request.params;
+    /** Runs on onRequest: before the body or the query is parsed. */
+    const authenticate = async (request: FastifyRequest) => {
+      const { bankId } = request.params as { bankId: string };
       const header = request.headers.authorization ?? '';
       let user = '';
       let password = '';
@@ -64,6 +192,34 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
       }
     };
 
+    const csrfFor = (bankId: string) =>
+      csrfToken(keys.get(bankId) ?? '', bankId, Math.floor(now().getTime() / CSRF_WINDOW));
+
+    function checkCsrf(request: FastifyRequest, bankId: string, token: string): void {
+      const site = request.headers['sec-fetch-site'];
+      if (site !== undefined && site !== 'same-origin')
+        throw forbidden(
+          'investigator-cross-site',
+          'investigator actions are taken from the investigator page only',
+        );
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== 'null') {
+        let host = '';
+        try {
+          host = new URL(origin).host;
+        } catch {}
+        if (host !== request.headers.host)
+          throw forbidden(
+            'investigator-cross-site',
+            'investigator actions are taken from the investigator page only',
+          );
+      }
+      const key = keys.get(bankId) ?? '';
+      const window = Math.floor(now().getTime() / CSRF_WINDOW);
+      const valid = [window, window - 1].some((w) => sameToken(token, csrfToken(key, bankId, w)));
+      if (!valid) throw forbidden('csrf', 'the page has expired; reload it and try again');
+    }
+
     app.get<{ Params: { bankId: string }; Querystring: Query }>(
       '/banks/:bankId/investigator',
       {
@@ -71,13 +227,13 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
           tags: ['screening'],
           summary: "The bank's fraud investigator view (HTML)",
           description:
-            "Today's alerts with reasons, the customer's reply and card status; filters; alerts per hour and precision over the last 14 days. HTTP Basic: bank id / staff key.",
+            "A day's alerts (bank's local day) with the customer's name, the masked card, local date and time, reasons, the customer's reply, the team's actions and forms for new ones; filters and order; alerts per hour and precision over the last 14 days. HTTP Basic: bank id / staff key.",
           security: [{ staffBasic: [] }],
           params: {
             type: 'object',
             required: ['bankId'],
             additionalProperties: false,
-            properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
+            properties: { bankId: bankIdSchema },
           },
           querystring: {
             type: 'object',
@@ -85,7 +241,9 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
             properties: {
               status: { type: 'string', enum: [...STATUSES] },
               minScore: { type: 'number', minimum: 0, maximum: 1 },
-              day: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+              day: { type: 'string', pattern: dayPattern },
+              sort: { type: 'string', enum: ['newest', 'score'], default: 'newest' },
+              done: { type: 'string', enum: [...INVESTIGATOR_ACTIONS] },
             },
           },
           response: {
@@ -93,50 +251,187 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
             ...problemResponses(400, 401),
           },
         },
-        // Before anything of the request is read: an anonymous caller learns nothing.
         onRequest: authenticate,
       },
-      async (
-        request: FastifyRequest<{ Params: { bankId: string }; Querystring: Query }>,
-        reply: FastifyReply,
-      ) => {
+      async (request, reply: FastifyReply) => {
         const { bankId } = request.params;
         const { status, minScore } = request.query;
-        const today = request.query.day ?? now().toISOString().slice(0, 10);
-        const from = new Date(`${today}T00:00:00Z`);
+        const bank = desk.bank(bankId);
+        const day = request.query.day ?? localDay(now(), bank.timeZone);
+        const from = localMidnight(day, bank.timeZone);
         if (Number.isNaN(from.getTime()))
-          throw badRequest('invalid-day', `day ${today} is not a calendar date (YYYY-MM-DD)`);
-        const to = new Date(from.getTime() + DAY);
-        const alerts = await options.service.alerts(bankId, {
-          since: from,
-          until: to,
-          ...(status === undefined ? {} : { status }),
-          ...(minScore === undefined ? {} : { minScore }),
-          limit: 500,
-        });
-        const cardStatus = new Map<string, string>();
-        if (options.cards !== undefined) {
-          for (const cardId of new Set(alerts.map((a) => a.cardId))) {
-            cardStatus.set(cardId, (await options.cards.find(bankId, cardId))?.status ?? 'unknown');
-          }
-        }
-        const perHour = await options.service.alertsPerHour(bankId, from, to);
-        const precision = await options.service.precisionByDay(bankId, new Date(to.getTime() - 14 * DAY), to);
-        reply.header('cache-control', 'no-store');
-        return reply.type('text/html; charset=utf-8').send(
-          renderPage({
+          throw badRequest('invalid-day', `day ${day} is not a calendar date (YYYY-MM-DD)`);
+        const to = localMidnight(
+          localDay(new Date(from.getTime() + DAY + 3 * 3_600_000), bank.timeZone),
+          bank.timeZone,
+        );
+        const sort = request.query.sort ?? 'newest';
+        const alerts = sortAlerts(
+          await service.alerts(bankId, {
+            since: from,
+            until: to,
+            ...(status === undefined ? {} : { status }),
+            ...(minScore === undefined ? {} : { minScore }),
+            limit: 500,
+          }),
+          sort,
+        );
+        const [subjects, done, perHour, precision] = await Promise.all([
+          desk.describe(bankId, alerts),
+          actions.forAlerts(
             bankId,
-            day: today,
-            filters: { status, minScore },
+            alerts.map((a) => a.id),
+          ),
+          service.alertsPerHour(bankId, from, to),
+          service.precisionByDay(bankId, new Date(to.getTime() - 14 * DAY), to),
+        ]);
+        reply.header('cache-control', 'no-store');
+        reply.header(
+          'content-security-policy',
+          "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        );
+        return reply.type('text/html; charset=utf-8').send(
+          renderInvestigatorPage({
+            bankId,
+            bank,
+            day,
+            filters: { status, minScore, sort },
             alerts,
-            cardStatus,
+            subjects,
+            actions: done,
+            csrf: csrfFor(bankId),
+            done: request.query.done,
             perHour: hours(perHour, from),
-            precision: days(precision, to),
-            modelPanel: await bankModelPanel(options.service, bankId),
+            precision: days(precision, day),
+            panels: [await bankModelPanel(service, bankId)],
           }),
         );
       },
     );
+
+    // Actions: form posts from the page (or JSON), answered with 303 back to the page.
+    await app.register(async (scope) => {
+      await scope.register(formbody, { bodyLimit: 8 * 1024 });
+      for (const action of INVESTIGATOR_ACTIONS) {
+        scope.post<{ Params: { bankId: string; alertId: string }; Body: ActionBody }>(
+          `/banks/:bankId/investigator/alerts/:alertId/${ACTION_PATHS[action]}`,
+          {
+            schema: {
+              tags: ['screening'],
+              summary: ACTION_SUMMARY[action],
+              description:
+                "HTTP Basic (bank id / staff key), plus the CSRF token of the investigator page; refused from another site. Written to the bank's transparency log before it takes effect. Answers 303 to the page.",
+              security: [{ staffBasic: [] }],
+              params: {
+                type: 'object',
+                required: ['bankId', 'alertId'],
+                additionalProperties: false,
+                properties: {
+                  bankId: bankIdSchema,
+                  alertId: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' },
+                },
+              },
+              querystring: { type: 'object', properties: {}, additionalProperties: false },
+              body: {
+                type: 'object',
+                required: action === 'contact' ? ['csrf', 'channel', 'outcome'] : ['csrf'],
+                additionalProperties: false,
+                properties: {
+                  csrf: { type: 'string', minLength: 1, maxLength: 128 },
+                  day: { type: 'string', pattern: dayPattern, description: 'The page day to return to' },
+                  ...(action === 'contact'
+                    ? {
+                        channel: { type: 'string', enum: [...CONTACT_CHANNELS] },
+                        outcome: { type: 'string', enum: [...CONTACT_OUTCOMES] },
+                        note: {
+                          type: 'string',
+                          maxLength: 500,
+                          description: 'Kept at the bank, never logged',
+                        },
+                      }
+                    : {}),
+                },
+              },
+              response: {
+                303: { type: 'null', description: 'Done; back to the investigator page' },
+                ...problemResponses(400, 401, 403, 404, 409, 503),
+              },
+            },
+            onRequest: authenticate,
+          },
+          async (request, reply) => {
+            const { bankId, alertId } = request.params;
+            const body = request.body;
+            checkCsrf(request, bankId, body.csrf);
+            const alert = await service.alert(alertId);
+            if (!alert || alert.bankId !== bankId) throw notFound('alert', 'no such alert at this bank');
+            await act(action, bankId, alert, body);
+            const back = new URLSearchParams({ ...(body.day ? { day: body.day } : {}), done: action });
+            return reply
+              .code(303)
+              .header('location', `/banks/${bankId}/investigator?${back}#alert-${alert.id}`)
+              .send();
+          },
+        );
+      }
+    });
+
+    async function act(
+      action: InvestigatorAction,
+      bankId: string,
+      alert: ScreeningAlert,
+      body: ActionBody,
+    ): Promise<void> {
+      const open = alert.status === 'open' || alert.status === 'escalated';
+      const conflict = (detail: string) => new Problem(409, 'alert-state', 'Not possible now', detail);
+      const log = async (kind: InvestigatorLogKind) => {
+        try {
+          return await desk.record(bankId, alert, kind);
+        } catch (error) {
+          throw new Problem(
+            503,
+            'log-unavailable',
+            'Not recorded',
+            'the transparency log did not take the entry, so nothing was changed; try again',
+            { cause: error },
+          );
+        }
+      };
+      const keep = (logIndex: number) =>
+        actions.add({
+          bankId,
+          alertId: alert.id,
+          action,
+          staff: bankId,
+          channel: body.channel ?? null,
+          outcome: body.outcome ?? null,
+          note: body.note?.trim() ? body.note.trim() : null,
+          logIndex,
+        });
+      if (action === 'confirm_fraud' || action === 'clear') {
+        if (!open) throw conflict(`the alert is already closed (${alert.status})`);
+        const index = await log(action === 'clear' ? 'alert.cleared' : 'alert.confirmed');
+        await service.resolve(alert.id, action === 'clear' ? 'cleared' : 'confirmed_fraud');
+        await keep(index);
+        if (action === 'confirm_fraud') {
+          const [subject] = (await desk.describe(bankId, [alert])).values();
+          if (subject?.cardStatus !== 'frozen') {
+            await log('card.action');
+            await desk.setCardStatus(bankId, alert.cardId, 'frozen');
+          }
+        }
+        return;
+      }
+      if (action === 'unfreeze_card') {
+        const [subject] = (await desk.describe(bankId, [alert])).values();
+        if (subject?.cardStatus !== 'frozen') throw conflict('the card is not frozen');
+        const index = await log('card.action');
+        await desk.setCardStatus(bankId, alert.cardId, 'active');
+        await keep(index);
+        return;
+      }
+      await keep(await log('alert.contact'));
+    }
   },
   { name: 'proviso-screening-investigator' },
 );
@@ -150,145 +445,15 @@ function hours(rows: { hour: Date; alerts: number }[], from: Date): number[] {
   return counts;
 }
 
+/** The 14 calendar days up to and including `last`, each with its figures (zero when none). */
 function days(
   rows: { day: string; alerts: number; resolved: number; precision: number | null }[],
-  to: Date,
+  last: string,
 ): { day: string; alerts: number; resolved: number; precision: number | null }[] {
   const byDay = new Map(rows.map((row) => [row.day, row]));
+  const end = Date.parse(`${last}T00:00:00Z`);
   return Array.from({ length: 14 }, (_, i) => {
-    const day = new Date(to.getTime() - (14 - i) * DAY).toISOString().slice(0, 10);
+    const day = new Date(end - (13 - i) * DAY).toISOString().slice(0, 10);
     return byDay.get(day) ?? { day, alerts: 0, resolved: 0, precision: null };
   });
-}
-
-interface Page {
-  bankId: string;
-  day: string;
-  filters: { status: AlertStatus | undefined; minScore: number | undefined };
-  alerts: ScreeningAlert[];
-  cardStatus: Map<string, string>;
-  perHour: number[];
-  precision: { day: string; alerts: number; resolved: number; precision: number | null }[];
-  modelPanel: string;
-}
-
-const STATUS_TEXT: Record<AlertStatus, string> = {
-  open: 'Open — waiting for the customer',
-  escalated: 'Escalated — no reply in time',
-  cleared: 'Cleared — genuine',
-  confirmed_fraud: 'Confirmed fraud',
-};
-
-function hourChart(counts: number[]): string {
-  const max = Math.max(1, ...counts);
-  const width = 24 * 22;
-  const bars = counts
-    .map((n, h) => {
-      const height = Math.round((n / max) * 100);
-      return `<rect x="${h * 22 + 2}" y="${110 - height}" width="18" height="${height}" fill="#1f5fbf"><title>${String(h).padStart(2, '0')}:00 — ${n} alert${n === 1 ? '' : 's'}</title></rect>${h % 3 === 0 ? `<text x="${h * 22 + 11}" y="124" font-size="10" text-anchor="middle">${String(h).padStart(2, '0')}</text>` : ''}`;
-    })
-    .join('');
-  const total = counts.reduce((a, b) => a + b, 0);
-  return `<svg role="img" aria-labelledby="hours-title hours-desc" viewBox="0 0 ${width} 130" width="100%" style="max-width:${width}px">
-<title id="hours-title">Alerts per hour (UTC)</title><desc id="hours-desc">${total} alerts; busiest hour ${counts.indexOf(Math.max(...counts))}:00 with ${Math.max(...counts)}.</desc>
-<line x1="0" y1="110" x2="${width}" y2="110" stroke="#555"/>${bars}</svg>`;
-}
-
-function precisionChart(rows: Page['precision']): string {
-  const width = 14 * 40;
-  const points = rows
-    .map((row, i) =>
-      row.precision === null
-        ? ''
-        : `<circle cx="${i * 40 + 20}" cy="${110 - Math.round(row.precision * 100)}" r="4" fill="#b3261e"><title>${row.day}: ${(row.precision * 100).toFixed(0)} % of ${row.resolved} resolved alerts were fraud</title></circle>`,
-    )
-    .join('');
-  const line = rows
-    .map((row, i) =>
-      row.precision === null ? null : `${i * 40 + 20},${110 - Math.round(row.precision * 100)}`,
-    )
-    .filter((p) => p !== null)
-    .join(' ');
-  const labels = rows
-    .map((row, i) =>
-      i % 2 === 0
-        ? `<text x="${i * 40 + 20}" y="124" font-size="10" text-anchor="middle">${row.day.slice(5)}</text>`
-        : '',
-    )
-    .join('');
-  const known = rows.filter((row) => row.precision !== null);
-  const mean = known.length === 0 ? null : known.reduce((s, r) => s + r.precision!, 0) / known.length;
-  return `<svg role="img" aria-labelledby="precision-title precision-desc" viewBox="0 0 ${width} 130" width="100%" style="max-width:${width}px">
-<title id="precision-title">Precision of alerts per day, last 14 days</title><desc id="precision-desc">${mean === null ? 'No resolved alerts yet.' : `Mean ${(mean * 100).toFixed(0)} % of resolved alerts were fraud over ${known.length} days.`}</desc>
-<line x1="0" y1="110" x2="${width}" y2="110" stroke="#555"/><line x1="0" y1="10" x2="${width}" y2="10" stroke="#ddd"/>
-<text x="2" y="20" font-size="10">100 %</text><polyline points="${line}" fill="none" stroke="#b3261e" stroke-width="2"/>${points}${labels}</svg>`;
-}
-
-function renderPage(page: Page): string {
-  const bank = html(page.bankId);
-  const option = (value: string, label: string, selected: boolean) =>
-    `<option value="${value}"${selected ? ' selected' : ''}>${html(label)}</option>`;
-  const rows = page.alerts
-    .map((a) => {
-      const reasons = a.reasons.map((r) => `<li>${html(r.text)}</li>`).join('');
-      const reply =
-        a.reply === null ? 'No reply yet' : a.reply === 'yes' ? '“Yes, it was me”' : '“No, freeze my card”';
-      const card = page.cardStatus.get(a.cardId);
-      return `<tr>
-<td><time datetime="${a.transactionTime.toISOString()}">${a.transactionTime.toISOString().slice(11, 19)}</time></td>
-<td>${(a.score * 100).toFixed(1)} %</td>
-<td>${html(a.amount)} ${html(a.currency)}</td>
-<td>${html(a.merchantName ?? a.terminalId)}<br><small>${html(a.country)} · ${html(a.channel)}</small></td>
-<td>${html(a.customerId)}<br><small>card ${html(a.cardId)}${card === undefined ? '' : ` — ${html(card)}`}</small></td>
-<td><ul>${reasons}</ul></td>
-<td>${html(reply)}<br><small>${a.delivery === 'device' ? 'asked in chat' : 'bank channel'}</small></td>
-<td class="status-${a.status}">${html(STATUS_TEXT[a.status])}</td>
-</tr>`;
-    })
-    .join('\n');
-  const hourRows = page.perHour
-    .map((n, h) =>
-      n > 0 ? `<tr><th scope="row">${String(h).padStart(2, '0')}:00</th><td>${n}</td></tr>` : '',
-    )
-    .join('');
-  const precisionRows = page.precision
-    .map(
-      (d) =>
-        `<tr><th scope="row">${d.day}</th><td>${d.alerts}</td><td>${d.resolved}</td><td>${d.precision === null ? '—' : `${(d.precision * 100).toFixed(0)} %`}</td></tr>`,
-    )
-    .join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Fraud alerts — ${bank} — ${page.day}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1b1b1b;line-height:1.4}
-table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}
-caption{text-align:left;font-weight:600;padding:.3rem 0}ul{margin:0;padding-left:1.1rem}
-.status-confirmed_fraud{color:#b3261e;font-weight:600}.status-escalated{color:#8a4b00;font-weight:600}.status-cleared{color:#1b6e2a}
-form{display:flex;gap:1rem;flex-wrap:wrap;align-items:end}label{display:flex;flex-direction:column;font-size:.9rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1.5rem}
-a:focus,button:focus,select:focus,input:focus{outline:3px solid #1f5fbf;outline-offset:2px}
-</style></head>
-<body><header><h1>Fraud alerts — ${bank}</h1><p>Day ${page.day} (UTC). ${page.alerts.length} alert${page.alerts.length === 1 ? '' : 's'} shown.</p></header>
-<main>
-<form method="get" aria-label="Filter alerts">
-<label for="day">Day<input id="day" name="day" type="date" value="${page.day}"></label>
-<label for="status">Status<select id="status" name="status">${option('', 'Any', page.filters.status === undefined)}${STATUSES.map((s) => option(s, STATUS_TEXT[s], page.filters.status === s)).join('')}</select></label>
-<label for="minScore">Minimum score (0–1)<input id="minScore" name="minScore" type="number" min="0" max="1" step="0.01" value="${page.filters.minScore ?? ''}"></label>
-<button type="submit">Apply</button>
-</form>
-<section class="charts" aria-label="Charts">
-<figure>${hourChart(page.perHour)}<figcaption>Alerts per hour today (UTC).</figcaption>
-<details><summary>Alerts per hour as a table</summary><table><thead><tr><th scope="col">Hour</th><th scope="col">Alerts</th></tr></thead><tbody>${hourRows}</tbody></table></details></figure>
-<figure>${precisionChart(page.precision)}<figcaption>Precision: share of resolved alerts (customer reply or staff) that were fraud.</figcaption>
-<details><summary>Precision per day as a table</summary><table><thead><tr><th scope="col">Day</th><th scope="col">Alerts</th><th scope="col">Resolved</th><th scope="col">Precision</th></tr></thead><tbody>${precisionRows}</tbody></table></details></figure>
-</section>
-${page.modelPanel}
-<table>
-<caption>Alerts, newest first</caption>
-<thead><tr><th scope="col">Time (UTC)</th><th scope="col">Score</th><th scope="col">Amount</th><th scope="col">Merchant</th><th scope="col">Customer / card</th><th scope="col">Reasons</th><th scope="col">Customer reply</th><th scope="col">Status</th></tr></thead>
-<tbody>
-${rows || '<tr><td colspan="8">No alerts match.</td></tr>'}
-</tbody></table>
-</main></body></html>`;
 }

@@ -5,7 +5,7 @@
 // from the log's inclusion proofs, and what it shows when a proof is tampered with.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO_PLATFORM } from '../../src/platform-client/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
 import { launchChromium } from '../support/browser.ts';
@@ -119,9 +119,11 @@ test('link in Chromium, read a balance, revoke on connected apps, refused next',
   assert.match(cardText, /Proviso Chat/);
   assert.match(cardText, /Used for\s+Check your balance in chat/);
   assert.match(cardText, /Your available balance/);
-  assert.match(cardText, /Granted\s+\d{4}-\d{2}-\d{2}/);
-  assert.match(cardText, /Ends\s+\d{4}-\d{2}-\d{2}/);
-  assert.match(cardText, /Last used\s+\d{4}-\d{2}-\d{2}/);
+  // Dates in words, in the bank's time zone.
+  assert.match(cardText, /Granted\s+\d{1,2} [A-Z][a-z]+ \d{4}/);
+  assert.match(cardText, /Ends\s+\d{1,2} [A-Z][a-z]+ \d{4}/);
+  assert.match(cardText, /Last used\s+\d{1,2} [A-Z][a-z]+ \d{4}/);
+  assert.match(cardText, /Device key\s+[0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4}/);
   assert.equal(await card.getByText('ReadBalances').isVisible(), false, 'permissions start folded');
   for (const summary of await card.locator('summary').all()) await summary.click();
   assert.ok(await card.getByText('ReadBalances').isVisible(), 'permissions expand');
@@ -145,7 +147,7 @@ test('link in Chromium, read a balance, revoke on connected apps, refused next',
 });
 
 /** Waits for the page's script to finish checking; on timeout says what the page showed. */
-async function checked(page: Page, selector = 'table[data-checked="true"]'): Promise<void> {
+async function checked(page: Page, selector = '[data-log-prefix][data-checked="true"]'): Promise<void> {
   try {
     await page.waitForSelector(selector, { timeout: 60_000 });
   } catch (error) {
@@ -190,29 +192,95 @@ test('access history: the browser checks each entry against the signed log; a ba
   assert.match(await page.locator('h1').innerText(), /Access history/);
   await checked(page);
 
-  const rows = await page.locator('tbody tr').evaluateAll((trs) =>
-    trs.map((tr) => ({
-      index: Number((tr as HTMLElement).dataset['index']),
-      kind: (tr as HTMLElement).dataset['kind'],
-      verified: (tr as HTMLElement).dataset['verified'],
-      cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
-    })),
+  const rows = await page.locator('li.entry').evaluateAll((items) =>
+    items.map((li) => {
+      const field = (name: string) => li.querySelector(`[data-field="${name}"]`)?.textContent ?? '';
+      return {
+        index: Number((li as HTMLElement).dataset['index']),
+        kind: (li as HTMLElement).dataset['kind'],
+        verified: (li as HTMLElement).dataset['verified'],
+        app: field('app'),
+        what: field('what'),
+        purpose: field('purpose'),
+        data: field('data'),
+        time: li.querySelector('time.at')?.textContent ?? '',
+        check: li.querySelector('[data-check]')?.textContent ?? '',
+      };
+    }),
   );
   assert.ok(rows.length >= 2, JSON.stringify(rows));
   // Newest first: the balance read, then the consent it was read under.
   assert.equal(rows[0]!.index, Number(readIndex));
   assert.equal(rows[0]!.kind, 'data.access');
-  assert.equal(rows[0]!.cells[1], 'Proviso Chat');
-  assert.equal(rows[0]!.cells[3], 'Check your balance in chat');
-  assert.equal(rows[0]!.cells[4], 'Your available balance');
-  assert.ok(rows.some((r) => r.kind === 'consent.authorised'));
+  assert.equal(rows[0]!.app, 'Proviso Chat');
+  assert.equal(rows[0]!.what, 'Proviso Chat read your data');
+  assert.equal(rows[0]!.purpose, 'Check your balance in chat');
+  assert.equal(rows[0]!.data, 'Your available balance');
+  assert.match(rows[0]!.time, /^\d{2}:\d{2}$/, 'local time of day, not an ISO string');
+  assert.ok(
+    rows.some((r) => r.kind === 'consent.authorised' && r.what === 'You allowed Proviso Chat access'),
+  );
   for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1]!.index > rows[i]!.index, 'newest first');
   for (const r of rows) {
     assert.equal(r.verified, 'ok', JSON.stringify(r));
-    assert.match(r.cells[6]!, /^✓ Verified in the bank's public log/);
+    assert.match(r.check, /^✓ Verified in the bank's public log/);
   }
   assert.match(await page.locator('#verify-summary').innerText(), /(\d+) verified\.$/);
+  // Grouped by day under a heading; the log details fold away behind a toggle.
+  assert.match(
+    await page.locator('section.day h2').first().innerText(),
+    /^Today, \d{1,2} [A-Z][a-z]+ \d{4}$/,
+  );
+  const details = page.locator('li.entry').first().locator('details');
+  assert.equal(await details.getByText('Log entry').isVisible(), false, 'details start folded');
+  await details.locator('summary').click();
+  assert.ok(await details.getByText('Log entry').isVisible());
+  assert.match(await details.innerText(), new RegExp(`number ${readIndex} in`));
   assert.deepEqual(violations, []);
+
+  // Readable on a phone: nothing wider than the screen, and an entry is a few lines, not a table row.
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok(
+    await page.evaluate(() => document.documentElement.scrollWidth <= 390),
+    'no horizontal scrolling at 390 px',
+  );
+  const entryHeight = await page
+    .locator('li.entry')
+    .nth(1)
+    .evaluate((li) => li.getBoundingClientRect().height);
+  assert.ok(entryHeight < 260, `an entry is ${entryHeight} px tall at 390 px`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // The signed receipt, readable, with the JWS beside it.
+  await page.goto(`${t.gw.url}/banks/northwind/connected-apps/${linked.link.consentId}`);
+  await page.getByRole('link', { name: 'Read the receipt' }).click();
+  await page.waitForURL(`**/connected-apps/${linked.link.consentId}/receipt/view`);
+  assert.equal(await page.locator('h1').innerText(), 'Your consent receipt');
+  const receipt = await page.locator('section.receipt').innerText();
+  assert.match(receipt, /Who receives your data\s+Proviso Chat/);
+  assert.match(receipt, /From\s+Northwind Bank/);
+  assert.match(receipt, /Which data\s+Your account names, types and currencies\s+Your available balance/);
+  assert.match(receipt, /What for\s+Check your balance in chat/);
+  assert.match(receipt, /Never used for\s+Advertising\s+Marketing/);
+  assert.match(receipt, /For how long\s+90 days: from \d{1,2} \w+ \d{4} at \d{2}:\d{2} until/);
+  assert.match(receipt, /Which device can read it\s+[0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4} [0-9A-F]{4}/);
+  const download = page.getByRole('link', { name: 'Download the signed receipt (.jws)' });
+  const jwsUrl = new URL((await download.getAttribute('href'))!, t.gw.url).toString();
+  assert.equal(await download.getAttribute('download'), `consent-receipt-${linked.link.consentId}.jws`);
+  // The page says what the JWS says, and names the key that signed it.
+  const jwsResponse = await page.request.get(jwsUrl);
+  assert.equal(jwsResponse.headers()['content-type'], 'application/jose');
+  const jws = await jwsResponse.text();
+  const header = JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString()) as { kid: string };
+  const claims = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as {
+    device_key_fingerprint: string;
+    consent_id: string;
+  };
+  assert.equal(claims.consent_id, linked.link.consentId);
+  assert.ok(receipt.includes(claims.device_key_fingerprint));
+  assert.match(receipt, new RegExp(`Signed by\\s+Northwind Bank, on .* with its Ed25519 key ${header.kid}`));
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'receipt fits 390 px');
 
   // Tampered inclusion proofs: the browser recomputes another root and says so.
   const tampered = await context.newPage();
@@ -226,11 +294,11 @@ test('access history: the browser checks each entry against the signed log; a ba
   await tampered.goto(`${t.gw.url}/banks/northwind/access-history`);
   await checked(tampered);
   const marks = await tampered
-    .locator('tbody tr')
-    .evaluateAll((trs) =>
-      trs.map((tr) => [
-        (tr as HTMLElement).dataset['verified'],
-        tr.querySelector('[data-check]')?.textContent,
+    .locator('li.entry')
+    .evaluateAll((items) =>
+      items.map((li) => [
+        (li as HTMLElement).dataset['verified'],
+        li.querySelector('[data-check]')?.textContent,
       ]),
     );
   for (const [state, text] of marks) {
@@ -251,7 +319,7 @@ test('access history: the browser checks each entry against the signed log; a ba
     await route.fulfill({ response: real, body: lines.join('\n') });
   });
   await forged.goto(`${t.gw.url}/banks/northwind/access-history`);
-  await checked(forged, 'tbody tr[data-verified="fail"]');
+  await checked(forged, 'li.entry[data-verified="fail"]');
   assert.match(
     await forged.locator('#verify-summary').innerText(),
     /signature does not verify with the bank's log key/,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { importJWK } from 'jose';
+import { sql } from 'kysely';
 import * as oauth from 'oauth4webapi';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../../src/platform-client/index.ts';
 import { storageBackends } from '../support/backends.ts';
@@ -403,6 +404,34 @@ for (const backend of await storageBackends('consent refusals')) {
       const customerCopy = await res.text();
       await jwtVerify(customerCopy, jwks, { audience: 'customer' });
       assert.ok(JSON.stringify(decodeJwt(customerCopy)['accounts']).includes(linked.picked[0]!));
+    });
+
+    test('the receipt page: what the signed receipt says, for the logged-in customer only', async () => {
+      const { decodeJwt, decodeProtectedHeader } = await import('jose');
+      const url = `${t.gw.url}/banks/northwind/connected-apps/${linked.link.consentId}/receipt/view`;
+      const res = await linked.jar.fetch(url);
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers.get('content-type')), /^text\/html/);
+      assert.match(String(res.headers.get('content-security-policy')), /default-src 'none'/);
+      const html = await res.text();
+      const jws = await (
+        await linked.jar.fetch(`${t.gw.url}/banks/northwind/connected-apps/${linked.link.consentId}/receipt`)
+      ).text();
+      const claims = decodeJwt(jws) as { device_key_fingerprint: string; recipient: { name: string } };
+      assert.ok(html.includes(claims.device_key_fingerprint), 'device key fingerprint');
+      assert.ok(html.includes(`<code>${decodeProtectedHeader(jws).kid}</code>`), 'signing key id');
+      assert.match(html, /<dt>Who receives your data<\/dt><dd>Proviso Chat<\/dd>/);
+      assert.match(html, /<dt>Never used for<\/dt><dd><ul><li>Advertising<\/li>/);
+      assert.match(html, /href="[^"]+\/receipt" download="consent-receipt-cns_[^"]+\.jws"/);
+      // Not logged in: refused; a consent that is not this customer's: not found.
+      assert.equal((await fetch(url)).status, 401);
+      const rows = await sql<{ username: string }>`
+        select username from core_customer where bank_id = 'northwind' and username <> 'demo' order by id limit 1`.execute(
+        t.gw.database.tables(),
+      );
+      const other = await linkCustomer(t, { username: rows.rows[0]!.username });
+      assert.equal((await other.jar.fetch(url)).status, 404);
+      assert.equal((await other.jar.fetch(url.replace('/view', ''))).status, 404);
     });
 
     test('failed logins are throttled per username', async () => {

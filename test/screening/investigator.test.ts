@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../src/http/index.ts';
-import { investigatorRoutes, ScreeningModel, ScreeningService, train } from '../../src/screening/index.ts';
+import {
+  AlertActionStore,
+  type AlertSubject,
+  type InvestigatorDesk,
+  investigatorRoutes,
+  ScreeningModel,
+  ScreeningService,
+  train,
+} from '../../src/screening/index.ts';
 import { storageBackends, type TestDatabase } from '../support/backends.ts';
 import { syntheticRows } from './synthetic.ts';
 
@@ -30,14 +38,33 @@ for (const backend of await storageBackends('investigator view')) {
       await service.reply(ids[0]!, 'no');
       await service.reply(ids[1]!, 'yes');
       app = await createHttpApp({ title: 't', version: '0', description: 't', logLevel: false });
+      // A desk standing in for the bank core: names and masked cards by id, no log.
+      const desk: InvestigatorDesk = {
+        bank: () => ({ name: 'Inv Bank', colour: '#0b4f8a', timeZone: 'Europe/London', zoneName: 'UK time' }),
+        async describe(_bank, alerts) {
+          return new Map<string, AlertSubject>(
+            alerts.map((a) => [
+              a.id,
+              {
+                customerName: `Customer ${a.customerId}`,
+                cardLabel: `Debit card •••• ${a.cardId.slice(-4).padStart(4, '0')}`,
+                cardStatus: a.cardId === events[0]!.cardId ? 'frozen' : 'active',
+              },
+            ]),
+          );
+        },
+        async record() {
+          throw new Error('not in this test');
+        },
+        async setCardStatus() {
+          return null;
+        },
+      };
       await app.register(investigatorRoutes, {
         service,
         staffKeys: new Map([['inv-bank', 'staff-secret']]),
-        cards: {
-          async find(_bank, cardId) {
-            return { customerId: cardId, status: cardId === events[0]!.cardId ? 'frozen' : 'active' };
-          },
-        },
+        desk,
+        actions: new AlertActionStore(db.database),
         now: () => now,
       });
       await app.ready();
@@ -72,13 +99,37 @@ for (const backend of await storageBackends('investigator view')) {
       assert.match(page, /Confirmed fraud/);
       assert.match(page, /Cleared — genuine/);
       assert.match(page, /“No, freeze my card”/);
-      assert.match(page, /frozen/);
+      assert.match(page, /Card frozen/);
+      assert.match(page, /Customer \S+ <span class="card">Debit card •••• \d{4}<\/span>/);
+      // Local date and time in words, never an ISO string.
+      assert.match(page, />\d{1,2} [A-Z][a-z]{2} \d{4} at \d{2}:\d{2}</);
+      assert.doesNotMatch(page.replace(/datetime="[^"]*"/g, ''), /\d{4}-\d{2}-\d{2}T\d{2}:/);
       assert.match(page, /<svg role="img" aria-labelledby="hours-title/);
       assert.match(page, /<svg role="img" aria-labelledby="precision-title/);
       assert.match(page, /Mean 50 % of resolved alerts were fraud/);
       assert.ok(!page.includes('<script>alert(1)'), 'merchant names are escaped');
       assert.match(page, /&lt;script&gt;/);
-      assert.match(page, /<caption>Alerts, newest first<\/caption>/);
+      assert.match(page, /<h2 id="alerts-title">Alerts, newest first<\/h2>/);
+      // Open alerts offer confirm and clear; closed ones do not; every alert offers contact.
+      assert.equal((page.match(/\/confirm-fraud"/g) ?? []).length, 4);
+      assert.equal((page.match(/\/contact"/g) ?? []).length, 6);
+      assert.equal((page.match(/\/unfreeze-card"/g) ?? []).length, 1, 'only the frozen card');
+    });
+
+    test('newest payment first, or highest score first', async () => {
+      const headers = { authorization: basic('inv-bank', 'staff-secret') };
+      const times = (body: string) =>
+        [...body.matchAll(/<p class="when"><time datetime="([^"]+)"/g)].map((m) => Date.parse(m[1]!));
+      const newest = times((await app.inject({ url: '/banks/inv-bank/investigator', headers })).body);
+      assert.equal(newest.length, 6);
+      for (let i = 1; i < newest.length; i++) assert.ok(newest[i - 1]! >= newest[i]!, 'newest first');
+      const scores = [
+        ...(await app.inject({ url: '/banks/inv-bank/investigator?sort=score', headers })).body.matchAll(
+          /score ([\d.]+) %<\/p>/g,
+        ),
+      ].map((m) => Number(m[1]));
+      assert.equal(scores.length, 6);
+      for (let i = 1; i < scores.length; i++) assert.ok(scores[i - 1]! >= scores[i]!, 'highest score first');
     });
 
     test('filters by status and minimum score; bad filters are problems', async () => {
@@ -91,6 +142,9 @@ for (const backend of await storageBackends('investigator view')) {
       assert.match(yesterday.body, /0 alerts shown/);
       const bad = await app.inject({ url: '/banks/inv-bank/investigator?status=lost', headers });
       assert.equal(bad.statusCode, 400);
+      // Credentials are checked before the query is: a stranger learns nothing from a 400.
+      const stranger = await app.inject({ url: '/banks/inv-bank/investigator?status=lost' });
+      assert.equal(stranger.statusCode, 401);
     });
   });
 }
