@@ -189,6 +189,7 @@ export async function startGateway(
     consent,
     audit,
     sealers,
+    core,
     relay: () => relayWebhook,
     onError: (error) =>
       app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),
