@@ -264,7 +264,8 @@ export class BankBot {
           // No card named (or one not among them): show the cards, each with its own button, so
           // the customer picks one and the device asks for confirmation before anything changes.
           for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
-          const question = status === 'frozen' ? 'Which card should I freeze?' : 'Which card should I unfreeze?';
+          const question =
+            status === 'frozen' ? 'Which card should I freeze?' : 'Which card should I unfreeze?';
           await this.#release(
             grant,
             consent,
