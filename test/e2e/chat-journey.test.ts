@@ -14,6 +14,7 @@ import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { containsMarker, dumpTables } from '../../src/relay/index.ts';
 import {
   askAndWait,
+  bookPaymentsThisMonth,
   expectedSpending,
   noOverlap,
   raiseFraud,
@@ -72,7 +73,7 @@ for (const [label, width, options] of VIEWPORTS) {
     try {
       // 1. Two banks, each its own conversation; the consent page's device key is the chat's.
       const northwindKey = await linkInBrowser(system, 'northwind', page);
-      const fjordKey = await linkInBrowser(system, 'fjordbank', page);
+      const fjordKey = await linkInBrowser(system, 'fjord', page);
       assert.match(northwindKey, /^[0-9A-F]{4}( [0-9A-F]{4}){3}$/);
       assert.equal(fjordKey, northwindKey, 'both banks were shown the same device key');
       await page.getByRole('button', { name: 'Link details' }).click();
@@ -82,7 +83,7 @@ for (const [label, width, options] of VIEWPORTS) {
       await page.locator('#link-details').getByRole('button', { name: 'Close' }).click();
 
       const nw = t.gw.core('northwind');
-      const fj = t.gw.core('fjordbank');
+      const fj = t.gw.core('fjord');
       const nwDemo = (await nw.customerByUsername('demo'))!;
       const fjDemo = (await fj.customerByUsername('demo'))!;
       const current = async (core: typeof nw, id: string) => {
@@ -96,8 +97,8 @@ for (const [label, width, options] of VIEWPORTS) {
       await page.getByRole('dialog').getByRole('button', { name: 'Fjordbank' }).click();
       await page.getByRole('dialog').getByText('Unlink Fjordbank?').waitFor();
       await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
-      await page.locator('.convo[data-bank="fjordbank"]').click();
-      let text = await askAndWait(page, 'fjordbank', 'balance', () =>
+      await page.locator('.convo[data-bank="fjord"]').click();
+      let text = await askAndWait(page, 'fjord', 'balance', () =>
         page.locator('.quick button[data-action="BALANCE"]').click(),
       );
       assert.ok(text.includes(eur(await current(fj, fjDemo.id))), `Fjordbank's balance in: ${text}`);
@@ -110,7 +111,7 @@ for (const [label, width, options] of VIEWPORTS) {
       assert.match(text, /owed/, 'the credit card says what is owed');
       assert.match(text, /available to spend/);
       assert.equal(await page.locator('#title').textContent(), 'Northwind Bank');
-      assert.equal(await convo(page, 'fjordbank').locator('li[data-type="balance"]').count(), 1);
+      assert.equal(await convo(page, 'fjord').locator('li[data-type="balance"]').count(), 1);
       await shot(page, 'two-banks', width);
 
       // 3. Cards by an obvious phrase; freezing and unfreezing are confirmed first.
@@ -149,7 +150,7 @@ for (const [label, width, options] of VIEWPORTS) {
         alerted = await raiseFraud(system, `${label}-`);
       });
       assert.equal(text.match(/Was this you\?/g)?.length, 1, `asked once: ${text}`);
-      assert.match(text, new RegExp(`(Debit|Credit) card ending ${alerted.last4}`));
+      assert.match(text, new RegExp(`(debit|credit) card ending ${alerted.last4}`));
       assert.match(text, /Electro Outlet Online · online · United Kingdom/);
       assert.doesNotMatch(text, /\d{4}-\d\d-\d\dT/, 'no raw ISO time');
       assert.match(text, new RegExp(gbp(2499).replace('.', '\\.')));
@@ -170,6 +171,7 @@ for (const [label, width, options] of VIEWPORTS) {
         if (r.url().endsWith('/api/messages')) sentBodies.push(r.postData() ?? '');
       });
       const question = 'How much did I spend on groceries this month?';
+      await bookPaymentsThisMonth(system, 'northwind', nwDemo.id);
       const expected = await expectedSpending(nw, nwDemo.id, 'groceries');
       assert.ok(expected > 0, 'the demo customer bought groceries this month');
       text = await askAndWait(page, 'northwind', 'spending-total', () => typeIn(page, question));
@@ -190,7 +192,7 @@ for (const [label, width, options] of VIEWPORTS) {
       await shot(page, 'spending', width);
       await waitIdle(page);
       const after = await dump();
-      for (const body of sentBodies) assert.doesNotMatch(body, /groceries|biggest|spen[dt]/i, body);
+      for (const body of sentBodies) assert.doesNotMatch(body, /groceries|biggest|how much|category/i, body);
       assert.ok(
         sentBodies.some((b) => /SPENDING_DATA:\d{4}-\d\d-\d\d/.test(b)),
         'the device fetched sealed data',
@@ -212,12 +214,12 @@ for (const [label, width, options] of VIEWPORTS) {
       assert.equal(await convo(page, 'northwind').locator('li[data-type="alert"]').count(), alertsBefore);
 
       // 3. Revocation at the bank: the chat shows it without the device asking anything.
-      await page.locator('.convo[data-bank="fjordbank"]').click();
+      await page.locator('.convo[data-bank="fjord"]').click();
       const asked: string[] = [];
       page.on('request', (r) => {
         if (r.url().endsWith('/api/messages')) asked.push(r.url());
       });
-      const consent = (await t.gw.consent.store.forCustomer('fjordbank', fjDemo.id)).find(
+      const consent = (await t.gw.consent.store.forCustomer('fjord', fjDemo.id)).find(
         (c) => c.status === 'authorised',
       )!;
       await t.gw.consent.revoke(consent.id, 'customer');
@@ -230,7 +232,7 @@ for (const [label, width, options] of VIEWPORTS) {
         await page.locator('#link-status').textContent(),
         'Link ended · you removed access at the bank',
       );
-      await convo(page, 'fjordbank')
+      await convo(page, 'fjord')
         .getByText(/You ended this chat's access at Fjordbank/)
         .waitFor();
       assert.deepEqual(asked, [], 'the device asked nothing');

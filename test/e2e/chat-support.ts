@@ -160,3 +160,63 @@ export async function noOverlap(page: Page, width: number): Promise<void> {
   const column = await box('section.chat');
   if (width >= 1000) assert.ok(column.width <= 800, `the chat column is ${column.width} px wide`);
 }
+
+/**
+ * The bank books a few card payments for the customer this month (the seeded history ends
+ * before it), so a "this month" question has something to add up, whatever today's date.
+ */
+export async function bookPaymentsThisMonth(s: System, bank: string, customerId: string): Promise<void> {
+  const core = s.t.gw.core(bank);
+  const account = (await core.accounts(customerId)).find((a) => a.kind === 'current')!;
+  const now = new Date();
+  const monthStart = new Date(now.getFullYear(), now.getMonth(), 1).getTime();
+  const at = (hoursAgo: number) =>
+    new Date(Math.max(monthStart + 60_000, now.getTime() - hoursAgo * 3_600_000));
+  const rows = [
+    ['Fresh Market', 'groceries', '23.40', 2],
+    ['Green Grocer', 'groceries', '41.15', 30],
+    ['Noodle Bar', 'eating_out', '18.90', 20],
+    ['City Rail', 'transport', '12.60', 50],
+  ] as const;
+  await s.t.db.database
+    .tables<{
+      core_transaction: {
+        bank_id: string;
+        id: string;
+        account_id: string;
+        booked_at: Date;
+        status: string;
+        amount: string;
+        credit_debit: string;
+        currency: string;
+        description: string;
+        merchant_name: string | null;
+        mcc: string | null;
+        country: string | null;
+        channel: string;
+        category: string;
+        card_id: string | null;
+      };
+    }>()
+    .insertInto('core_transaction')
+    .values(
+      rows.map(([merchant, category, amount, hoursAgo], i) => ({
+        bank_id: bank,
+        id: `e2e-${customerId}-${Date.now()}-${i}`,
+        account_id: account.id,
+        booked_at: at(hoursAgo),
+        status: 'booked',
+        amount,
+        credit_debit: 'Debit',
+        currency: account.currency,
+        description: merchant.toUpperCase(),
+        merchant_name: merchant,
+        mcc: null,
+        country: 'GB',
+        channel: 'card_present',
+        category,
+        card_id: null,
+      })),
+    )
+    .execute();
+}

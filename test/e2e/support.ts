@@ -67,7 +67,7 @@ export async function startSystem(): Promise<System> {
   };
 }
 
-const BANK_NAMES: Record<string, string> = { northwind: 'Northwind Bank', fjordbank: 'Fjordbank' };
+const BANK_NAMES: Record<string, string> = { northwind: 'Northwind Bank', fjord: 'Fjordbank' };
 
 /**
  * A device links a bank (Northwind by default) through the bank's own login and consent

@@ -30,7 +30,9 @@ function outcome(answer: 'yes' | 'no', card: string): HTMLElement {
 }
 
 export function alertCard(p: Obj, alertId: string, act: CardActions): HTMLElement {
-  const card = isObj(p['card']) ? cardName(p['card'] as Obj) : 'card';
+  // Mid-sentence: "your credit card ending 5176".
+  const named = isObj(p['card']) ? cardName(p['card'] as Obj) : 'card';
+  const card = named.charAt(0).toLowerCase() + named.slice(1);
   const place = countryName(field(p, 'place', 'country'));
   const how = channelWords(field(p, 'channel'));
   const merchant = str(field(p, 'merchant')) || 'an unknown merchant';

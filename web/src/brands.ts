@@ -9,7 +9,7 @@ export interface Brand {
 
 const KNOWN: Record<string, Brand> = {
   northwind: { colour: '#1f3a93', mark: 'N' },
-  fjordbank: { colour: '#0b7a75', mark: 'F' },
+  fjord: { colour: '#0b7a75', mark: 'F' },
 };
 
 const PALETTE = ['#7b3fa0', '#b5470b', '#2e6b30', '#8c1d40', '#3b5b92', '#6b5b00'];

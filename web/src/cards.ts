@@ -275,7 +275,7 @@ export function cardTitle(type: string, payload: unknown): string {
     case 'card_status':
       return 'Your cards';
     case 'alert':
-      return isObj(p['card']) ? `Payment check · ${cardName(p['card'] as Obj)}` : 'Payment check';
+      return 'Payment check';
     case 'receipt':
       return 'Receipt';
     default:

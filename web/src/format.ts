@@ -44,6 +44,7 @@ const CHANNELS: Record<string, string> = {
   ecom: 'online',
   online: 'online',
   'card not present': 'online',
+  'card online': 'online',
   atm: 'at a cash machine',
   moto: 'by phone or mail order',
   recurring: 'a regular payment',
