@@ -21,7 +21,7 @@ import {
 import { brandOf } from './brands.ts';
 import { type CardActions, cardTitle, h, renderPayload } from './cards.ts';
 import { chooseDialog, confirmDialog } from './dialogs.ts';
-import { time } from './format.ts';
+import { dateTime, time } from './format.ts';
 import { alertAnswer, type HistoryItem, loadHistory, recordAlertAnswer, remember } from './history.ts';
 import { bankLogVerifier, checkInclusion, setInclusionVerifier } from './log.ts';
 import { openReplayGuard } from './replay-guard.ts';
@@ -82,6 +82,17 @@ function scroll(): void {
   main.scrollTop = main.scrollHeight;
 }
 
+// Stay pinned to the newest message while the reader is at the bottom, also when a card grows
+// after it was added (a log mark, an answer, a button): nothing hides under the reply bar.
+let pinned = true;
+$('main').addEventListener('scroll', () => {
+  const main = $('main');
+  pinned = main.scrollHeight - main.scrollTop - main.clientHeight < 48;
+});
+new MutationObserver(() => {
+  if (pinned) scroll();
+}).observe(conversations, { childList: true, subtree: true, characterData: true });
+
 function bubble(bank: string, kind: string, ...content: (Node | string)[]): HTMLLIElement {
   const li = h('li', { class: `msg ${kind}` }, ...content);
   listFor(bank).append(li);
@@ -140,19 +151,21 @@ function updateHeader(): void {
     const b = brand(state.bank);
     chat.style.setProperty('--brand', b.colour);
     avatar.textContent = b.mark;
+    avatar.classList.remove('app-mark');
     title.textContent = bankName(state.bank);
   } else {
     chat.style.removeProperty('--brand');
-    avatar.textContent = '✉';
+    avatar.textContent = '';
+    avatar.classList.add('app-mark');
     title.textContent = 'Bank chat';
   }
   linkStatus.textContent = state.bank ? statusText(link) : 'Link a bank to start';
   linkStatus.dataset['status'] = link?.status ?? 'none';
   document.body.dataset['linkStatus'] = link?.status ?? 'none';
   $('details-button').hidden = !state.bank;
-  $('link-button').textContent = state.links.some((l) => l.status === 'active')
-    ? 'Link another bank'
-    : 'Link my bank';
+  const linkLabel = state.links.some((l) => l.status === 'active') ? 'Link another bank' : 'Link my bank';
+  $('link-button').setAttribute('aria-label', linkLabel);
+  $('link-text').textContent = linkLabel;
   renderConvoList();
 }
 
@@ -436,7 +449,7 @@ function showSpending(q: SpendingQuestion, bank: string, at: number): void {
     h(
       'footer',
       { class: 'marks' },
-      h('span', { class: 'mark device', 'data-computed': 'device' }, '🔒 Worked out on this device'),
+      h('span', { class: 'mark device', 'data-computed': 'device' }, '✓ Worked out on this device'),
       h(
         'details',
         { class: 'more' },
@@ -607,7 +620,7 @@ function openDetails(): void {
   const link = state.links.find((l) => l.bank === bank);
   const name = bankName(bank);
   const dialog = $<HTMLDialogElement>('link-details');
-  const since = link?.linked_at ? new Date(link.linked_at).toLocaleString() : '—';
+  const since = link?.linked_at ? dateTime(link.linked_at) : '—';
   $('details-title').textContent = name;
   $('details-list').replaceChildren(
     h('dt', {}, 'Status'),
