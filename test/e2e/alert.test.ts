@@ -58,7 +58,7 @@ test('fraudulent authorisation → sealed "Was this you?" within a second → "N
   const elapsed = performance.now() - sent;
   assert.match(text, /Was this you\?/);
   assert.match(text, /Electro Outlet Online/);
-  assert.match(text, /✓ Verified: Northwind Bank/);
+  assert.match(text, /✓ Verified by Northwind Bank/);
   assert.ok(elapsed < 1000, `the card appeared after ${elapsed.toFixed(0)} ms`);
 
   // "No": the sealed reply goes to the bank, the card is frozen in the core at once.

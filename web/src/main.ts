@@ -67,8 +67,6 @@ function listFor(bank: string): HTMLOListElement {
     ol = h('ol', {
       class: 'conversation',
       'data-bank': bank,
-      'aria-live': 'polite',
-      'aria-relevant': 'additions',
       'aria-label': bank ? `Conversation with ${bankName(bank)}` : 'Welcome',
     });
     ol.hidden = bank !== (state.bank ?? '');
@@ -250,7 +248,11 @@ const actions: CardActions = {
 function marks(bank: string, kid: string, log: number, envelope: string, purpose: string): HTMLElement {
   const name = bankName(bank);
   // The log check can take a checkpoint interval or two: show the card now, the mark when known.
-  const logMark = h('span', { class: 'mark log pending', 'data-log': 'pending' }, 'Checking the public log…');
+  const logMark = h(
+    'span',
+    { class: 'mark log pending', 'data-log': 'pending' },
+    `Checking entry #${log} in the public log…`,
+  );
   void checkInclusion(bank, log, envelope, purpose).then((r) => {
     logMark.className = `mark log ${r.state}`;
     logMark.dataset['log'] = r.state;
@@ -352,7 +354,9 @@ async function onFrame(f: Frame): Promise<void> {
   const item: HistoryItem = { id: f.id, bank: f.bank, kind: f.kind, at: Date.now() };
   if (f.envelope !== undefined) item.envelope = f.envelope;
   if (f.text !== undefined) item.text = f.text;
-  if (f.kind === 'notice') await refreshLinks();
+  // A notice may mean a link ended; a message from a bank this device has not listed yet means
+  // a link it has not seen: either way, the links (and the conversations) are refreshed first.
+  if (f.kind === 'notice' || !state.links.some((l) => l.bank === f.bank)) await refreshLinks();
   const shown = await renderItem(item, true);
   if (shown === 'replay') {
     document.body.dataset['replaysRefused'] = String(
