@@ -154,7 +154,7 @@ describe('web chat client in Chromium (390×844)', () => {
     const rejected = page.locator('li.msg.sealed[data-verified="false"] [data-reason]');
     await rejected.waitFor({ timeout: 10_000 });
     assert.equal(await rejected.getAttribute('data-reason'), 'bad_signature');
-    assert.match(await rejected.innerText(), /signature does not verify/);
+    assert.match((await rejected.textContent()) ?? '', /signature does not verify/);
   });
 
   it('fits the phone screen and is navigable: landmarks, labels, live region', async () => {
