@@ -72,6 +72,11 @@ for (const [label, width, options] of VIEWPORTS) {
     const page = await newPage(browser, options, errors);
     try {
       // 1. Two banks, each its own conversation; the consent page's device key is the chat's.
+      await page.goto(relay.url);
+      await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, {
+        timeout: 30_000,
+      });
+      await shot(page, 'welcome', width);
       const northwindKey = await linkInBrowser(system, 'northwind', page);
       const fjordKey = await linkInBrowser(system, 'fjord', page);
       assert.match(northwindKey, /^[0-9A-F]{4}( [0-9A-F]{4}){3}$/);
