@@ -17,10 +17,18 @@ export type BotCard =
         available: string;
         currency: string;
         direction: 'Credit' | 'Debit';
+        /** Credit cards: what is owed (the booked balance, a debit), as a positive decimal. */
+        owed?: string;
       }[];
       quickReplies: QuickReply[];
     }
   | { kind: 'transactions'; account: string; items: TransactionLine[]; quickReplies: QuickReply[] }
+  | {
+      kind: 'spending_data';
+      since: string;
+      items: (TransactionLine & { account: string })[];
+      complete: boolean;
+    }
   | {
       kind: 'transaction';
       item: TransactionLine & { country: string | null; channel: string; mcc: string | null };
@@ -28,10 +36,17 @@ export type BotCard =
   | {
       kind: 'card_status';
       text: string;
-      cards: { id: string; last4: string; status: Card['status'] }[];
+      cards: { id: string; last4: string; status: Card['status']; type: CardType }[];
       quickReplies: QuickReply[];
     }
   | { kind: 'notice'; text: string; quickReplies: QuickReply[] };
+
+/** What a customer calls a card: from the kind of account it draws on. */
+export type CardType = 'Debit card' | 'Credit card';
+
+export function cardType(card: Card, accounts: Account[]): CardType {
+  return accounts.find((a) => a.id === card.accountId)?.kind === 'credit_card' ? 'Credit card' : 'Debit card';
+}
 
 export interface TransactionLine {
   id: string;
@@ -48,6 +63,7 @@ export interface TransactionLine {
 export const MAIN_MENU: QuickReply[] = [
   { title: 'Balance', payload: 'BALANCE' },
   { title: 'Recent transactions', payload: 'TRANSACTIONS' },
+  { title: 'My cards', payload: 'CARDS' },
   { title: 'Freeze card', payload: 'FREEZE_CARD' },
   { title: 'Unfreeze card', payload: 'UNFREEZE_CARD' },
 ];
@@ -64,6 +80,11 @@ export function balanceCard(accounts: Account[], balances: Balance[]): BotCard {
     asOf: new Date().toISOString(),
     accounts: accounts.flatMap((a) => {
       const available = balances.find((b) => b.accountId === a.id && b.type === 'InterimAvailable');
+      const booked = balances.find((b) => b.accountId === a.id && b.type === 'InterimBooked');
+      const owed =
+        a.kind === 'credit_card' && booked
+          ? { owed: booked.creditDebit === 'Debit' ? booked.amount : '0.00' }
+          : {};
       return available
         ? [
             {
@@ -72,6 +93,7 @@ export function balanceCard(accounts: Account[], balances: Balance[]): BotCard {
               available: available.amount,
               currency: available.currency,
               direction: available.creditDebit,
+              ...owed,
             },
           ]
         : [];
@@ -109,6 +131,24 @@ export function transactionsCard(account: Account, items: Transaction[]): BotCar
   };
 }
 
+/** Every debit since a day across the shared accounts: raw material for sums on the device. */
+export function spendingDataCard(
+  since: string,
+  rows: { account: Account; items: Transaction[] }[],
+  complete: boolean,
+): BotCard {
+  return {
+    kind: 'spending_data',
+    since,
+    complete,
+    items: rows.flatMap(({ account, items }) =>
+      items
+        .filter((t) => t.creditDebit === 'Debit')
+        .map((t) => ({ ...transactionLine(t), account: account.nickname || KIND_NAME[account.kind] })),
+    ),
+  };
+}
+
 export function transactionCard(t: Transaction): BotCard {
   return {
     kind: 'transaction',
@@ -116,11 +156,11 @@ export function transactionCard(t: Transaction): BotCard {
   };
 }
 
-export function cardStatusCard(text: string, cards: Card[]): BotCard {
+export function cardStatusCard(text: string, cards: Card[], accounts: Account[]): BotCard {
   return {
     kind: 'card_status',
     text,
-    cards: cards.map((c) => ({ id: c.id, last4: c.last4, status: c.status })),
+    cards: cards.map((c) => ({ id: c.id, last4: c.last4, status: c.status, type: cardType(c, accounts) })),
     quickReplies: cards.some((c) => c.status === 'frozen')
       ? [{ title: 'Unfreeze card', payload: 'UNFREEZE_CARD' }, ...MAIN_MENU.slice(0, 2)]
       : [{ title: 'Freeze card', payload: 'FREEZE_CARD' }, ...MAIN_MENU.slice(0, 2)],
@@ -132,5 +172,5 @@ export function noticeCard(text: string): BotCard {
 }
 
 export const HELP_TEXT =
-  'I can show your balance, your recent transactions and a transaction’s details, and freeze or unfreeze your card. ' +
-  'Tap a button or ask, for example, “what’s my balance?”.';
+  'I can show your balance, your recent transactions and a transaction’s details, list your cards, and freeze or unfreeze a card. ' +
+  'Tap a button or ask, for example, “what’s my balance?” or “show my cards”.';

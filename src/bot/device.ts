@@ -20,7 +20,10 @@ export function deviceMessage(card: BotCard): DeviceMessage {
           as_of: card.asOf,
           accounts: card.accounts.map((a) => ({
             name: a.name,
+            type: a.type,
+            // For a credit card this is the credit still available to spend, not money held.
             balance: money(a.available, a.currency, a.direction),
+            ...(a.owed !== undefined ? { owed: { amount: a.owed, currency: a.currency } } : {}),
           })),
         },
       };
@@ -36,6 +39,22 @@ export function deviceMessage(card: BotCard): DeviceMessage {
             amount: { amount: t.amount, currency: t.currency },
             direction: t.direction,
             ...(t.pending ? { pending: true } : {}),
+          })),
+        },
+      };
+    case 'spending_data':
+      return {
+        type: 'spending_data',
+        payload: {
+          since: card.since,
+          complete: card.complete,
+          transactions: card.items.map((t) => ({
+            id: t.id,
+            booked_at: t.at,
+            description: t.merchant ?? t.description,
+            amount: { amount: t.amount, currency: t.currency },
+            category: t.category,
+            account: t.account,
           })),
         },
       };
@@ -59,7 +78,12 @@ export function deviceMessage(card: BotCard): DeviceMessage {
         type: 'cards',
         payload: {
           text: card.text,
-          cards: card.cards.map((c) => ({ id: c.id, last4: c.last4, frozen: c.status === 'frozen' })),
+          cards: card.cards.map((c) => ({
+            id: c.id,
+            type: c.type,
+            last4: c.last4,
+            frozen: c.status === 'frozen',
+          })),
         },
       };
     case 'notice':

@@ -5,6 +5,8 @@
 // else is alerted only through the bank's own queue. Answers come back through the bot.
 import { createHmac } from 'node:crypto';
 import type { AuditTrail } from '../audit/index.ts';
+import type { BankCore } from '../bank/index.ts';
+import { type CardType, cardType } from '../bot/index.ts';
 import type { ConsentService } from '../consent/index.ts';
 import type { AlertDelivery, AlertSink, ScreeningAlert, ScreeningService } from '../screening/index.ts';
 import type { AlertReplies } from './bot.ts';
@@ -22,6 +24,8 @@ export interface DeviceAlertSinkOptions {
   sealers: BankSealers;
   /** Late-bound: the relay may start after the gateway. */
   relay(): RelayWebhook | undefined;
+  /** The bank core, to name the card in the alert ("Debit card ending 1234"). */
+  core?(bankId: string): BankCore;
   onError?(error: unknown, alert: ScreeningAlert): void;
   timeoutMs?: number;
 }
@@ -32,8 +36,9 @@ export function webhookSignature(secret: string, body: string): string {
 }
 
 /** What the device shows: the payment in the customer's words, and the two buttons. */
-export function alertPayload(alert: ScreeningAlert): Record<string, unknown> {
+export function alertPayload(alert: ScreeningAlert, card?: AlertCard): Record<string, unknown> {
   return {
+    ...(card ? { card } : {}),
     alert_id: alert.id,
     question: 'Was this you?',
     amount: { amount: alert.amount, currency: alert.currency },
@@ -45,6 +50,18 @@ export function alertPayload(alert: ScreeningAlert): Record<string, unknown> {
     reasons: alert.customerReasons,
     why: alert.customerReasons.join('; '),
   };
+}
+
+/** The card the payment was made with, as the customer knows it. */
+export interface AlertCard {
+  type: CardType;
+  last4: string;
+}
+
+async function alertCard(core: BankCore, cardId: string): Promise<AlertCard | undefined> {
+  const card = await core.card(cardId);
+  if (!card) return undefined;
+  return { type: cardType(card, await core.accounts(card.customerId)), last4: card.last4 };
 }
 
 export class DeviceAlertSink implements AlertSink {
@@ -77,7 +94,8 @@ export class DeviceAlertSink implements AlertSink {
       .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
     if (!consent) return 'bank-queue';
     const pairwise = await this.#o.consent.pairwiseSubject(alert.bankId, consent.clientId, alert.customerId);
-    const payload = alertPayload(alert);
+    const core = this.#o.core?.(alert.bankId);
+    const payload = alertPayload(alert, core ? await alertCard(core, alert.cardId) : undefined);
     const index = await this.#o.audit.record({
       bankId: alert.bankId,
       customerId: alert.customerId,

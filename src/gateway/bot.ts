@@ -17,6 +17,7 @@ import {
   type Intent,
   intentFromPayload,
   intentFromText,
+  spendingDataCard,
   transactionCard,
   transactionsCard,
 } from '../bot/index.ts';
@@ -60,6 +61,9 @@ export interface BankBotOptions {
 }
 
 const RECENT = 8;
+/** Spending data: at most this far back, and this many transactions per answer. */
+const SPENDING_MAX_DAYS = 100;
+const SPENDING_MAX_ITEMS = 1000;
 
 /** A refusal the customer should read in the chat (the link itself is still good). */
 class Declined extends Error {}
@@ -207,6 +211,28 @@ export class BankBot {
         );
         return;
       }
+      case 'spending_data': {
+        await this.#spendingData(intent.since, grant, consent, out);
+        return;
+      }
+      case 'cards': {
+        const [cards, accounts] = await Promise.all([this.#cards(grant), this.#accounts(grant)]);
+        for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
+        await this.#release(
+          grant,
+          consent,
+          'fraud_alerts',
+          ['card_controls'],
+          'data.access',
+          cardStatusCard(
+            cards.length ? 'Here are your cards and their status.' : 'No card is shared with this link.',
+            cards,
+            accounts,
+          ),
+          out,
+        );
+        return;
+      }
       case 'transaction_detail': {
         // Only a transaction of a consented account; anything else reads as "not found", so
         // ids cannot be probed.
@@ -231,22 +257,21 @@ export class BankBot {
       case 'freeze_card':
       case 'unfreeze_card': {
         const status = intent.kind === 'freeze_card' ? 'frozen' : 'active';
-        const cards = await this.#cards(grant);
-        const target = intent.cardId
-          ? cards.find((c) => c.id === intent.cardId)
-          : cards.length === 1
-            ? cards[0]
-            : undefined;
+        const [cards, accounts] = await Promise.all([this.#cards(grant), this.#accounts(grant)]);
+        const target = intent.cardId ? cards.find((c) => c.id === intent.cardId) : undefined;
         if (!target) {
-          // Several cards (or an id not among them): show them, each with its own button.
+          // No card named (or one not among them): show the cards, each with its own button, so
+          // the customer picks one and the device asks for confirmation before anything changes.
           for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
+          const question =
+            status === 'frozen' ? 'Which card should I freeze?' : 'Which card should I unfreeze?';
           await this.#release(
             grant,
             consent,
             'fraud_alerts',
             ['card_controls'],
             'data.access',
-            cardStatusCard(cards.length ? 'Which card?' : 'No card is shared with this link.', cards),
+            cardStatusCard(cards.length ? question : 'No card is shared with this link.', cards, accounts),
             out,
           );
           return;
@@ -264,6 +289,7 @@ export class BankBot {
               ? `Card ending ${updated.last4} is frozen. Nobody can pay with it until you unfreeze it.`
               : `Card ending ${updated.last4} works again.`,
             [updated],
+            accounts,
           ),
           out,
         );
@@ -279,6 +305,46 @@ export class BankBot {
         );
         return;
     }
+  }
+
+  /** Debits since a day on every shared account, paged from the core, for sums on the device. */
+  async #spendingData(since: string, grant: AccessGrant, consent: ConsentRecord, out: BotAnswer) {
+    const from = new Date(`${since}T00:00:00Z`);
+    const oldest = Date.now() - SPENDING_MAX_DAYS * 86_400_000;
+    if (Number.isNaN(from.getTime()) || from.getTime() < oldest) {
+      out.text = `I can share at most the last ${SPENDING_MAX_DAYS} days of transactions for spending sums.`;
+      return;
+    }
+    const core = this.#o.core(grant.bankId);
+    const rows: { account: Account; items: Awaited<ReturnType<BankCore['transactions']>>['items'] }[] = [];
+    let total = 0;
+    let complete = true;
+    for (const account of await this.#accounts(grant)) {
+      if (total >= SPENDING_MAX_ITEMS) {
+        complete = false;
+        break;
+      }
+      await this.#allow(grant, 'transaction_notifications', 'transactions', account.id);
+      const items = [];
+      let after: string | undefined;
+      do {
+        const page = await core.transactions(account.id, { from, limit: 200, after });
+        items.push(...page.items);
+        total += page.items.length;
+        after = page.next ?? undefined;
+      } while (after && total < SPENDING_MAX_ITEMS);
+      if (after) complete = false;
+      rows.push({ account, items });
+    }
+    await this.#release(
+      grant,
+      consent,
+      'transaction_notifications',
+      ['transactions'],
+      'data.access',
+      spendingDataCard(since, rows, complete),
+      out,
+    );
   }
 
   async #alertReply(
@@ -347,6 +413,7 @@ export class BankBot {
       cardStatusCard(
         `Card ending ${card.last4} is frozen. We will be in touch about the payment you did not make.`,
         [card],
+        await this.#accounts(grant),
       ),
       out,
     );

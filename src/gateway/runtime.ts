@@ -29,6 +29,7 @@ import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
 import { DeviceAlertSink, type RelayWebhook, screeningReplies } from './alerts.ts';
+import { relayLinkNotices } from './relay-events.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
@@ -195,7 +196,15 @@ export async function startGateway(
     publicUrl: () => url,
     platforms,
     policy: await createPolicyEngine(),
-    events: consentEvents,
+    // Ended links are also announced to the platform's relay, so the chat shows them at once.
+    events: relayLinkNotices(consentEvents, {
+      relay: () => relayWebhook,
+      pairwiseSubject: (bankId, platform, customerId) =>
+        consentRef!.pairwiseSubject(bankId, platform, customerId),
+      consent: (id) => consentRef!.store.get(id),
+      onError: (error, event) =>
+        app.log.warn({ err: error, bank: event.bankId }, 'link end not announced to the relay'),
+    }),
     accessHistory: (bankId, customerId) => audit.history(bankId, customerId),
     logVerifierKey: (bankId) => logs.get(bankId)?.verifierKey,
   });
@@ -210,6 +219,7 @@ export async function startGateway(
     consent,
     audit,
     sealers,
+    core,
     relay: () => relayWebhook,
     onError: (error) =>
       app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),

@@ -266,6 +266,23 @@ export class RelayStore {
       .execute();
   }
 
+  /**
+   * The bank ended a link (revoked or expired at the bank): every active link of that pairwise
+   * subject under that consent ends. Returns the devices whose link ended (none when already ended).
+   */
+  async endLinksOfSub(bankId: string, sub: string, consent: string, reason: string): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('relay_link')
+      .set({ status: 'ended', ended_at: new Date(), ended_reason: reason, credentials_sealed: null })
+      .where('bank_id', '=', bankId)
+      .where('sub', '=', sub)
+      .where('consent', '=', consent)
+      .where('status', '=', 'active')
+      .returning('device_id')
+      .execute();
+    return [...new Set(rows.map((r) => r.device_id))];
+  }
+
   async updateCredentials(linkId: string, credentialsSealed: string): Promise<void> {
     await this.db
       .updateTable('relay_link')

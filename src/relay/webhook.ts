@@ -19,7 +19,9 @@ export interface WebhookEvent {
   sender: { id: string };
   recipient: { id: string };
   timestamp: number;
-  message: { mid: string; envelope: string };
+  message?: { mid: string; envelope: string };
+  /** The bank ended the link (revoked or expired there): the chat must show it at once. */
+  account_linking?: { status: 'unlinked'; consent: string; reason: 'revoked' | 'expired' };
 }
 
 export interface WebhookBatch {
@@ -52,7 +54,8 @@ const batchSchema = {
             maxItems: MAX_EVENTS,
             items: {
               type: 'object',
-              required: ['sender', 'recipient', 'timestamp', 'message'],
+              required: ['sender', 'recipient', 'timestamp'],
+              oneOf: [{ required: ['message'] }, { required: ['account_linking'] }],
               additionalProperties: false,
               properties: {
                 sender: {
@@ -77,6 +80,16 @@ const batchSchema = {
                     envelope: { type: 'string', minLength: 1, maxLength: MAX_ENVELOPE_BYTES },
                   },
                 },
+                account_linking: {
+                  type: 'object',
+                  required: ['status', 'consent', 'reason'],
+                  additionalProperties: false,
+                  properties: {
+                    status: { type: 'string', const: 'unlinked' },
+                    consent: idString,
+                    reason: { type: 'string', enum: ['revoked', 'expired'] },
+                  },
+                },
               },
             },
           },
@@ -93,7 +106,7 @@ const receiptSchema = {
   properties: {
     status: { type: 'string', const: 'EVENT_RECEIVED' },
     received: { type: 'integer', description: 'events in the batch' },
-    stored: { type: 'integer', description: 'device deliveries newly stored' },
+    stored: { type: 'integer', description: 'device deliveries newly stored (link-ended notices included)' },
     duplicates: { type: 'integer', description: 'deliveries already stored (a retried mid)' },
   },
 } as const;
@@ -161,6 +174,31 @@ async function verifySignature(o: WebhookOptions, request: FastifyRequest): Prom
       "X-Hub-Signature-256 does not match the body under any bank's app secret",
     );
   return matched;
+}
+
+/**
+ * Links the bank ended: each ends here too and its device gets a notice at once (pushed over
+ * its stream like any message). Idempotent: an already ended link or an unknown subject is a no-op,
+ * and the notice's mid is per consent, so a retried event does not notify twice.
+ */
+async function endLinks(
+  o: WebhookOptions,
+  bank: string,
+  unlinks: { sub: string; ended: NonNullable<WebhookEvent['account_linking']> }[],
+): Promise<NewMessage[]> {
+  if (unlinks.length === 0) return [];
+  const name = (await o.directory.get(bank).catch(() => undefined))?.name ?? bank;
+  const notices: NewMessage[] = [];
+  for (const { sub, ended } of unlinks) {
+    const reason = ended.reason === 'expired' ? 'expired-at-bank' : 'revoked-at-bank';
+    const text =
+      ended.reason === 'expired'
+        ? `Your link to ${name} has expired, so this chat can no longer see your accounts. Link again?`
+        : `You ended this chat's access at ${name}. It can no longer see your accounts or cards. Link again?`;
+    for (const deviceId of await o.store.endLinksOfSub(bank, sub, ended.consent, reason))
+      notices.push({ deviceId, bankId: bank, kind: 'notice', mid: `unlinked-${ended.consent}`, text });
+  }
+  return notices;
 }
 
 export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Promise<void> {
@@ -238,7 +276,12 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
     async (request) => {
       const bank = request.webhookBank!;
       const batch = request.body;
-      const events: { where: string; e: WebhookEvent; rcpt: string }[] = [];
+      const events: {
+        where: string;
+        e: WebhookEvent & { message: { mid: string; envelope: string } };
+        rcpt: string;
+      }[] = [];
+      const unlinks: { sub: string; ended: NonNullable<WebhookEvent['account_linking']> }[] = [];
       const mids = new Set<string>();
       batch.entry.forEach((entry, i) => {
         if (entry.id !== bank)
@@ -252,6 +295,11 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
           const where = `entry[${i}].messaging[${j}]`;
           if (e.sender.id !== bank)
             throw unprocessable('webhook-sender-mismatch', `${where}.sender.id must be the bank id`);
+          if (e.account_linking) {
+            unlinks.push({ sub: e.recipient.id, ended: e.account_linking });
+            return;
+          }
+          if (!e.message) return;
           if (mids.has(e.message.mid))
             throw unprocessable('webhook-duplicate-mid', `${where}.message.mid repeats within the batch`);
           mids.add(e.message.mid);
@@ -269,7 +317,7 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
               'webhook-envelope-bank-mismatch',
               `${where}: the envelope names another bank`,
             );
-          events.push({ where, e, rcpt: routing.rcpt });
+          events.push({ where, e: { ...e, message: e.message }, rcpt: routing.rcpt });
         });
       });
       const devices = await o.store.devicesForSub(bank, [...new Set(events.map((x) => x.e.recipient.id))]);
@@ -296,12 +344,13 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
             envelope: e.message.envelope,
           });
       }
-      const stored = await o.store.enqueue(messages);
+      const notices = await endLinks(o, bank, unlinks);
+      const stored = await o.store.enqueue([...messages, ...notices]);
       return {
         status: 'EVENT_RECEIVED' as const,
-        received: events.length,
+        received: events.length + unlinks.length,
         stored: stored.length,
-        duplicates: messages.length - stored.length,
+        duplicates: messages.length + notices.length - stored.length,
       };
     },
   );

@@ -33,3 +33,24 @@ test('simple free text is understood', () => {
   ];
   for (const [text, kind] of cases) assert.equal(intentFromText(text).kind, kind, text);
 });
+
+test('cards and spending data: obvious phrasings and exact payloads', () => {
+  for (const text of [
+    'show my cards',
+    'my cards',
+    'Cards',
+    'which cards do I have',
+    'is my card frozen?',
+    'card status',
+  ])
+    assert.equal(intentFromText(text).kind, 'cards', text);
+  // Freezing stays freezing even with "card" in it.
+  assert.equal(intentFromText('freeze my card').kind, 'freeze_card');
+  assert.equal(intentFromText('unfreeze my card').kind, 'unfreeze_card');
+  assert.deepEqual(intentFromPayload('CARDS'), { kind: 'cards' });
+  assert.deepEqual(intentFromPayload('SPENDING_DATA:2026-11-01'), {
+    kind: 'spending_data',
+    since: '2026-11-01',
+  });
+  assert.equal(intentFromPayload('SPENDING_DATA:yesterday').kind, 'unknown');
+});

@@ -58,7 +58,7 @@ test('fraudulent authorisation → sealed "Was this you?" in the chat → "No" f
   const elapsed = performance.now() - sent;
   assert.match(text, /Was this you\?/);
   assert.match(text, /Electro Outlet Online/);
-  assert.match(text, /✓ Verified: Northwind Bank/);
+  assert.match(text, /✓ Verified by Northwind Bank/);
   // Latency is measured by `npm run bench -- alerts`; here it is only reported.
   t0.diagnostic(`the alert card appeared ${elapsed.toFixed(0)} ms after the authorisation was sent`);
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningRelay, readRelayConfig, startRelay } from '../../src/relay/index.ts';
-import { openDatabase } from '../../src/storage/index.ts';
+import { type Database, openDatabase } from '../../src/storage/index.ts';
 import { pgliteBackend } from '../support/backends.ts';
 import { launchChromium } from '../support/browser.ts';
 import { otpNow, resetTotp } from '../support/consent.ts';
@@ -15,6 +15,8 @@ import { freePort } from '../support/net.ts';
 export interface System {
   t: TestGateway;
   relay: RunningRelay;
+  /** The relay's own database (to check what it stores). */
+  relayDb: Database;
   browser: Browser;
   page: Page;
   errors: string[];
@@ -51,6 +53,7 @@ export async function startSystem(): Promise<System> {
   return {
     t,
     relay,
+    relayDb,
     browser,
     page,
     errors,
@@ -64,25 +67,32 @@ export async function startSystem(): Promise<System> {
   };
 }
 
-/** A new device links Northwind through the bank's own login and consent pages. */
-export async function linkInBrowser(s: System): Promise<void> {
-  const { page, t, relay } = s;
-  await page.goto(relay.url);
+const BANK_NAMES: Record<string, string> = { northwind: 'Northwind Bank', fjord: 'Fjordbank' };
+
+/**
+ * A device links a bank (Northwind by default) through the bank's own login and consent
+ * pages. Returns the device key fingerprint the consent page showed.
+ */
+export async function linkInBrowser(s: System, bank = 'northwind', page = s.page): Promise<string> {
+  const { t, relay } = s;
+  if (!page.url().startsWith(relay.url)) await page.goto(relay.url);
   await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: 30_000 });
-  await page.getByRole('button', { name: 'Link my bank' }).click();
-  await page.getByRole('button', { name: 'Northwind Bank' }).click();
-  await page.waitForURL(`${t.gw.url}/banks/northwind/**`);
+  await page.getByRole('button', { name: /^Link (my|another) bank$/ }).click();
+  await page.getByRole('button', { name: BANK_NAMES[bank] ?? bank, exact: true }).click();
+  await page.waitForURL(`${t.gw.url}/banks/${bank}/**`);
   await resetTotp(t);
   await page.getByLabel('Username').fill('demo');
   await page.getByLabel('Password').fill('proviso-demo');
-  await page.getByLabel('One-time code from your authenticator app').fill(otpNow('northwind', 'demo'));
+  await page.getByLabel('One-time code from your authenticator app').fill(otpNow(bank, 'demo'));
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForSelector('text=What it will be used for');
+  const fingerprint = (await page.locator('section[aria-labelledby="device"] code').textContent()) ?? '';
   for (const box of await page.locator('input[name="account"]').all()) await box.check();
   await page.getByRole('button', { name: 'Allow', exact: true }).click();
   await page.waitForURL(`${relay.url}/**`);
   await page.waitForFunction(() => document.body.dataset['ready'] === 'true', undefined, { timeout: 30_000 });
   await page.waitForSelector('text=Linked · sealed to this device');
+  return fingerprint;
 }
 
 export const botCount = (page: Page) => page.locator('#messages li.bot').count();

@@ -113,10 +113,10 @@ describe('web chat client in Chromium (390×844)', () => {
     assert.equal(res.status, 200, JSON.stringify(res.json));
     const card = page.locator('li.msg.sealed[data-verified="true"]');
     await card.waitFor({ timeout: 10_000 });
-    const text = await card.innerText();
+    const text = (await card.textContent()) ?? '';
     assert.match(text, /1,204\.56/);
-    assert.match(text, /Verified: Northwind Bank/);
-    assert.match(text, /log entry #7/i);
+    assert.match(text, /Verified by Northwind Bank/);
+    assert.match(text, /entry #7/i);
     // The device acknowledged it: the relay holds no ciphertext for it any more.
     await page.waitForFunction(() => true);
     const deadline = Date.now() + 5000;
@@ -154,7 +154,7 @@ describe('web chat client in Chromium (390×844)', () => {
     const rejected = page.locator('li.msg.sealed[data-verified="false"] [data-reason]');
     await rejected.waitFor({ timeout: 10_000 });
     assert.equal(await rejected.getAttribute('data-reason'), 'bad_signature');
-    assert.match(await rejected.innerText(), /signature does not verify/);
+    assert.match((await rejected.textContent()) ?? '', /signature does not verify/);
   });
 
   it('fits the phone screen and is navigable: landmarks, labels, live region', async () => {
@@ -173,6 +173,8 @@ describe('web chat client in Chromium (390×844)', () => {
     assert.deepEqual(layout.quick, [
       'Balance',
       'Recent transactions',
+      'My cards',
+      'Spending',
       'Freeze card',
       'Unfreeze card',
       'Unlink',
