@@ -110,6 +110,9 @@ export function updateHeader(): void {
   linkStatus.dataset['status'] = link?.status ?? 'none';
   document.body.dataset['linkStatus'] = link?.status ?? 'none';
   $('details-button').hidden = !state.bank;
+  // Nothing to ask before a bank is linked; and the compact "+" only once banks are listed.
+  document.querySelector<HTMLElement>('.quick')!.hidden = !state.bank;
+  $('convos').classList.toggle('has-links', state.links.length > 0);
   const linkLabel = state.links.some((l) => l.status === 'active') ? 'Link another bank' : 'Link my bank';
   $('link-button').setAttribute('aria-label', linkLabel);
   $('link-text').textContent = linkLabel;

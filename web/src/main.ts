@@ -218,13 +218,20 @@ async function main(): Promise<void> {
       'notice',
     );
   if (params.size) history.replaceState(null, '', location.pathname);
-  if (!state.bank && !listFor('').children.length)
-    say(
-      'Hi! Link your bank to check balances, payments and cards here — sealed so only this device can read them.',
-      'system',
-      false,
+  if (!state.bank && !listFor('').children.length) {
+    const start = h('button', { type: 'button' }, 'Get started');
+    start.addEventListener('click', () => openPicker());
+    bubble(
       '',
+      'system welcome',
+      h(
+        'p',
+        {},
+        'Hi! Link your bank to check balances, payments and cards here — sealed so only this device can read them.',
+      ),
+      start,
     );
+  }
   select(state.bank);
   state.stream = connectStream(state.reg.token, {
     onFrame,
