@@ -9,6 +9,8 @@ const conversations = $<HTMLDivElement>('messages');
 const linkStatus = $<HTMLParagraphElement>('link-status');
 const title = $<HTMLHeadingElement>('title');
 const avatar = $<HTMLSpanElement>('avatar');
+/** Banks with messages the customer has not looked at yet (another conversation was open). */
+const unread = new Set<string>();
 
 export function listFor(bank: string): HTMLOListElement {
   let ol = conversations.querySelector<HTMLOListElement>(`ol[data-bank="${CSS.escape(bank)}"]`);
@@ -44,7 +46,10 @@ export function bubble(bank: string, kind: string, ...content: (Node | string)[]
   const li = h('li', { class: `msg ${kind}` }, ...content);
   listFor(bank).append(li);
   if (bank === (state.bank ?? '')) scroll();
-  else document.querySelector(`.convo[data-bank="${CSS.escape(bank)}"]`)?.classList.add('unread');
+  else {
+    unread.add(bank);
+    document.querySelector(`.convo[data-bank="${CSS.escape(bank)}"]`)?.classList.add('unread');
+  }
   return li;
 }
 
@@ -66,12 +71,18 @@ export function say(
   return li;
 }
 
+/** After the stored history is shown: what was there before is not news. */
+export function markAllRead(): void {
+  unread.clear();
+  renderConvoList();
+}
+
 export function select(bank: string | undefined): void {
   state.bank = bank;
   for (const ol of conversations.querySelectorAll<HTMLOListElement>('ol.conversation'))
     ol.hidden = ol.dataset['bank'] !== (bank ?? '');
   listFor(bank ?? '');
-  document.querySelector(`.convo[data-bank="${CSS.escape(bank ?? '')}"]`)?.classList.remove('unread');
+  unread.delete(bank ?? '');
   updateHeader();
   scroll();
 }
@@ -110,6 +121,9 @@ export function updateHeader(): void {
   linkStatus.dataset['status'] = link?.status ?? 'none';
   document.body.dataset['linkStatus'] = link?.status ?? 'none';
   $('details-button').hidden = !state.bank;
+  // Nothing to ask before a bank is linked; and the compact "+" only once banks are listed.
+  document.querySelector<HTMLElement>('.quick')!.hidden = !state.bank;
+  $('convos').classList.toggle('has-links', state.links.length > 0);
   const linkLabel = state.links.some((l) => l.status === 'active') ? 'Link another bank' : 'Link my bank';
   $('link-button').setAttribute('aria-label', linkLabel);
   $('link-text').textContent = linkLabel;
@@ -127,7 +141,7 @@ export function renderConvoList(): void {
         'button',
         {
           type: 'button',
-          class: `convo${link?.status === 'active' ? '' : ' ended'}`,
+          class: `convo${link?.status === 'active' ? '' : ' ended'}${unread.has(id) ? ' unread' : ''}`,
           'data-bank': id,
           ...(id === state.bank ? { 'aria-current': 'true' } : {}),
         },

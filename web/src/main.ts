@@ -5,7 +5,7 @@
 import { sealReply } from '../../src/seal/device.ts';
 import { ApiError, api, connectStream, type Frame } from './api.ts';
 import { type CardActions, h } from './cards.ts';
-import { bubble, listFor, refreshLinks, say, select } from './conversation.ts';
+import { bubble, listFor, markAllRead, refreshLinks, say, select } from './conversation.ts';
 import { confirmDialog } from './dialogs.ts';
 import { alertContext, jwksFor, renderEnvelope } from './envelopes.ts';
 import { alertAnswer, type HistoryItem, loadHistory, recordAlertAnswer, remember } from './history.ts';
@@ -205,6 +205,7 @@ async function main(): Promise<void> {
     state.seen.add(item.id);
     await renderItem(item, false);
   }
+  markAllRead();
   if (params.get('linked')) {
     const name = bankName(params.get('linked')!);
     say(
@@ -218,13 +219,20 @@ async function main(): Promise<void> {
       'notice',
     );
   if (params.size) history.replaceState(null, '', location.pathname);
-  if (!state.bank && !listFor('').children.length)
-    say(
-      'Hi! Link your bank to check balances, payments and cards here — sealed so only this device can read them.',
-      'system',
-      false,
+  if (!state.bank && !listFor('').children.length) {
+    const start = h('button', { type: 'button' }, 'Get started');
+    start.addEventListener('click', () => openPicker());
+    bubble(
       '',
+      'system welcome',
+      h(
+        'p',
+        {},
+        'Hi! Link your bank to check balances, payments and cards here — sealed so only this device can read them.',
+      ),
+      start,
     );
+  }
   select(state.bank);
   state.stream = connectStream(state.reg.token, {
     onFrame,
