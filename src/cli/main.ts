@@ -293,10 +293,25 @@ function intOption(value: unknown, fallback: number, name: string): number {
   return n;
 }
 
+/**
+ * Resolves on the first Ctrl-C or SIGTERM, then keeps handling signals so that a duplicate
+ * (npm forwards the one the terminal already sent) cannot kill the process halfway through
+ * closing its database; a person's second Ctrl-C, a few seconds later, stops it at once.
+ */
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    let first: number | undefined;
+    const onSignal = () => {
+      if (first === undefined) {
+        first = Date.now();
+        resolve();
+      } else if (Date.now() - first > 2000) {
+        process.stderr.write('stopped without finishing the shutdown\n');
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }
 
