@@ -127,16 +127,22 @@ async function stop(running: Running, what: string): Promise<void> {
   else record(`${what}: Ctrl-C`, 'ok', `stopped cleanly (${end.code ?? end.signal})`);
 }
 
-async function main(): Promise<number> {
-  const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-  if (execFileSync('git', ['-C', ROOT, 'status', '--porcelain'], { encoding: 'utf8' }).trim())
-    progress('note: the working tree has uncommitted changes; the smoke test runs the last commit');
+/** A clone of the commit in a new temporary folder, with nothing beside it. */
+function freshClone(commit: string): { base: string; clone: string } {
   const base = mkdtempSync(join(tmpdir(), 'proviso-smoke-'));
   const clone = join(base, 'proviso');
   progress(`cloning ${commit.slice(0, 12)} into ${clone} (no ../shared beside it)`);
   execFileSync('git', ['clone', '--quiet', '--no-checkout', ROOT, clone]);
   execFileSync('git', ['-C', clone, 'checkout', '--quiet', '--detach', commit]);
   if (existsSync(join(base, 'shared'))) throw new Error('a ../shared folder exists beside the clone');
+  return { base, clone };
+}
+
+async function main(): Promise<number> {
+  const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  if (execFileSync('git', ['-C', ROOT, 'status', '--porcelain'], { encoding: 'utf8' }).trim())
+    progress('note: the working tree has uncommitted changes; the smoke test runs the last commit');
+  const { base, clone } = freshClone(commit);
 
   const readme = readFileSync(join(clone, 'README.md'), 'utf8');
   const gatewayPort = (await portFree(4100)) ? 4100 : await freePort();
@@ -196,32 +202,38 @@ async function main(): Promise<number> {
   }
   if (start) {
     await stop(start, 'npm start');
-    progress('$ npm start   (again: it must reuse the data)');
-    const again = launch('npm start', clone, env);
-    const banner = await waitForStart(again, 'npm start (second)');
-    if (typeof banner === 'string') {
-      const reused = /already holds/.test(banner);
-      record(
-        'npm start (second)',
-        reused ? 'ok' : 'FAILED',
-        `banner after ${secondsSince(again)} s; ${reused ? 'data reused' : 'seeded again'}`,
-      );
-      await stop(again, 'npm start (second)');
-    }
+    await restart(clone, env);
   } else record('npm start', 'FAILED', 'README states no `npm start`');
-  if (testsAsked && withTests) {
-    progress('$ npm test');
-    const end = await runToEnd('npm test', clone, env, 90 * MINUTE);
-    const summary = end.output.match(/ℹ (tests|pass|fail|skipped) \d+/g)?.join(', ') ?? lastLine(end.output);
-    record(
-      'npm test',
-      end.code === 0 ? 'ok' : 'FAILED',
-      `${Math.round(end.seconds)} s; ${summary}${end.code === 0 ? '' : `\n${tail(end.output, 60)}`}`,
-    );
-  }
+  if (testsAsked && withTests) await runTests(clone, env);
   return report(
     base,
     outcomes.every((o) => o.result !== 'FAILED'),
+  );
+}
+
+/** README: "the next start reuses the data". */
+async function restart(clone: string, env: NodeJS.ProcessEnv): Promise<void> {
+  progress('$ npm start   (again: it must reuse the data)');
+  const again = launch('npm start', clone, env);
+  const banner = await waitForStart(again, 'npm start (second)');
+  if (typeof banner !== 'string') return;
+  const reused = /already holds/.test(banner);
+  record(
+    'npm start (second)',
+    reused ? 'ok' : 'FAILED',
+    `banner after ${secondsSince(again)} s; ${reused ? 'data reused' : 'seeded again'}`,
+  );
+  await stop(again, 'npm start (second)');
+}
+
+async function runTests(clone: string, env: NodeJS.ProcessEnv): Promise<void> {
+  progress('$ npm test');
+  const end = await runToEnd('npm test', clone, env, 90 * MINUTE);
+  const summary = end.output.match(/ℹ (tests|pass|fail|skipped) \d+/g)?.join(', ') ?? lastLine(end.output);
+  record(
+    'npm test',
+    end.code === 0 ? 'ok' : 'FAILED',
+    `${Math.round(end.seconds)} s; ${summary}${end.code === 0 ? '' : `\n${tail(end.output, 60)}`}`,
   );
 }
 

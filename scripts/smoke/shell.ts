@@ -30,9 +30,22 @@ export interface Running {
   finished: Promise<Finished>;
 }
 
+/** Process groups still running; killed if the smoke test itself ends first. */
+const groups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 export function launch(command: string, cwd: string, env: NodeJS.ProcessEnv): Running {
   const t0 = Date.now();
   const child = spawn('sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid) groups.add(child.pid);
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -42,9 +55,10 @@ export function launch(command: string, cwd: string, env: NodeJS.ProcessEnv): Ru
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   const finished = new Promise<Finished>((resolve) => {
-    child.once('close', (code, signal) =>
-      resolve({ code, signal, output, seconds: (Date.now() - t0) / 1000 }),
-    );
+    child.once('close', (code, signal) => {
+      if (child.pid) groups.delete(child.pid);
+      resolve({ code, signal, output, seconds: (Date.now() - t0) / 1000 });
+    });
   });
   const waitFor = (pattern: RegExp, timeoutMs: number) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
