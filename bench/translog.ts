@@ -9,7 +9,7 @@ import type { Measurement } from './lib/results.ts';
 const SECONDS = Number(process.env['BENCH_TRANSLOG_SECONDS'] ?? 3);
 const CONCURRENCY = 64;
 const PG_ADMIN = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-// Test-only key (shared/testvectors/generated/notes.json): benchmark logs are throwaway.
+// Test-only key (test/fixtures/testvectors/generated/notes.json): benchmark logs are throwaway.
 const SKEY = 'PRIVATE+KEY+example.com/proviso-test-log+83b7a520+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB';
 
 const entry = (i: number) =>

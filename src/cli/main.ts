@@ -1,19 +1,18 @@
 #!/usr/bin/env node
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 // `proviso`: one command for running and operating the system.
 // Exit codes: 0 done, 1 failed, 2 usage error, 3 configuration error.
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET, totpFor } from '../consent/index.ts';
+import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../gateway/config.ts';
-import { openStorage, prepareStorage, startGateway, VERSION } from '../gateway/runtime.ts';
+import { openStorage, prepareStorage, VERSION } from '../gateway/runtime.ts';
 import { type KeyAlg, KeyEncryptionKey, type KeyPurpose, KeyStore } from '../keys/index.ts';
-import { DEMO_PLATFORM } from '../platform-client/index.ts';
 import { RelayConfigError, readRelayConfig, startRelay } from '../relay/index.ts';
 import { migrate } from '../storage/index.ts';
 import { runDemoAlert } from './demo-alert.ts';
+import { gatewayLocation } from './gateway-url.ts';
+import { demoOneTimeCode } from './otp.ts';
 import { screeningCommands } from './screening.ts';
 import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
+import { runStart } from './start.ts';
 import { DEFAULT_FULL_CHECK_LIMIT, DiscoveryError, runVerify, runWitness } from './transparency.ts';
 
 class UsageError extends Error {
@@ -32,7 +31,8 @@ const ENVIRONMENT = `Environment:
   DATABASE_URL   postgres:// URL; when set, PostgreSQL is used instead of the embedded database
   PROVISO_KEK    base64url 32-byte key-encryption key (default: generated in the data folder)
   HOST, PORT     where the gateway listens (default 127.0.0.1:4100)
-  LOG_LEVEL      pino level or 'silent' (default info)`;
+  LOG_LEVEL      pino level or 'silent' (default info; 'proviso start' prints warn and above)
+  PROVISO_LOG_FILE  'proviso start' appends its request logs there (level info unless LOG_LEVEL)`;
 
 const commands: Record<string, Command> = {
   start: {
@@ -43,73 +43,15 @@ const commands: Record<string, Command> = {
       days: { type: 'string' },
       seed: { type: 'string' },
     },
-    async run(values) {
-      const config = readConfig();
-      const customers = intOption(values['customers'], config.seedCustomers, 'customers');
-      const database = await openStorage(config);
-      const kek = KeyEncryptionKey.load(process.env, config.dataDir);
-      const keyStore = new KeyStore(database, kek);
-      await prepareStorage(database, keyStore);
-      await runSeed(database, {
-        bankIds: DEMO_BANK_IDS,
-        customers,
-        days: intOption(values['days'], config.seedDays, 'days'),
-        seed: intOption(values['seed'], config.seed, 'seed'),
-        end: todayUtc(),
-      });
-      const gw = await startGateway(config, { kek, database });
-      // The reference messaging platform's relay and web chat, on its own port and database.
-      const relayConfig = readRelayConfig({ ...process.env, PROVISO_GATEWAY_URL: gw.url });
-      const relay = await startRelay(relayConfig);
-      gw.connectRelay({ url: relay.info.webhook_url, secret: (bankId) => relay.webhookSecret(bankId) });
-      // Ingest keys are credentials: they go to an owner-only file, never to the terminal or logs.
-      const keysFile = join(config.dataDir, 'ingest-keys.txt');
-      writeFileSync(keysFile, [...gw.ingestKeys].map(([bank, key]) => `${bank}:${key}\n`).join(''), {
-        mode: 0o600,
-      });
-      const lines = [
-        '',
-        `Proviso ${VERSION} is running (${database.location})`,
-        `  discovery       ${gw.url}/.well-known/proviso`,
-        `  API reference   ${gw.url}/docs   (OpenAPI: ${gw.url}/openapi.json)`,
-        `  health          ${gw.url}/healthz   metrics ${gw.url}/metrics`,
-        ...gw.banks.map(
-          (b) => `  ${b.name.padEnd(16)}${gw.url}/banks/${b.id}/open-banking/v3.1/aisp/accounts`,
-        ),
-      ];
-      lines.push(
-        '',
-        'The data API takes DPoP-bound consent tokens only (FAPI 2.0). Link a customer from a platform:',
-        ...gw.banks.map(
-          (b) =>
-            `  ${b.name.padEnd(16)}issuer ${gw.url}/banks/${b.id}   connected apps ${gw.url}/banks/${b.id}/connected-apps`,
-        ),
-        `Demo customer at every bank: username "demo", password "${DEMO_PASSWORD}",`,
-        `  one-time code from TOTP secret ${DEMO_TOTP_SECRET} (now: ${totpFor(DEMO_TOTP_SECRET).generate()})`,
-        `Demo platform "${DEMO_PLATFORM.tradingName}": client_id ${DEMO_PLATFORM.clientId}, key ${config.dataDir}/platform-demo.jwk.json`,
-      );
-      lines.push(
-        '',
-        `Chat (reference platform, sees only ciphertext)   ${relay.url}/`,
-        `  relay API ${relay.url}/docs   webhook ${relay.url}/webhook`,
-        `Transparency logs: ${gw.url}/banks/<bank>/log/checkpoint   check one: proviso verify --gateway ${gw.url} --bank ${gw.banks[0]?.id ?? 'northwind'}`,
-        `Access history for customers: ${gw.url}/banks/<bank>/connected-apps`,
-        `Fraud screening: POST authorisations to ${gw.url}/banks/<bank>/screening/authorisations`,
-        `  (Bearer ingest key, one per bank in ${keysFile}, owner-only); investigator view`,
-        ...gw.banks.map(
-          (b) =>
-            `  ${b.name.padEnd(16)}${gw.url}/banks/${b.id}/investigator (user ${b.id}, password: its ingest key)`,
-        ),
-      );
-      lines.push('', 'Press Ctrl-C to stop.', '');
-      process.stdout.write(lines.join('\n'));
-      await waitForSignal();
-      process.stderr.write('stopping…\n');
-      await relay.close();
-      await gw.close();
-      await database.close();
-      return 0;
-    },
+    run: (values) =>
+      runStart(
+        {
+          customers: optionalInt(values['customers'], 'customers'),
+          days: optionalInt(values['days'], 'days'),
+          seed: optionalInt(values['seed'], 'seed'),
+        },
+        waitForSignal,
+      ),
   },
   migrate: {
     summary: 'bring the database schema up to date',
@@ -308,7 +250,10 @@ Object.assign(commands, {
   'demo-alert': {
     summary:
       "show the fraud-alert loop: a customer's usual payments, then a fraudulent one, to the running gateway",
-    usage: 'proviso demo-alert [--bank ID] [--customer USERNAME] [--amount 2499.00] [--gateway URL]',
+    usage:
+      'proviso demo-alert [--bank ID] [--customer USERNAME] [--amount 2499.00] [--gateway URL]\n' +
+      '  the gateway: --gateway, else PROVISO_PUBLIC_URL, else HOST/PORT (as start reads them), else the\n' +
+      '  address the running `proviso start` on this data folder (PROVISO_DATA) recorded, else http://127.0.0.1:4100',
     options: {
       bank: { type: 'string' },
       customer: { type: 'string' },
@@ -319,8 +264,10 @@ Object.assign(commands, {
       const config = readConfig();
       const amount = (values['amount'] as string | undefined) ?? '2499.00';
       if (!/^\d{1,9}\.\d{2}$/.test(amount)) throw new UsageError('--amount is a decimal like 2499.00');
+      const gateway = gatewayLocation(values['gateway'] as string | undefined, config);
+      process.stderr.write(`gateway ${gateway.url} (from ${gateway.from})\n`);
       const text = await runDemoAlert(config, {
-        gateway: (values['gateway'] as string | undefined) ?? `http://${config.host}:${config.port}`,
+        gateway: gateway.url,
         bankId: (values['bank'] as string | undefined) ?? 'northwind',
         username: (values['customer'] as string | undefined) ?? 'demo',
         amount,
@@ -331,6 +278,29 @@ Object.assign(commands, {
   },
 } satisfies Record<string, Command>);
 
+Object.assign(commands, {
+  otp: {
+    summary: "a demo customer's current one-time code (TOTP) for the bank's login page",
+    usage: 'proviso otp [--bank ID] [--user USERNAME]   (default: northwind, demo)',
+    options: { bank: { type: 'string' }, user: { type: 'string' } },
+    async run(values) {
+      const bankId = (values['bank'] as string | undefined) ?? 'northwind';
+      if (!DEMO_BANK_IDS.includes(bankId))
+        throw new UsageError(`unknown bank '${bankId}'; known: ${DEMO_BANK_IDS.join(', ')}`);
+      const { code, validForSeconds } = demoOneTimeCode(
+        bankId,
+        (values['user'] as string | undefined) ?? 'demo',
+      );
+      process.stdout.write(`${code}\n`);
+      process.stderr.write(`valid about ${validForSeconds} s more, once; run again for a fresh one\n`);
+      return 0;
+    },
+  },
+} satisfies Record<string, Command>);
+
+const optionalInt = (value: unknown, name: string): number | undefined =>
+  value === undefined ? undefined : intOption(value, 0, name);
+
 function intOption(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -338,10 +308,25 @@ function intOption(value: unknown, fallback: number, name: string): number {
   return n;
 }
 
+/**
+ * Resolves on the first Ctrl-C or SIGTERM, then keeps handling signals so that a duplicate
+ * (npm forwards the one the terminal already sent) cannot kill the process halfway through
+ * closing its database; a person's second Ctrl-C, a few seconds later, stops it at once.
+ */
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    let first: number | undefined;
+    const onSignal = () => {
+      if (first === undefined) {
+        first = Date.now();
+        resolve();
+      } else if (Date.now() - first > 2000) {
+        process.stderr.write('stopped without finishing the shutdown\n');
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }
 

@@ -1,0 +1,103 @@
+// `proviso start`: migrate, seed the demo banks if empty, and serve the gateway (with its demo
+// witness) and the reference platform's relay and web chat; prints what a person needs.
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../consent/index.ts';
+import { readConfig } from '../gateway/config.ts';
+import { openStorage, prepareStorage, startGateway, VERSION } from '../gateway/runtime.ts';
+import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { DEMO_PLATFORM } from '../platform-client/index.ts';
+import { readRelayConfig, startRelay } from '../relay/index.ts';
+import { recordGatewayUrl } from './gateway-url.ts';
+import { demoOneTimeCode, FRESH_CODE_HINT } from './otp.ts';
+import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
+
+export interface StartOptions {
+  /** Seeding; undefined: the configured default. */
+  customers?: number | undefined;
+  days?: number | undefined;
+  seed?: number | undefined;
+}
+
+export async function runStart(o: StartOptions, untilStopped: () => Promise<void>): Promise<number> {
+  // The terminal is for people: request logs only from warn up unless LOG_LEVEL says
+  // otherwise; PROVISO_LOG_FILE takes the full logs instead.
+  const logFile = process.env['PROVISO_LOG_FILE'] || undefined;
+  const logLevel = process.env['LOG_LEVEL'] || (logFile ? 'info' : 'warn');
+  const logStream = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
+  const config = { ...readConfig(), logLevel };
+  const customers = o.customers ?? config.seedCustomers;
+  const database = await openStorage(config);
+  const kek = KeyEncryptionKey.load(process.env, config.dataDir);
+  const keyStore = new KeyStore(database, kek);
+  await prepareStorage(database, keyStore);
+  await runSeed(database, {
+    bankIds: DEMO_BANK_IDS,
+    customers,
+    days: o.days ?? config.seedDays,
+    seed: o.seed ?? config.seed,
+    end: todayUtc(),
+  });
+  const gw = await startGateway(config, { kek, database, ...(logStream ? { logStream } : {}) });
+  const forgetUrl = recordGatewayUrl(config.dataDir, gw.url);
+  // The reference messaging platform's relay and web chat, on its own port and database.
+  const relayConfig = { ...readRelayConfig({ ...process.env, PROVISO_GATEWAY_URL: gw.url }), logLevel };
+  const relay = await startRelay(relayConfig, logStream ? { logStream } : {});
+  gw.connectRelay({ url: relay.info.webhook_url, secret: (bankId) => relay.webhookSecret(bankId) });
+  // Ingest keys are credentials: they go to an owner-only file, never to the terminal or logs.
+  const keysFile = join(config.dataDir, 'ingest-keys.txt');
+  writeFileSync(keysFile, [...gw.ingestKeys].map(([bank, key]) => `${bank}:${key}\n`).join(''), {
+    mode: 0o600,
+  });
+  const oneTimeCode = demoOneTimeCode(gw.banks[0]?.id ?? 'northwind', 'demo');
+  const lines = [
+    '',
+    `Proviso ${VERSION} is running (${database.location})`,
+    `  discovery       ${gw.url}/.well-known/proviso`,
+    `  API reference   ${gw.url}/docs   (OpenAPI: ${gw.url}/openapi.json)`,
+    `  health          ${gw.url}/healthz   metrics ${gw.url}/metrics`,
+    ...gw.banks.map((b) => `  ${b.name.padEnd(16)}${gw.url}/banks/${b.id}/open-banking/v3.1/aisp/accounts`),
+  ];
+  lines.push(
+    '',
+    'The data API takes DPoP-bound consent tokens only (FAPI 2.0). Link a customer from a platform:',
+    ...gw.banks.map(
+      (b) =>
+        `  ${b.name.padEnd(16)}issuer ${gw.url}/banks/${b.id}   connected apps ${gw.url}/banks/${b.id}/connected-apps`,
+    ),
+    `Demo customer at every bank: username "demo", password "${DEMO_PASSWORD}",`,
+    `  one-time code from TOTP secret ${DEMO_TOTP_SECRET} in any authenticator app; now ${oneTimeCode.code}`,
+    `  (valid about ${oneTimeCode.validForSeconds} s, once; ${FRESH_CODE_HINT})`,
+    `Demo platform "${DEMO_PLATFORM.tradingName}": client_id ${DEMO_PLATFORM.clientId}, key ${config.dataDir}/platform-demo.jwk.json`,
+  );
+  lines.push(
+    '',
+    `Chat (reference platform, sees only ciphertext)   ${relay.url}/`,
+    `  relay API ${relay.url}/docs   webhook ${relay.url}/webhook`,
+    `Transparency logs: ${gw.url}/banks/<bank>/log/checkpoint   check one: proviso verify --gateway ${gw.url} --bank ${gw.banks[0]?.id ?? 'northwind'}`,
+    `Access history for customers: ${gw.url}/banks/<bank>/connected-apps`,
+    `Fraud screening: POST authorisations to ${gw.url}/banks/<bank>/screening/authorisations`,
+    `  (Bearer ingest key, one per bank in ${keysFile}, owner-only); investigator view`,
+    ...gw.banks.map(
+      (b) =>
+        `  ${b.name.padEnd(16)}${gw.url}/banks/${b.id}/investigator (user ${b.id}, password: its ingest key)`,
+    ),
+  );
+  lines.push(
+    '',
+    logFile
+      ? `Request logs (${logLevel}) go to ${logFile}.`
+      : `Logs here: ${logLevel} and above (LOG_LEVEL=info for every request, or PROVISO_LOG_FILE=FILE).`,
+    'Press Ctrl-C to stop.',
+    '',
+  );
+  process.stdout.write(lines.join('\n'));
+  await untilStopped();
+  process.stderr.write('stopping…\n');
+  forgetUrl();
+  await relay.close();
+  await gw.close();
+  await database.close();
+  logStream?.end();
+  return 0;
+}
