@@ -56,6 +56,8 @@ export interface InvestigatorRoutesOptions {
   readonly actions: AlertActionStore;
   /** bank id → staff key. Default PROVISO_STAFF_KEYS, else PROVISO_INGEST_KEYS. */
   readonly staffKeys?: ReadonlyMap<string, string>;
+  /** Extra sections for the page below the charts (e.g. the model's details), rendered and escaped. */
+  readonly panels?: (bankId: string) => Promise<readonly string[]> | readonly string[];
   readonly now?: () => Date;
 }
 
@@ -273,7 +275,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
           }),
           sort,
         );
-        const [subjects, done, perHour, precision] = await Promise.all([
+        const [subjects, done, perHour, precision, panels] = await Promise.all([
           desk.describe(bankId, alerts),
           actions.forAlerts(
             bankId,
@@ -281,6 +283,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
           ),
           service.alertsPerHour(bankId, from, to),
           service.precisionByDay(bankId, new Date(to.getTime() - 14 * DAY), to),
+          options.panels?.(bankId) ?? [],
         ]);
         reply.header('cache-control', 'no-store');
         reply.header(
@@ -300,6 +303,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
             done: request.query.done,
             perHour: hours(perHour, from),
             precision: days(precision, day),
+            panels,
           }),
         );
       },

@@ -65,6 +65,7 @@ for (const backend of await storageBackends('investigator view')) {
         staffKeys: new Map([['inv-bank', 'staff-secret']]),
         desk,
         actions: new AlertActionStore(db.database),
+        panels: async (bankId) => [`<section id="extra-panel">More about ${bankId}</section>`],
         now: () => now,
       });
       await app.ready();
@@ -110,6 +111,7 @@ for (const backend of await storageBackends('investigator view')) {
       assert.ok(!page.includes('<script>alert(1)'), 'merchant names are escaped');
       assert.match(page, /&lt;script&gt;/);
       assert.match(page, /<h2 id="alerts-title">Alerts, newest first<\/h2>/);
+      assert.match(page, /<section id="extra-panel">More about inv-bank<\/section>/, 'extra panels below');
       // Open alerts offer confirm and clear; closed ones do not; every alert offers contact.
       assert.equal((page.match(/\/confirm-fraud"/g) ?? []).length, 4);
       assert.equal((page.match(/\/contact"/g) ?? []).length, 6);
