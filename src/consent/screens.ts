@@ -200,7 +200,7 @@ function date(bankName: string, d: Date | null): string {
   return `<time datetime="${esc(d.toISOString())}">${esc(withoutWeekday(day))}</time>`;
 }
 
-function consentBlock(v: DashboardView, c: DashboardView['consents'][number]): string {
+function consentBlock(v: DashboardView, c: DashboardView['consents'][number], onDetails = false): string {
   const active = c.status === 'authorised';
   const hidden = `<input type="hidden" name="csrf" value="${esc(v.csrf)}">`;
   const ended = active ? c.expiresAt : (c.revokedAt ?? c.expiresAt ?? c.rejectedAt);
@@ -212,7 +212,7 @@ function consentBlock(v: DashboardView, c: DashboardView['consents'][number]): s
 <dt>Last used</dt><dd>${c.lastAccessAt ? date(v.bankName, c.lastAccessAt) : 'Not used yet'}</dd>
 <dt>Device key</dt><dd>${c.deviceKeyRemovedAt ? 'Removed' : `<span class="fingerprint">${esc(deviceKeyFingerprint(c.deviceKey))}</span>`}</dd></dl>
 <div class="actions">
-<a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}">View details and receipt</a>
+${onDetails ? '' : `<a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}">View details and receipt</a>`}
 ${
   active
     ? `<form method="post" action="${esc(v.base)}/connected-apps/${esc(c.id)}/revoke">${hidden}<button class="primary" type="submit">Stop sharing with ${esc(c.platformName)}</button></form>
@@ -251,7 +251,7 @@ export function consentDetailPage(
   return page(
     v.bankName,
     `${c.platformName}`,
-    `<p><a href="${esc(v.base)}/connected-apps">← Back to connected apps</a></p>${consentBlock(v, c)}
+    `<p><a href="${esc(v.base)}/connected-apps">← Back to connected apps</a></p><h1>${esc(c.platformName)}: your consent</h1>${consentBlock(v, c, true)}
 <h2>Accounts shared</h2><ul>${accounts.map((a) => `<li>${esc(a)}</li>`).join('') || '<li>None</li>'}</ul>
 <h2>Your consent receipt</h2>
 <p>${esc(v.bankName)} signed a receipt of what you allowed. Anyone can check its signature against the bank's published keys.</p>

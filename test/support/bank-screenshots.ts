@@ -52,6 +52,7 @@ try {
   const shots: [string, string, string | null][] = [
     ['bank-connected-apps', '/banks/northwind/connected-apps', null],
     ['bank-access-history', '/banks/northwind/access-history', '[data-checked="true"]'],
+    ['bank-app-details', `/banks/northwind/connected-apps/${consentId}`, null],
     ['bank-receipt', `/banks/northwind/connected-apps/${consentId}/receipt/view`, null],
     ['bank-investigator', '/banks/northwind/investigator', null],
     // The session cookie is Northwind's: Fjordbank shows its (branded) login screen.
