@@ -11,11 +11,10 @@
 // resends Basic credentials on any request to the site, so every POST also needs the page's
 // CSRF token (an HMAC under the staff key, valid 8 to 16 hours) and is refused when the
 // browser says it comes from another site (Sec-Fetch-Site, Origin).
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { forbidden, notFound, Problem, problemResponses, unauthorized } from '../http/index.ts';
+import { badRequest, forbidden, notFound, Problem, problemResponses, unauthorized } from '../http/index.ts';
 import {
   type AlertActionStore,
   CONTACT_CHANNELS,
@@ -26,6 +25,7 @@ import {
   type InvestigatorAction,
 } from './alert-actions.ts';
 import { parseBankKeys, secretMatches } from './ingest.ts';
+import { csrfToken, sameToken } from './investigator-csrf.ts';
 import {
   type AlertSort,
   type AlertSubject,
@@ -33,6 +33,7 @@ import {
   renderInvestigatorPage,
   STATUSES,
 } from './investigator-page.ts';
+import { days, hours, localDay, localMidnight } from './local-day.ts';
 import type { AlertStatus, ScreeningAlert, ScreeningService } from './service.ts';
 
 /** The log entry kind each action writes. */
@@ -93,62 +94,6 @@ interface ActionBody {
   channel?: ContactChannel;
   outcome?: ContactOutcome;
   note?: string;
-}
-
-/** The page's CSRF token: HMAC under the staff key of the bank and an 8-hour window. */
-function csrfToken(staffKey: string, bankId: string, window: number): string {
-  return createHmac('sha256', staffKey)
-    .update(`proviso-investigator-csrf\0${bankId}\0${window}`)
-    .digest('base64url');
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** Offset of a time zone from UTC at an instant, in ms. */
-function zoneOffset(at: Date, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<string, number>;
-  const asUtc = Date.UTC(
-    parts['year']!,
-    parts['month']! - 1,
-    parts['day']!,
-    parts['hour']!,
-    parts['minute']!,
-  );
-  return asUtc - Math.floor(at.getTime() / 60_000) * 60_000;
-}
-
-/** Midnight of a calendar day in a time zone. */
-export function localMidnight(day: string, timeZone: string): Date {
-  const utcMidnight = new Date(`${day}T00:00:00Z`).getTime();
-  const first = utcMidnight - zoneOffset(new Date(utcMidnight), timeZone);
-  return new Date(utcMidnight - zoneOffset(new Date(first), timeZone));
-}
-
-/** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
-export function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
 }
 
 function sortAlerts(alerts: ScreeningAlert[], sort: AlertSort): ScreeningAlert[] {
@@ -260,6 +205,8 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
         const bank = desk.bank(bankId);
         const day = request.query.day ?? localDay(now(), bank.timeZone);
         const from = localMidnight(day, bank.timeZone);
+        if (Number.isNaN(from.getTime()))
+          throw badRequest('invalid-day', `day ${day} is not a calendar date (YYYY-MM-DD)`);
         const to = localMidnight(
           localDay(new Date(from.getTime() + DAY + 3 * 3_600_000), bank.timeZone),
           bank.timeZone,
@@ -435,25 +382,3 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
   },
   { name: 'proviso-screening-investigator' },
 );
-
-function hours(rows: { hour: Date; alerts: number }[], from: Date): number[] {
-  const counts = new Array<number>(24).fill(0);
-  for (const row of rows) {
-    const h = Math.floor((row.hour.getTime() - from.getTime()) / 3_600_000);
-    if (h >= 0 && h < 24) counts[h] = row.alerts;
-  }
-  return counts;
-}
-
-/** The 14 calendar days up to and including `last`, each with its figures (zero when none). */
-function days(
-  rows: { day: string; alerts: number; resolved: number; precision: number | null }[],
-  last: string,
-): { day: string; alerts: number; resolved: number; precision: number | null }[] {
-  const byDay = new Map(rows.map((row) => [row.day, row]));
-  const end = Date.parse(`${last}T00:00:00Z`);
-  return Array.from({ length: 14 }, (_, i) => {
-    const day = new Date(end - (13 - i) * DAY).toISOString().slice(0, 10);
-    return byDay.get(day) ?? { day, alerts: 0, resolved: 0, precision: null };
-  });
-}
