@@ -205,7 +205,8 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
         const bank = desk.bank(bankId);
         const day = request.query.day ?? localDay(now(), bank.timeZone);
         const from = localMidnight(day, bank.timeZone);
-        if (Number.isNaN(from.getTime()))
+        // 2026-02-31 parses as 3 March: a real date is one that comes back the same.
+        if (Number.isNaN(from.getTime()) || localDay(from, bank.timeZone) !== day)
           throw badRequest('invalid-day', `day ${day} is not a calendar date (YYYY-MM-DD)`);
         const to = localMidnight(
           localDay(new Date(from.getTime() + DAY + 3 * 3_600_000), bank.timeZone),
