@@ -154,7 +154,9 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
         try {
           host = new URL(origin).host;
         } catch {}
-        if (host !== request.headers.host)
+        // Behind a proxy the browser's host may arrive as X-Forwarded-Host.
+        const forwarded = request.headers['x-forwarded-host'];
+        if (host !== request.headers.host && host !== forwarded)
           throw forbidden(
             'investigator-cross-site',
             'investigator actions are taken from the investigator page only',
