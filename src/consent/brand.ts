@@ -1,6 +1,7 @@
 // How a bank's own pages look and tell time: its colour, a logo mark drawn from its name,
-// and the time zone its customers read dates in. The demo banks have theirs; any other
-// bank gets a neutral navy and UTC until it configures its own.
+// and the time zone its customers read dates in. The demo banks have theirs (the same
+// colours and round mark as in the web chat, web/src/brands.ts); any other bank gets a
+// neutral navy and its region's time zone, else UTC.
 import { DEMO_BANKS, regionFor } from '../bank/index.ts';
 
 export interface BankBrand {
@@ -13,8 +14,8 @@ export interface BankBrand {
 }
 
 const DEMO_BRANDS: Record<string, BankBrand> = {
-  northwind: { colour: '#0b4f8a', timeZone: 'Europe/London', zoneName: 'UK time' },
-  fjord: { colour: '#0f5f55', timeZone: 'Europe/Berlin', zoneName: 'Central European time' },
+  northwind: { colour: '#1f3a93', timeZone: 'Europe/London', zoneName: 'UK time' },
+  fjord: { colour: '#0b7a75', timeZone: 'Europe/Berlin', zoneName: 'Central European time' },
 };
 
 const COUNTRY_ZONES: Record<string, Pick<BankBrand, 'timeZone' | 'zoneName'>> = {
@@ -39,16 +40,16 @@ function initials(bankName: string): string {
   return (words[0]?.[0] ?? bankName[0] ?? '?').toUpperCase();
 }
 
-/** The bank's logo mark: its initial in a rounded square of its colour (inline SVG). */
+/** The bank's logo mark: its initial in a circle of its colour, on a white ring (inline SVG). */
 export function logoMark(bankName: string, colour: string, size = 32): string {
   const letter = initials(bankName).replace(/[^\p{L}\p{N}]/gu, '?');
-  return `<svg class="logo" aria-hidden="true" focusable="false" width="${size}" height="${size}" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#fff"/><rect x="3" y="3" width="26" height="26" rx="6" fill="${colour}"/><text x="16" y="22" text-anchor="middle" font-family="system-ui,sans-serif" font-size="17" font-weight="700" fill="#fff">${letter}</text></svg>`;
+  return `<svg class="logo" aria-hidden="true" focusable="false" width="${size}" height="${size}" viewBox="0 0 32 32"><circle cx="16" cy="16" r="16" fill="#fff"/><circle cx="16" cy="16" r="13.5" fill="${colour}"/><text x="16" y="22" text-anchor="middle" font-family="system-ui,sans-serif" font-size="17" font-weight="700" fill="#fff">${letter}</text></svg>`;
 }
 
 /** The same mark as a favicon (data: URL; the pages' CSP allows data: images). */
 export function faviconHref(bankName: string, colour: string): string {
   const letter = initials(bankName).replace(/[^\p{L}\p{N}]/gu, '?');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="${colour}"/><text x="16" y="23" text-anchor="middle" font-family="sans-serif" font-size="19" font-weight="700" fill="#fff">${letter}</text></svg>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="16" fill="${colour}"/><text x="16" y="23" text-anchor="middle" font-family="sans-serif" font-size="19" font-weight="700" fill="#fff">${letter}</text></svg>`;
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 

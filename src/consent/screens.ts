@@ -27,7 +27,7 @@ header.bank .bank-name{margin:0;font-weight:700;font-size:1.15rem;letter-spacing
 main{max-width:48rem;margin:0 auto;padding:1.25rem}h1,h2,h3{overflow-wrap:anywhere}h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}h3{margin:.2rem 0 .6rem;font-size:1.15rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}input[type=text],input[type=password]{width:100%;max-width:24rem;padding:.6rem;font-size:1rem;border:2px solid var(--line);border-radius:6px}
 fieldset{border:2px solid var(--line);border-radius:8px;margin:1rem 0;padding:.75rem 1rem}legend{font-weight:700;padding:0 .25rem}
-.choice{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}.choice label{margin:0;font-weight:400}
+.choice{display:flex;gap:.6rem;align-items:flex-start;margin:.5rem 0}.choice input{width:1.3rem;height:1.3rem;margin:.15rem 0 0;flex:none}.choice label{margin:0;font-weight:400}
 .actions{display:flex;gap:.75rem 1rem;flex-wrap:wrap;margin-top:1.25rem}.actions form{margin:0}
 button{font:inherit;font-weight:700;min-width:12rem;padding:.7rem 1.2rem;border-radius:8px;border:2px solid var(--accent);cursor:pointer}
 button.primary,a.button{background:var(--accent);color:#fff}button.secondary,a.button.secondary{background:#fff;color:var(--accent)}
@@ -53,7 +53,7 @@ li.entry details dl{margin:.4rem 0 0}
 @media (max-width:30rem){li.entry{grid-template-columns:1fr}li.entry .at{color:var(--muted);font-size:.95rem}}
 .receipt{border:2px solid var(--soft);border-radius:10px;padding:1rem 1.25rem;margin:1rem 0}
 .receipt h2:first-child{margin-top:.2rem}
-.fingerprint{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1.05rem;letter-spacing:.06em}
+.fingerprint{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1.05rem;letter-spacing:.06em;white-space:nowrap}
 `;
 
 /** The page frame: the bank's header (logo mark, name, colour), a favicon, and the content. */
@@ -120,6 +120,17 @@ export function promise(): string {
   return `<div class="promise"><p><strong>Our promise:</strong> your data is never used for advertising, marketing or profiling, and never sold.</p><ul>${FORBIDDEN_PURPOSES.map((f) => `<li>${esc(FORBIDDEN_PURPOSE_TEXT[f])}</li>`).join('')}</ul></div>`;
 }
 
+/** "28 February 2027" for "2027-02-28" (a calendar day, no time zone involved). */
+function dayWords(isoDay: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDay)) return isoDay;
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  }).format(new Date(`${isoDay}T12:00:00Z`));
+}
+
 export interface ConsentView {
   bankName: string;
   platformName: string;
@@ -149,14 +160,14 @@ export function consentPage(v: ConsentView): string {
 ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
 <section aria-labelledby="why"><h2 id="why">What it will be used for</h2>${purposeList(v.purposes)}</section>
 <section aria-labelledby="what"><h2 id="what">Which data</h2>${clusterList(v.clusters)}</section>
-<section aria-labelledby="howlong"><h2 id="howlong">For how long</h2><p>${v.durationDays} days, until ${esc(v.expiresOn)}, unless you stop it sooner. We will remind you 30 days before it ends; you can renew it here without linking again.</p></section>
-<section aria-labelledby="device"><h2 id="device">Which device can read it</h2><p>The data is sealed so only your device can read it. Check that your app shows the same device key: <code>${esc(v.fingerprint)}</code></p></section>
+<section aria-labelledby="howlong"><h2 id="howlong">For how long</h2><p>${v.durationDays} days, until ${esc(dayWords(v.expiresOn))}, unless you stop it sooner. We will remind you 30 days before it ends; you can renew it here without linking again.</p></section>
+<section aria-labelledby="device"><h2 id="device">Which device can read it</h2><p>The data is sealed so only your device can read it. Check that your app shows the same device key: <span class="fingerprint">${esc(v.fingerprint)}</span></p></section>
 ${promise()}
 <section aria-labelledby="disclosure" class="panel"><h2 id="disclosure">Authorisation disclosure</h2><dl>
 <dt>Recipient</dt><dd>${esc(v.platformName)}</dd><dt>Data provider</dt><dd>${esc(v.bankName)}</dd>
 <dt>Service</dt><dd>${esc(v.purposes.map((p) => PURPOSE_TEXT[p].title).join('; '))}</dd>
 <dt>Data categories</dt><dd>${esc(v.clusters.map((c) => CLUSTER_TEXT[c].title).join('; '))}</dd>
-<dt>Duration</dt><dd>${v.durationDays} days from today, until ${esc(v.expiresOn)} (never more than one year from your latest authorisation; you can renew it)</dd>
+<dt>Duration</dt><dd>${v.durationDays} days from today, until ${esc(dayWords(v.expiresOn))} (never more than one year from your latest authorisation; you can renew it)</dd>
 <dt>Recipient's commitment</dt><dd>${esc(v.platformName)} has agreed to collect, use and keep your data only as reasonably necessary to provide the service above, and never to use it for advertising, marketing or profiling, or sell it.</dd>
 <dt>How to stop it</dt><dd>Any time, on the <a href="${esc(v.revokeUrl)}">connected apps</a> page at ${esc(v.bankName)}, or in ${esc(v.platformName)}. Stopping takes effect at once.</dd></dl></section>
 <form method="post" action="${esc(v.action)}">
@@ -189,7 +200,7 @@ function date(bankName: string, d: Date | null): string {
   return `<time datetime="${esc(d.toISOString())}">${esc(withoutWeekday(day))}</time>`;
 }
 
-function consentBlock(v: DashboardView, c: DashboardView['consents'][number]): string {
+function consentBlock(v: DashboardView, c: DashboardView['consents'][number], onDetails = false): string {
   const active = c.status === 'authorised';
   const hidden = `<input type="hidden" name="csrf" value="${esc(v.csrf)}">`;
   const ended = active ? c.expiresAt : (c.revokedAt ?? c.expiresAt ?? c.rejectedAt);
@@ -201,7 +212,7 @@ function consentBlock(v: DashboardView, c: DashboardView['consents'][number]): s
 <dt>Last used</dt><dd>${c.lastAccessAt ? date(v.bankName, c.lastAccessAt) : 'Not used yet'}</dd>
 <dt>Device key</dt><dd>${c.deviceKeyRemovedAt ? 'Removed' : `<span class="fingerprint">${esc(deviceKeyFingerprint(c.deviceKey))}</span>`}</dd></dl>
 <div class="actions">
-<a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}">View details and receipt</a>
+${onDetails ? '' : `<a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}">View details and receipt</a>`}
 ${
   active
     ? `<form method="post" action="${esc(v.base)}/connected-apps/${esc(c.id)}/revoke">${hidden}<button class="primary" type="submit">Stop sharing with ${esc(c.platformName)}</button></form>
@@ -240,7 +251,7 @@ export function consentDetailPage(
   return page(
     v.bankName,
     `${c.platformName}`,
-    `<p><a href="${esc(v.base)}/connected-apps">← Back to connected apps</a></p>${consentBlock(v, c)}
+    `<p><a href="${esc(v.base)}/connected-apps">← Back to connected apps</a></p><h1>${esc(c.platformName)}: your consent</h1>${consentBlock(v, c, true)}
 <h2>Accounts shared</h2><ul>${accounts.map((a) => `<li>${esc(a)}</li>`).join('') || '<li>None</li>'}</ul>
 <h2>Your consent receipt</h2>
 <p>${esc(v.bankName)} signed a receipt of what you allowed. Anyone can check its signature against the bank's published keys.</p>

@@ -30,6 +30,7 @@ export {
   type InvestigatorPage,
   renderInvestigatorPage,
 } from './investigator-page.ts';
+export { localDay, localMidnight } from './local-day.ts';
 export * from './logistic.ts';
 export * from './metrics.ts';
 export * from './model.ts';

@@ -160,7 +160,7 @@ function actionForms(page: InvestigatorPage, a: ScreeningAlert, subject: AlertSu
     .join('')}</select></label>
 <label>Note (optional, stays at the bank)<textarea name="note" maxlength="500" rows="2"></textarea></label>
 <button type="submit" class="secondary">Record contact</button></form></details>`;
-  return `<div class="actions" aria-label="Actions">${forms}${contact}</div>`;
+  return `<div class="actions" role="group" aria-label="Actions on this alert">${forms}${contact}</div>`;
 }
 
 function alertCard(page: InvestigatorPage, a: ScreeningAlert): string {

@@ -11,7 +11,6 @@
 // resends Basic credentials on any request to the site, so every POST also needs the page's
 // CSRF token (an HMAC under the staff key, valid 8 to 16 hours) and is refused when the
 // browser says it comes from another site (Sec-Fetch-Site, Origin).
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -27,6 +26,7 @@ import {
 } from './alert-actions.ts';
 import { parseBankKeys, secretMatches } from './ingest.ts';
 import { bankModelPanel } from './model-panel.ts';
+import { csrfToken, sameToken } from './investigator-csrf.ts';
 import {
   type AlertSort,
   type AlertSubject,
@@ -34,6 +34,7 @@ import {
   renderInvestigatorPage,
   STATUSES,
 } from './investigator-page.ts';
+import { days, hours, localDay, localMidnight } from './local-day.ts';
 import type { AlertStatus, ScreeningAlert, ScreeningService } from './service.ts';
 
 /** The log entry kind each action writes. */
@@ -57,6 +58,8 @@ export interface InvestigatorRoutesOptions {
   readonly actions: AlertActionStore;
   /** bank id → staff key. Default PROVISO_STAFF_KEYS, else PROVISO_INGEST_KEYS. */
   readonly staffKeys?: ReadonlyMap<string, string>;
+  /** Extra sections for the page below the charts (e.g. the model's details), rendered and escaped. */
+  readonly panels?: (bankId: string) => Promise<readonly string[]> | readonly string[];
   readonly now?: () => Date;
 }
 
@@ -92,62 +95,6 @@ interface ActionBody {
   channel?: ContactChannel;
   outcome?: ContactOutcome;
   note?: string;
-}
-
-/** The page's CSRF token: HMAC under the staff key of the bank and an 8-hour window. */
-function csrfToken(staffKey: string, bankId: string, window: number): string {
-  return createHmac('sha256', staffKey)
-    .update(`proviso-investigator-csrf\0${bankId}\0${window}`)
-    .digest('base64url');
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** Offset of a time zone from UTC at an instant, in ms. */
-function zoneOffset(at: Date, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<string, number>;
-  const asUtc = Date.UTC(
-    parts['year']!,
-    parts['month']! - 1,
-    parts['day']!,
-    parts['hour']!,
-    parts['minute']!,
-  );
-  return asUtc - Math.floor(at.getTime() / 60_000) * 60_000;
-}
-
-/** Midnight of a calendar day in a time zone. */
-export function localMidnight(day: string, timeZone: string): Date {
-  const utcMidnight = new Date(`${day}T00:00:00Z`).getTime();
-  const first = utcMidnight - zoneOffset(new Date(utcMidnight), timeZone);
-  return new Date(utcMidnight - zoneOffset(new Date(first), timeZone));
-}
-
-/** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
-export function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
 }
 
 function sortAlerts(alerts: ScreeningAlert[], sort: AlertSort): ScreeningAlert[] {
@@ -208,7 +155,9 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
         try {
           host = new URL(origin).host;
         } catch {}
-        if (host !== request.headers.host)
+        // Behind a proxy the browser's host may arrive as X-Forwarded-Host.
+        const forwarded = request.headers['x-forwarded-host'];
+        if (host !== request.headers.host && host !== forwarded)
           throw forbidden(
             'investigator-cross-site',
             'investigator actions are taken from the investigator page only',
@@ -259,7 +208,8 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
         const bank = desk.bank(bankId);
         const day = request.query.day ?? localDay(now(), bank.timeZone);
         const from = localMidnight(day, bank.timeZone);
-        if (Number.isNaN(from.getTime()))
+        // 2026-02-31 parses as 3 March: a real date is one that comes back the same.
+        if (Number.isNaN(from.getTime()) || localDay(from, bank.timeZone) !== day)
           throw badRequest('invalid-day', `day ${day} is not a calendar date (YYYY-MM-DD)`);
         const to = localMidnight(
           localDay(new Date(from.getTime() + DAY + 3 * 3_600_000), bank.timeZone),
@@ -276,7 +226,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
           }),
           sort,
         );
-        const [subjects, done, perHour, precision] = await Promise.all([
+        const [subjects, done, perHour, precision, panels] = await Promise.all([
           desk.describe(bankId, alerts),
           actions.forAlerts(
             bankId,
@@ -284,6 +234,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
           ),
           service.alertsPerHour(bankId, from, to),
           service.precisionByDay(bankId, new Date(to.getTime() - 14 * DAY), to),
+          options.panels?.(bankId) ?? [],
         ]);
         reply.header('cache-control', 'no-store');
         reply.header(
@@ -303,7 +254,7 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
             done: request.query.done,
             perHour: hours(perHour, from),
             precision: days(precision, day),
-            panels: [await bankModelPanel(service, bankId)],
+            panels: [await bankModelPanel(service, bankId), ...panels],
           }),
         );
       },
@@ -435,25 +386,3 @@ export const investigatorRoutes = fp<InvestigatorRoutesOptions>(
   },
   { name: 'proviso-screening-investigator' },
 );
-
-function hours(rows: { hour: Date; alerts: number }[], from: Date): number[] {
-  const counts = new Array<number>(24).fill(0);
-  for (const row of rows) {
-    const h = Math.floor((row.hour.getTime() - from.getTime()) / 3_600_000);
-    if (h >= 0 && h < 24) counts[h] = row.alerts;
-  }
-  return counts;
-}
-
-/** The 14 calendar days up to and including `last`, each with its figures (zero when none). */
-function days(
-  rows: { day: string; alerts: number; resolved: number; precision: number | null }[],
-  last: string,
-): { day: string; alerts: number; resolved: number; precision: number | null }[] {
-  const byDay = new Map(rows.map((row) => [row.day, row]));
-  const end = Date.parse(`${last}T00:00:00Z`);
-  return Array.from({ length: 14 }, (_, i) => {
-    const day = new Date(end - (13 - i) * DAY).toISOString().slice(0, 10);
-    return byDay.get(day) ?? { day, alerts: 0, resolved: 0, precision: null };
-  });
-}

@@ -33,7 +33,7 @@ after(async () => {
 test('investigator in Chromium: readable alerts, then contact, confirm fraud and unfreeze from the page', async () => {
   const page = await context.newPage();
   await page.goto(`${t.gw.url}/banks/northwind/investigator`);
-  assert.match(await page.locator('h1').innerText(), /Fraud alerts — Northwind Bank/);
+  assert.match((await page.locator('h1').textContent()) ?? '', /Fraud alerts — Northwind Bank/);
   const cards = page.locator('article.alert');
   assert.equal(await cards.count(), 3);
   // Newest payment first, by id.
@@ -42,7 +42,7 @@ test('investigator in Chromium: readable alerts, then contact, confirm fraud and
     alerts.map((id) => `alert-${id}`),
   );
   const first = page.locator(`#alert-${alerts[0]}`);
-  const heading = await first.locator('h3').innerText();
+  const heading = (await first.locator('h3').textContent()) ?? '';
   const alert = (await t.gw.screening.alert(alerts[0]!))!;
   const customer = (await t.gw.core('northwind').customer(alert.customerId))!;
   const card = (await t.gw.core('northwind').card(alert.cardId))!;
@@ -50,7 +50,7 @@ test('investigator in Chromium: readable alerts, then contact, confirm fraud and
   assert.match(heading, new RegExp(`(Debit|Credit) card •••• ${card.last4}`));
   assert.ok(!heading.includes(alert.customerId) && !heading.includes(alert.cardId), 'no internal ids');
   assert.match(
-    await first.locator('.when').innerText(),
+    (await first.locator('.when').textContent()) ?? '',
     /^\d{1,2} [A-Z][a-z]{2} \d{4} at \d{2}:\d{2} · Open/,
   );
 
@@ -62,7 +62,7 @@ test('investigator in Chromium: readable alerts, then contact, confirm fraud and
   await first.getByRole('button', { name: 'Record contact' }).click();
   await page.waitForSelector('text=the contact attempt is recorded');
   assert.match(
-    await page.locator(`#alert-${alerts[0]} .done`).innerText(),
+    (await page.locator(`#alert-${alerts[0]} .done`).textContent()) ?? '',
     /Phone call: no answer — “Voicemail full” \(by northwind, log entry \d+\)/,
   );
 
@@ -73,8 +73,8 @@ test('investigator in Chromium: readable alerts, then contact, confirm fraud and
     .click();
   await page.waitForSelector('text=the alert is confirmed as fraud and the card is frozen');
   const confirmed = page.locator(`#alert-${alerts[0]}`);
-  assert.match(await confirmed.locator('.when').innerText(), /Confirmed fraud/);
-  assert.match(await confirmed.locator('h3').innerText(), /Card frozen/);
+  assert.match((await confirmed.locator('.when').textContent()) ?? '', /Confirmed fraud/);
+  assert.match((await confirmed.locator('h3').textContent()) ?? '', /Card frozen/);
   assert.equal((await t.gw.core('northwind').card(alert.cardId))!.status, 'frozen');
   assert.equal(
     await confirmed.getByRole('button', { name: /Confirm fraud/ }).count(),
@@ -84,9 +84,9 @@ test('investigator in Chromium: readable alerts, then contact, confirm fraud and
 
   await confirmed.getByRole('button', { name: 'Unfreeze the card' }).click();
   await page.waitForSelector('text=the card works again');
-  assert.match(await page.locator(`#alert-${alerts[0]} h3`).innerText(), /Card active/);
+  assert.match((await page.locator(`#alert-${alerts[0]} h3`).textContent()) ?? '', /Card active/);
   assert.equal((await t.gw.core('northwind').card(alert.cardId))!.status, 'active');
-  assert.match(await page.locator(`#alert-${alerts[0]} .done`).innerText(), /Unfroze the card/);
+  assert.match((await page.locator(`#alert-${alerts[0]} .done`).textContent()) ?? '', /Unfroze the card/);
 
   // The charts are still there, and the page fits a phone.
   assert.equal(await page.locator('svg[role="img"]').count(), 2);

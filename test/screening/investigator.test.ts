@@ -65,6 +65,7 @@ for (const backend of await storageBackends('investigator view')) {
         staffKeys: new Map([['inv-bank', 'staff-secret']]),
         desk,
         actions: new AlertActionStore(db.database),
+        panels: async (bankId) => [`<section id="extra-panel">More about ${bankId}</section>`],
         now: () => now,
       });
       await app.ready();
@@ -110,6 +111,7 @@ for (const backend of await storageBackends('investigator view')) {
       assert.ok(!page.includes('<script>alert(1)'), 'merchant names are escaped');
       assert.match(page, /&lt;script&gt;/);
       assert.match(page, /<h2 id="alerts-title">Alerts, newest first<\/h2>/);
+      assert.match(page, /<section id="extra-panel">More about inv-bank<\/section>/, 'extra panels below');
       // Open alerts offer confirm and clear; closed ones do not; every alert offers contact.
       assert.equal((page.match(/\/confirm-fraud"/g) ?? []).length, 4);
       assert.equal((page.match(/\/contact"/g) ?? []).length, 6);
@@ -142,9 +144,24 @@ for (const backend of await storageBackends('investigator view')) {
       assert.match(yesterday.body, /0 alerts shown/);
       const bad = await app.inject({ url: '/banks/inv-bank/investigator?status=lost', headers });
       assert.equal(bad.statusCode, 400);
+      const noSuchDay = await app.inject({ url: '/banks/inv-bank/investigator?day=2026-02-31', headers });
+      assert.equal(noSuchDay.statusCode, 400);
+      assert.equal(noSuchDay.json().type, 'urn:proviso:problem:invalid-day');
       // Credentials are checked before the query is: a stranger learns nothing from a 400.
       const stranger = await app.inject({ url: '/banks/inv-bank/investigator?status=lost' });
       assert.equal(stranger.statusCode, 401);
     });
   });
 }
+
+test("the view's day is the bank's local day, across summer time", async () => {
+  const { localDay, localMidnight } = await import('../../src/screening/index.ts');
+  assert.equal(localMidnight('2026-11-30', 'Europe/Berlin').toISOString(), '2026-11-29T23:00:00.000Z');
+  assert.equal(localMidnight('2026-07-01', 'Europe/Berlin').toISOString(), '2026-06-30T22:00:00.000Z');
+  assert.equal(localMidnight('2026-07-01', 'Europe/London').toISOString(), '2026-06-30T23:00:00.000Z');
+  // The day summer time starts in the UK: midnight is still GMT.
+  assert.equal(localMidnight('2026-03-29', 'Europe/London').toISOString(), '2026-03-29T00:00:00.000Z');
+  assert.equal(localMidnight('2026-10-25', 'Europe/London').toISOString(), '2026-10-24T23:00:00.000Z');
+  assert.equal(localDay(new Date('2026-11-29T23:30:00Z'), 'Europe/Berlin'), '2026-11-30');
+  assert.equal(localDay(new Date('2026-11-29T23:30:00Z'), 'Europe/London'), '2026-11-29');
+});

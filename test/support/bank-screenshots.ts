@@ -1,6 +1,6 @@
 // Screenshots of the bank's pages for docs/screenshots/bank-*.png, at 1280 and 390 px wide:
 // connected apps, access history (checked in the browser), the readable consent receipt and
-// the investigator view. Run: node test/support/bank-screenshots.ts [OUTDIR]
+// the investigator view, and Fjordbank's login and consent screens. Run: node test/support/bank-screenshots.ts [OUTDIR]
 // It starts a throwaway gateway on PGlite, links the demo customer, reads a balance, raises
 // alerts and takes one investigator action, then photographs each page in Chromium.
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pgliteBackend } from './backends.ts';
 import { launchChromium } from './browser.ts';
-import { linkCustomer } from './consent.ts';
+import { deviceKey, linkCustomer, otpNow, platformClient, resetTotp } from './consent.ts';
 import { startTestGateway } from './gateway.ts';
 import { investigatorAction, raiseDemoAlerts, staffAuthorization } from './investigator.ts';
 
@@ -52,6 +52,7 @@ try {
   const shots: [string, string, string | null][] = [
     ['bank-connected-apps', '/banks/northwind/connected-apps', null],
     ['bank-access-history', '/banks/northwind/access-history', '[data-checked="true"]'],
+    ['bank-app-details', `/banks/northwind/connected-apps/${consentId}`, null],
     ['bank-receipt', `/banks/northwind/connected-apps/${consentId}/receipt/view`, null],
     ['bank-investigator', '/banks/northwind/investigator', null],
     // The session cookie is Northwind's: Fjordbank shows its (branded) login screen.
@@ -82,6 +83,35 @@ try {
       spawnSync('pngquant', ['--force', '--ext', '.png', '--quality', '65-90', '--speed', '3', file]);
       console.log(file);
     }
+    await context.close();
+  }
+  // The consent screen of a linking request, at the other bank (its own branding).
+  for (const width of [1280, 390]) {
+    const client = await platformClient(t, 'fjord');
+    const pending = await client.startLink({
+      purposes: ['balance_inquiry', 'fraud_alerts'],
+      clusters: ['accounts', 'balances', 'transactions', 'card_controls'],
+      durationDays: 90,
+      deviceKey: deviceKey(),
+    });
+    const context = await browser.newContext({ viewport: { width, height: width > 800 ? 900 : 844 } });
+    const page = await context.newPage();
+    await page.goto(pending.authorizationUrl.toString());
+    await resetTotp(t);
+    await page.getByLabel('Username').fill('demo');
+    await page.getByLabel('Password').fill('proviso-demo');
+    await page.getByLabel('One-time code from your authenticator app').fill(otpNow('fjord', 'demo'));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForSelector('text=What it will be used for');
+    const file = join(out, `bank-consent-fjord-${width}.png`);
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.screenshot({
+      path: file,
+      clip: { x: 0, y: 0, width, height: Math.min(height, 2000) },
+      fullPage: true,
+    });
+    spawnSync('pngquant', ['--force', '--ext', '.png', '--quality', '65-90', '--speed', '3', file]);
+    console.log(file);
     await context.close();
   }
   console.log(`alerts raised: ${alerts.length}`);
