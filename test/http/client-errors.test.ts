@@ -12,6 +12,19 @@ let port: number;
 before(async () => {
   app = await createHttpApp({ title: 't', version: '0', description: 't', logLevel: false });
   app.post('/echo/:name', async (request) => ({ ok: true, body: request.body }));
+  app.get(
+    '/page',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500 } },
+        },
+      },
+    },
+    async (request) => ({ limit: (request.query as { limit?: number }).limit ?? null }),
+  );
   app.get('/realm/:name', async (request) => {
     throw unauthorized('x', 'no', `Basic realm="${(request.params as { name: string }).name}"`);
   });
@@ -40,6 +53,15 @@ test('a NUL or a lone surrogate in params, query or body is a 400 invalid-text p
   }
   const fine = await app.inject({ method: 'POST', url: '/echo/a', payload: { x: 'tab\tand é 😀' } });
   assert.equal(fine.statusCode, 200);
+});
+
+test('a number the validator coerces to Infinity is a 400 problem, not a database error', async () => {
+  for (const value of ['1e400', '-1e400']) {
+    const res = await app.inject({ method: 'GET', url: `/page?limit=${value}` });
+    assert.equal(res.statusCode, 400, value);
+    assert.match(res.json().type, /^urn:proviso:problem:(number-out-of-range|invalid-request)$/);
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/page?limit=5' })).json().limit, 5);
 });
 
 test('a challenge echoing a hostile path parameter stays a 401, not a 500', async () => {
