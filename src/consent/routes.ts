@@ -171,9 +171,10 @@ function badOAuthParameter(url: string, contentType: string | undefined, body: u
   return null;
 }
 
+/** A browser (or any client that takes anything) gets pages; a client asking for JSON, problems. */
 function wantsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';
-  return accept.includes('text/html');
+  return accept === '' || accept.includes('text/html') || accept.includes('*/*');
 }
 
 function sendHtmlError(reply: FastifyReply, bankName: string, error: string, description: string) {
@@ -775,6 +776,10 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
           ip: request.ip,
         });
         const next = request.query.next ?? 'connected-apps';
+        if (!result.ok && !wantsHtml(request))
+          throw result.reason === 'throttled'
+            ? new Problem(429, 'login-throttled', 'Too many failed attempts', loginError(result))
+            : new Problem(401, 'login-failed', 'Not authenticated', loginError(result));
         if (!result.ok)
           return dashboardLogin(
             request,
