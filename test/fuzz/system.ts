@@ -36,6 +36,8 @@ export interface FuzzSystem {
   readonly operations: readonly Operation[];
   /** Every log line both apps wrote. */
   readonly logs: () => string[];
+  /** The log lines written since the last drain, forgotten by the system (long runs). */
+  readonly drainLogs: () => string[];
   close(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
   return {
     operations,
     logs: () => [...gateway.logs, ...relay.logs],
+    drainLogs: () => [...gateway.logs.splice(0), ...relay.logs.splice(0)],
     async close() {
       await relay.close();
       await relayDatabase.close();
