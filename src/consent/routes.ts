@@ -9,8 +9,10 @@ import type { Account } from '../bank/index.ts';
 import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
 import { maskIdentification } from '../policy/index.ts';
 import { logPathPrefix } from '../translog/index.ts';
+import { answerOAuthErrorsAsOAuth, badOAuthParameter, sendHtmlError, wantsHtml } from './client-errors.ts';
 import { ACCESS_HISTORY_SCRIPT } from './history-client.ts';
 import { accessHistoryPage } from './history-page.ts';
+import { LoginPreSession } from './pre-session.ts';
 import {
   type AccountAccessDetail,
   deviceKeyFingerprint,
@@ -136,80 +138,6 @@ function readCookie(request: FastifyRequest, name: string): string | undefined {
     }
   }
   return undefined;
-}
-
-// C0 controls but tab, line feed and carriage return (a JSON parameter may be pretty-printed).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const OAUTH_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-function badText(text: string): boolean {
-  return OAUTH_CONTROL.test(text) || !text.isWellFormed();
-}
-
-/** The first OAuth parameter (query or form body) holding text no client may send, or null. */
-function badOAuthParameter(url: string, contentType: string | undefined, body: unknown): string | null {
-  const query = url.indexOf('?');
-  const lists: [string, URLSearchParams][] = [];
-  if (query >= 0) lists.push(['query parameter', new URLSearchParams(url.slice(query + 1))]);
-  if (Buffer.isBuffer(body) && (contentType ?? '').startsWith('application/x-www-form-urlencoded'))
-    lists.push(['form parameter', new URLSearchParams(body.toString('utf8'))]);
-  for (const [kind, params] of lists) {
-    for (const [key, value] of params) {
-      if (badText(key)) return `a ${kind} name`;
-      if (badText(value)) return `the ${kind} ${key.slice(0, 40)}`;
-    }
-  }
-  if (Buffer.isBuffer(body) && (contentType ?? '').startsWith('application/json')) {
-    const text = body.toString('utf8');
-    if (text.includes('\\u0000') || badText(text)) return 'the JSON body';
-  }
-  return null;
-}
-
-function wantsHtml(request: FastifyRequest): boolean {
-  const accept = request.headers.accept ?? '';
-  return accept.includes('text/html');
-}
-
-function sendHtmlError(reply: FastifyReply, bankName: string, error: string, description: string) {
-  return reply
-    .code(400)
-    .header('cache-control', 'no-store')
-    .header(
-      'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    )
-    .type('text/html; charset=utf-8')
-    .send(htmlErrorPage(bankName, error, description));
-}
-
-const oauthHooked = new WeakSet<object>();
-
-/**
- * Whatever the authorization server answers with a 4xx that is neither its own error format
- * nor its HTML error page (an unknown endpoint or method: Koa's plain "Not Found") becomes
- * an RFC 6749 error, so every OAuth endpoint speaks one error format. Installed once.
- */
-function answerOAuthErrorsAsOAuth(provider: Awaited<ReturnType<ConsentService['provider']>>): void {
-  if (oauthHooked.has(provider)) return;
-  oauthHooked.add(provider);
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.status < 400 || ctx.status >= 500) return;
-    const body: unknown = ctx.body;
-    const formatted = typeof body === 'object' && body !== null && 'error' in body;
-    if (formatted || ctx.response.is('html')) return;
-    const status = ctx.status;
-    ctx.type = 'json';
-    ctx.body = {
-      error: 'invalid_request',
-      error_description:
-        status === 404 || status === 405
-          ? `${ctx.method} ${ctx.path} is not an endpoint of this authorization server`
-          : 'the request is not valid',
-    };
-    ctx.status = status;
-  });
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -639,42 +567,12 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       };
     }
 
-    // The login form of the dashboard is bound to a pre-session: a random cookie set with the
-    // form, the form's token the HMAC of it under the bank's cookie secret, compared in
-    // constant time. Each browser has its own token; a failed attempt starts a new
-    // pre-session (a new token), a successful one ends it.
-    const preSessionCookie = (bankId: string) => `proviso_pre_${bankId}`;
-    const PRE_SESSION = /^[A-Za-z0-9_-]{43}$/;
-    async function loginCsrf(bankId: string, preSession: string): Promise<string> {
-      return createHmac('sha256', await svc.secret(bankId, 'cookie'))
-        .update(`login-csrf:${preSession}`)
-        .digest('base64url');
-    }
-    function setPreSession(reply: FastifyReply, bankId: string, value: string, maxAge: number): void {
-      reply.header(
-        'set-cookie',
-        `${preSessionCookie(bankId)}=${value}; Path=/banks/${bankId}/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure() ? '; Secure' : ''}`,
-      );
-    }
-    async function preSessionToken(
-      request: FastifyRequest,
-      reply: FastifyReply,
-      bankId: string,
-      rotate: boolean,
-    ): Promise<string> {
-      let pre = rotate ? undefined : readCookie(request, preSessionCookie(bankId));
-      if (pre === undefined || !PRE_SESSION.test(pre)) {
-        pre = randomBytes(32).toString('base64url');
-        setPreSession(reply, bankId, pre, SESSION_TTL_MS / 1000);
-      }
-      return loginCsrf(bankId, pre);
-    }
-    async function checkLoginCsrf(request: FastifyRequest, bankId: string, presented: string): Promise<void> {
-      const pre = readCookie(request, preSessionCookie(bankId));
-      const expected = pre !== undefined && PRE_SESSION.test(pre) ? await loginCsrf(bankId, pre) : undefined;
-      if (expected === undefined || !safeEqual(presented, expected))
-        throw forbidden('csrf', 'the form has expired; reload the page');
-    }
+    const preSession = new LoginPreSession({
+      secret: (bankId) => svc.secret(bankId, 'cookie'),
+      secure,
+      maxAgeSeconds: SESSION_TTL_MS / 1000,
+      readCookie,
+    });
 
     async function dashboardLogin(
       request: FastifyRequest,
@@ -687,7 +585,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       rotate = false,
     ) {
       const history = next === 'access-history';
-      const csrf = await preSessionToken(request, reply, bankId, rotate);
+      const csrf = await preSession.token(request, reply, bankId, rotate);
       return sendHtml(
         reply,
         loginPage({
@@ -761,7 +659,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
       async (request, reply) => {
         const { bankId } = request.params;
         requireBank(bankId);
-        await checkLoginCsrf(request, bankId, request.body.csrf);
+        await preSession.check(request, bankId, request.body.csrf);
         const result = await svc.authenticator.authenticate({
           bankId,
           username: request.body.username,
@@ -770,6 +668,10 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
           ip: request.ip,
         });
         const next = request.query.next ?? 'connected-apps';
+        if (!result.ok && !wantsHtml(request))
+          throw result.reason === 'throttled'
+            ? new Problem(429, 'login-throttled', 'Too many failed attempts', loginError(result))
+            : new Problem(401, 'login-failed', 'Not authenticated', loginError(result));
         if (!result.ok)
           return dashboardLogin(
             request,
@@ -781,7 +683,7 @@ export async function consentRoutes(app: FastifyInstance, svc: ConsentService): 
             next,
             true,
           );
-        setPreSession(reply, bankId, '', 0);
+        preSession.end(reply, bankId);
         await startSession(reply, bankId, result.customerId);
         return reply.code(303).header('location', `/banks/${bankId}/${AFTER_LOGIN[next]}`).send();
       },

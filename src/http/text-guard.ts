@@ -4,6 +4,10 @@
 // names where, before any handler runs — never a database error and a 500. A route that
 // reports such values per item itself (the screening ingest) opts out with
 // `config: { textGuard: false }`.
+//
+// Numbers too: a query value such as `1e400` is coerced by the schema validator to
+// Infinity, and with strict numbers ajv lets it through its minimum and maximum; any
+// non-finite number left in params, query or body after validation is a 400 problem.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Problem } from './problem.ts';
 
@@ -54,17 +58,52 @@ function check(request: FastifyRequest): void {
   }
 }
 
+/** Where in `value` the first non-finite number (±Infinity, NaN) is, or null. */
+export function nonFiniteNumberAt(value: unknown, where: string, depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : where;
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH || Buffer.isBuffer(value)) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFiniteNumberAt(
+      item,
+      Array.isArray(value) ? `${where}[${key}]` : `${where}/${key}`,
+      depth + 1,
+    );
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+function checkNumbers(request: FastifyRequest): void {
+  for (const [name, value] of [
+    ['params', request.params],
+    ['query', request.query],
+    ['body', request.body],
+  ] as const) {
+    const where = nonFiniteNumberAt(value, name);
+    if (where !== null)
+      throw new Problem(
+        400,
+        'number-out-of-range',
+        'Number out of range',
+        `${where} must be a finite number`,
+      );
+  }
+}
+
 export function installTextGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
-    const config = request.routeOptions.config as { textGuard?: boolean } | undefined;
-    if (config?.textGuard === false) return;
+    if (request.routeOptions.config?.textGuard === false) return;
     check(request);
+  });
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.config?.textGuard === false) return;
+    checkNumbers(request);
   });
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** false: the route reports unstorable text itself (see installTextGuard). */
+    /** false: the route reports unstorable text and numbers itself (see installTextGuard). */
     textGuard?: boolean;
   }
 }

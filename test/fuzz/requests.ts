@@ -93,7 +93,23 @@ const jsonValue = fc.oneof(
   fc.dictionary(nasty, nasty, { maxKeys: 3 }),
 );
 
+/** Every field of a login form, each fuzzed (the CSRF token is put in when sent). */
+const loginForm = fc
+  .record({
+    username: nasty,
+    password: nasty,
+    otp: nasty,
+    extra: fc.option(nasty, { freq: 5, nil: undefined }),
+  })
+  .map(({ extra, ...fields }) => ({
+    type: 'application/x-www-form-urlencoded',
+    text: [...Object.entries(fields), ...(extra === undefined ? [] : [['extra', extra] as const])]
+      .map(([k, v]) => `${k}=${encoded(v, false)}`)
+      .join('&'),
+  }));
+
 function bodyFor(operation: Operation): fc.Arbitrary<{ text: string; type: string } | undefined> {
+  if (operation.withPreSession !== undefined) return loginForm;
   const fields = operation.bodyFields.length > 0 ? operation.bodyFields : ['x'];
   const keyed = fc.dictionary(
     fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: nasty }),
@@ -279,7 +295,7 @@ export function violation(request: FuzzRequest, answer: FuzzAnswer): string | nu
   if (
     request.operation.errors === 'problem' &&
     answer.contentType.startsWith('text/html') &&
-    (request.headers['accept'] ?? '').includes('text/html')
+    /text\/html|\*\/\*/.test(request.headers['accept'] ?? '')
   ) {
     return /role="alert"/.test(answer.body) ? null : `${where}: HTML error page that names no error`;
   }
@@ -315,10 +331,30 @@ export function newTally(): Tally {
 }
 
 /** Sends one request, counts its status, records a violation (network errors count as one). */
+/** Loads the login page for a pre-session cookie and its CSRF token, and puts both in. */
+async function withPreSession(request: FuzzRequest, page: string): Promise<FuzzRequest> {
+  const response = await fetch(page, { headers: { accept: 'text/html' } });
+  const html = await response.text();
+  const csrf = /name="csrf" value="([^"]*)"/.exec(html)?.[1] ?? '';
+  const cookie = response.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const fields = (request.body ?? '').split('&').filter((pair) => !pair.startsWith('csrf='));
+  return {
+    ...request,
+    path: request.path.replace(/\/banks\/[^/]+\//, `/banks/${FUZZ_BANK}/`),
+    headers: { ...request.headers, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: [`csrf=${encodeURIComponent(csrf)}`, ...fields].join('&'),
+  };
+}
+
 export async function fuzzOne(request: FuzzRequest, tally: Tally): Promise<string | null> {
   tally.requests++;
   let problem: string | null;
   try {
+    if (request.operation.withPreSession !== undefined)
+      request = await withPreSession(request, request.operation.withPreSession);
     const answer = await send(request);
     tally.byStatus.set(answer.status, (tally.byStatus.get(answer.status) ?? 0) + 1);
     problem = violation(request, answer);

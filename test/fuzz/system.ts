@@ -25,12 +25,19 @@ export interface Operation {
   /** Query fields the route's schema names. */
   readonly queryFields: readonly string[];
   readonly form: boolean;
+  /**
+   * Sent with a real pre-session: the fuzzer first loads the login page (its cookie and
+   * CSRF token), so the fields behind the CSRF check get fuzzed too.
+   */
+  readonly withPreSession?: string;
 }
 
 export interface FuzzSystem {
   readonly operations: readonly Operation[];
   /** Every log line both apps wrote. */
   readonly logs: () => string[];
+  /** The log lines written since the last drain, forgotten by the system (long runs). */
+  readonly drainLogs: () => string[];
   close(): Promise<void>;
 }
 
@@ -59,7 +66,9 @@ async function operationsOf(app: 'gateway' | 'relay', base: string): Promise<Ope
   for (const [path, operations] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(operations)) {
       const content = op.requestBody?.content ?? {};
-      const media = Object.keys(content)[0];
+      const media = Object.keys(content).includes('application/x-www-form-urlencoded')
+        ? 'application/x-www-form-urlencoded'
+        : Object.keys(content)[0];
       const schema = media === undefined ? undefined : content[media]?.schema;
       out.push({
         app,
@@ -88,8 +97,13 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
     banks: [bankInfo(gateway.gw.url, FUZZ_BANK)],
     gatewayUrl: gateway.gw.url,
   });
+  const gatewayOperations = await operationsOf('gateway', gateway.gw.url);
+  const dashboardLogin = gatewayOperations.find((o) => o.path === '/banks/{bankId}/connected-apps/login');
   const operations = [
-    ...(await operationsOf('gateway', gateway.gw.url)),
+    ...gatewayOperations,
+    ...(dashboardLogin
+      ? [{ ...dashboardLogin, withPreSession: `${gateway.gw.url}/banks/${FUZZ_BANK}/connected-apps` }]
+      : []),
     ...(await operationsOf('relay', relay.url)),
     ...OAUTH.map(
       ([method, path]): Operation => ({
@@ -129,6 +143,7 @@ export async function startFuzzSystem(): Promise<FuzzSystem> {
   return {
     operations,
     logs: () => [...gateway.logs, ...relay.logs],
+    drainLogs: () => [...gateway.logs.splice(0), ...relay.logs.splice(0)],
     async close() {
       await relay.close();
       await relayDatabase.close();

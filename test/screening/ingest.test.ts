@@ -169,7 +169,7 @@ for (const backend of await storageBackends('screening ingest')) {
 }
 
 describe('NATS JetStream ingest', () => {
-  test('consumes a bank subject: bad messages are terminated and counted, good ones screened once', async () => {
+  test('consumes a bank subject: bad messages are dead-lettered and counted, good ones screened once', async () => {
     const bankId = uniqueBank();
     const durable = `test-${bankId}`;
     const database = await openDatabase();
