@@ -27,6 +27,8 @@ export interface LogOptions {
   readonly batch?: BatchOptions;
   /** Checkpointer period; also how quickly growth by other instances is signed (default 250 ms). */
   readonly checkpointIntervalMs?: number;
+  /** Least time between two checkpoints signed after this instance's own appends (default 100 ms). */
+  readonly minCheckpointIntervalMs?: number;
   /** Witnesses to obtain cosignatures from (k of n) before a checkpoint is served. */
   readonly witnesses?: Omit<WitnessCosigningOptions, 'proof'>;
   /** Custom cosigning instead of `witnesses`. */
@@ -141,14 +143,21 @@ export async function createLog(database: Database, options: LogOptions): Promis
   };
   checkpointer.onPublished(wake);
 
-  // Sign soon after our own commits (low latency to inclusion), and on a timer for growth by
-  // other instances; never more often than the timer period when busy.
+  // Sign soon after our own commits (low latency to inclusion), but at a bounded rate (at
+  // most one per minCheckpointIntervalMs under load), and on a timer for growth by other
+  // instances. Witnesses are asked in the background by the checkpointer.
   let kickTimer: NodeJS.Timeout | undefined;
+  let lastKicked = 0;
+  const minInterval = options.minCheckpointIntervalMs ?? 100;
   const kick = () => {
-    kickTimer ??= setTimeout(() => {
-      kickTimer = undefined;
-      checkpointer.publish().catch(() => {});
-    }, 5);
+    kickTimer ??= setTimeout(
+      () => {
+        kickTimer = undefined;
+        lastKicked = Date.now();
+        checkpointer.publish().catch(() => {});
+      },
+      Math.max(5, lastKicked + minInterval - Date.now()),
+    );
   };
   const commitBatch = async (batch: readonly QueuedEntry[]) => {
     const result = await db.transaction().execute(async (trx) => {
@@ -326,6 +335,7 @@ export async function createLog(database: Database, options: LogOptions): Promis
       await committer.close();
       // Sign what was just flushed, and let any in-flight publish finish before the database closes.
       if (options.autoCheckpoint !== false) await checkpointer.publish().catch(() => {});
+      await checkpointer.settled();
     },
   };
 }
