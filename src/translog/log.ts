@@ -7,7 +7,7 @@ import { Checkpointer, type Cosigning, type StoredCheckpoint } from './checkpoin
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
 import { faultPoint } from './fault.ts';
-import { integrate } from './integrate.ts';
+import { integrate, type RightEdge } from './integrate.ts';
 import { type NoteSigner, parseVerifierKey, SIG_ED25519 } from './keys.ts';
 import { EMPTY_ROOT } from './merkle.ts';
 import { consistencyProof, inclusionProof } from './proof.ts';
@@ -159,18 +159,24 @@ export async function createLog(database: Database, options: LogOptions): Promis
       Math.max(5, lastKicked + minInterval - Date.now()),
     );
   };
+  // The tree's right edge after our last commit (see integrate.ts); dropped on any failure.
+  let edge: RightEdge | undefined;
   const commitBatch = async (batch: readonly QueuedEntry[]) => {
+    const known = edge;
+    edge = undefined;
     const result = await db.transaction().execute(async (trx) => {
       const integrated = await integrate(
         trx,
         logId,
         batch.map((b) => b.entry),
+        known,
       );
       faultPoint('after-log-append');
       await writeAttached(trx, batch, integrated.start);
       faultPoint('before-commit');
       return integrated;
     });
+    edge = result.edge;
     faultPoint('after-commit');
     return result;
   };
