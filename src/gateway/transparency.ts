@@ -27,7 +27,7 @@ export interface TransparencyConfig {
   quorum: number;
   /** Readiness alarm after this many seconds without a cosignature while the log grows. */
   witnessAlarmSeconds: number;
-  /** Releases stop after this many seconds of uncosigned entries (0: never); PROVISO_UNCOSIGNED_LIMIT_SECONDS. */
+  /** Releases stop after this many seconds of uncosigned entries (0: never); PROVISO_UNCOSIGNED_MAX_SECONDS. */
   uncosignedLimitSeconds: number;
 }
 

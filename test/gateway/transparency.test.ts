@@ -342,7 +342,7 @@ for (const backend of await storageBackends('gateway fail-closed policy')) {
     const t = await startTestGateway(backend, 2, {
       env: {
         PROVISO_WITNESSES: `http://127.0.0.1:${port}/witness|${witnessKey}`,
-        PROVISO_UNCOSIGNED_LIMIT_SECONDS: '2',
+        PROVISO_UNCOSIGNED_MAX_SECONDS: '2',
       },
     });
     const witnessDb = await openDatabase();
