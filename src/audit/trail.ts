@@ -156,7 +156,12 @@ export class AuditTrail {
   async #checkCosigned(log: TransparencyLog, bankId: string): Promise<void> {
     const limit = this.#policy.maxUncosignedSeconds;
     if (limit <= 0) return;
-    const lag = await log.uncosignedSeconds();
+    let lag: number;
+    try {
+      lag = await log.uncosignedSeconds();
+    } catch (error) {
+      throw new AuditUnavailableError('the transparency log state could not be read', { cause: error });
+    }
     if (lag <= limit) return;
     const error = new LogNotCosignedError(bankId, lag, limit);
     this.#policy.onRefused?.(error);

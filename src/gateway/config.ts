@@ -114,7 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     witnesses,
     witnessQuorum: quorum,
     witnessAlarmSeconds: int(env, 'PROVISO_WITNESS_ALARM_SECONDS', 60, 1, 86_400),
-    uncosignedLimitSeconds: int(env, 'PROVISO_UNCOSIGNED_LIMIT_SECONDS', 300, 0, 604_800),
+    uncosignedLimitSeconds: int(env, 'PROVISO_UNCOSIGNED_MAX_SECONDS', 300, 0, 604_800),
     demoWitness: (env['PROVISO_DEMO_WITNESS'] ?? 'true') !== 'false',
     dataDir: resolve(env['PROVISO_DATA'] || '.proviso'),
     databaseUrl,

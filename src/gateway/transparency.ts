@@ -27,7 +27,7 @@ export interface TransparencyConfig {
   quorum: number;
   /** Readiness alarm after this many seconds without a cosignature while the log grows. */
   witnessAlarmSeconds: number;
-  /** Releases stop after this many seconds of uncosigned entries (0: never); PROVISO_UNCOSIGNED_LIMIT_SECONDS. */
+  /** Releases stop after this many seconds of uncosigned entries (0: never); PROVISO_UNCOSIGNED_MAX_SECONDS. */
   uncosignedLimitSeconds: number;
 }
 
@@ -118,17 +118,26 @@ export class TransparencyEvents {
       this.#logger!.warn({ bank, witness, reason }, 'witness did not cosign the checkpoint');
     });
 
+  /** Refused releases since the last log line, per bank: one line per bank per 10 s, not one per request. */
+  readonly #refusedSinceLine = new Map<string, { at: number; count: number }>();
+
   readonly releaseRefused = (error: LogNotCosignedError): void =>
     this.#emit(() => {
       this.#releasesRefused!.inc({ bank: error.bankId, reason: 'log-not-cosigned' });
+      const last = this.#refusedSinceLine.get(error.bankId) ?? { at: 0, count: 0 };
+      last.count += 1;
+      this.#refusedSinceLine.set(error.bankId, last);
+      if (Date.now() - last.at < 10_000) return;
       this.#logger!.error(
         {
           bank: error.bankId,
           uncosignedSeconds: Math.round(error.uncosignedSeconds),
           limitSeconds: error.limitSeconds,
+          refused: last.count,
         },
         'release refused: the transparency log is not cosigned',
       );
+      this.#refusedSinceLine.set(error.bankId, { at: Date.now(), count: 0 });
     });
 
   policy(config: TransparencyConfig): ReleasePolicy {

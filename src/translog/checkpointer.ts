@@ -1,4 +1,6 @@
-// Publishes signed checkpoints of the integrated tree. Any instance may publish; the history
+// Publishes signed checkpoints of the integrated tree, and asks the witnesses to cosign them
+// in the background (one exchange at a time, always for the newest checkpoint), so a slow
+// or absent witness never holds up signing, nor appends. Any instance may publish; the history
 // table is keyed by size, so two instances signing the same size (deterministic Ed25519, same
 // bytes) collide harmlessly. Every stored checkpoint is of the one append-only tree, hence all
 // are mutually consistent.
@@ -53,6 +55,8 @@ export class Checkpointer {
   #running: Promise<StoredCheckpoint | undefined> | undefined;
   #again = false;
   #lastCosignAttempt = 0;
+  #cosignRunning: Promise<void> | undefined;
+  #cosignNext: StoredCheckpoint | undefined;
   lastCosignedAt: Date | null = null;
   readonly #listeners = new Set<(c: StoredCheckpoint) => void>();
 
@@ -113,17 +117,41 @@ export class Checkpointer {
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!inserted) return this.newest(); // another instance published this size first
-    let stored = toStored(inserted);
+    const stored = toStored(inserted);
     faultPoint('after-checkpoint-signed');
-    stored = (await this.#cosign(stored)) ?? stored;
-    for (const l of this.#listeners) l(stored);
+    this.#notify(stored);
+    this.#requestCosign(stored);
     return stored;
+  }
+
+  #notify(checkpoint: StoredCheckpoint): void {
+    for (const l of this.#listeners) l(checkpoint);
   }
 
   async #retryCosigning(newest: StoredCheckpoint): Promise<void> {
     if (!this.#cosigning || newest.cosignatures >= this.#cosigning.quorum) return;
     if (Date.now() - this.#lastCosignAttempt < 2000) return;
-    await this.#cosign(newest);
+    this.#requestCosign(newest);
+  }
+
+  /** Queues `checkpoint` for cosigning; a newer one queued before it is sent replaces it. */
+  #requestCosign(checkpoint: StoredCheckpoint): void {
+    if (!this.#cosigning) return;
+    if (!this.#cosignNext || this.#cosignNext.size < checkpoint.size) this.#cosignNext = checkpoint;
+    this.#cosignRunning ??= (async () => {
+      for (let next = this.#cosignNext; next; next = this.#cosignNext) {
+        this.#cosignNext = undefined;
+        const cosigned = await this.#cosign(next).catch(() => undefined);
+        if (cosigned) this.#notify(cosigned);
+      }
+    })().finally(() => {
+      this.#cosignRunning = undefined;
+    });
+  }
+
+  /** Resolves once no witness exchange is in flight (before the database closes). */
+  async settled(): Promise<void> {
+    while (this.#cosignRunning) await this.#cosignRunning;
   }
 
   async #cosign(checkpoint: StoredCheckpoint): Promise<StoredCheckpoint | undefined> {

@@ -1,12 +1,22 @@
 // The integrator: appends a batch of entries to the tree inside the caller's transaction.
 // It locks the log's state row first, so appenders in every process sequence one after the
 // other; entries, the grown tiles and the new root commit together or not at all.
+// The right edge of the tree (the partial tile of each level) is all a batch needs to grow
+// the tiles and compute the new root. The caller keeps it from its previous batch; when the
+// locked size shows another instance appended since, it is read again from the database.
+// A batch is then four statements: lock, entries, tiles, state.
+
 import { LogCorruptionError, NotFoundError } from './errors.ts';
-import { hashLeaf } from './merkle.ts';
-import { treeRoot } from './proof.ts';
+import { EMPTY_ROOT, hashChildren, hashLeaf } from './merkle.ts';
 import type { TranslogDb } from './tables.ts';
-import { readTiles, storedNodeReader, type TileKey, tileKeyOf } from './tile-store.ts';
+import { readTiles, type TileKey, tileKeyOf } from './tile-store.ts';
 import { hashWithinTile, TILE_WIDTH } from './tiles.ts';
+
+/** The partial tile of each level of a tree of `size` leaves ("level/index" → hashes). */
+export interface RightEdge {
+  readonly size: number;
+  readonly tiles: ReadonlyMap<string, Uint8Array>;
+}
 
 export interface Integrated {
   /** Index of the batch's first entry. */
@@ -14,6 +24,37 @@ export interface Integrated {
   /** Tree size after the batch. */
   readonly size: number;
   readonly root: Uint8Array;
+  /** The right edge after the batch; valid only once the transaction has committed. */
+  readonly edge: RightEdge;
+}
+
+/** Keys of the partial tiles of a tree of `size` leaves, level 0 first. */
+function partialTileKeys(size: number): TileKey[] {
+  const keys: TileKey[] = [];
+  for (let level = 0, count = size; count > 0; level++, count = Math.floor(count / TILE_WIDTH)) {
+    if (count % TILE_WIDTH !== 0) keys.push({ level, index: Math.floor(count / TILE_WIDTH) });
+  }
+  return keys;
+}
+
+/** RFC 9162 root from the right edge alone: the complete subtrees of every level's partial tile. */
+export function rootFromEdge(edge: RightEdge): Uint8Array {
+  if (edge.size === 0) return EMPTY_ROOT;
+  const subtrees: Uint8Array[] = [];
+  for (const key of partialTileKeys(edge.size).reverse()) {
+    const tile = edge.tiles.get(tileKeyOf(key.level, key.index));
+    const width = Math.floor(edge.size / TILE_WIDTH ** key.level) % TILE_WIDTH;
+    if (!tile || tile.length < width * 32)
+      throw new LogCorruptionError(`tile ${key.level}/${key.index} does not hold ${width} hashes`);
+    for (let start = 0, bit = 128; bit >= 1; bit /= 2) {
+      if ((width & bit) === 0) continue;
+      subtrees.push(hashWithinTile(tile, start, bit));
+      start += bit;
+    }
+  }
+  let root = subtrees.at(-1)!;
+  for (let i = subtrees.length - 2; i >= 0; i--) root = hashChildren(subtrees[i]!, root);
+  return root;
 }
 
 const INSERT_CHUNK = 1000;
@@ -22,6 +63,7 @@ export async function integrate(
   trx: TranslogDb,
   logId: string,
   entries: readonly Uint8Array[],
+  known?: RightEdge,
 ): Promise<Integrated> {
   const state = await trx
     .selectFrom('translog_state')
@@ -32,8 +74,11 @@ export async function integrate(
   if (!state) throw new NotFoundError(`log ${logId} does not exist`);
   const start = state.size;
   const size = start + entries.length;
+  // The only stored tile each level can extend is the partial one at the right edge.
+  const partial = known?.size === start ? known.tiles : await readTiles(trx, logId, partialTileKeys(start));
   if (entries.length === 0) {
-    return { start, size, root: await treeRoot(size, storedNodeReader(trx, logId)) };
+    const edge = { size, tiles: partial };
+    return { start, size, root: rootFromEdge(edge), edge };
   }
 
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
@@ -44,13 +89,6 @@ export async function integrate(
       )
       .execute();
   }
-
-  // The only stored tile each level can extend is the partial one at the right edge.
-  const partialKeys: TileKey[] = [];
-  for (let level = 0, count = start; count > 0; level++, count = Math.floor(count / TILE_WIDTH)) {
-    if (count % TILE_WIDTH !== 0) partialKeys.push({ level, index: Math.floor(count / TILE_WIDTH) });
-  }
-  const partial = await readTiles(trx, logId, partialKeys);
 
   const writes: { level: number; idx: number; hashes: Uint8Array }[] = [];
   let level = 0;
@@ -87,11 +125,22 @@ export async function integrate(
     )
     .execute();
 
-  const root = await treeRoot(size, storedNodeReader(trx, logId));
+  const latest = new Map(partial);
+  for (const w of writes) latest.set(tileKeyOf(w.level, w.idx), w.hashes);
+  const edge: RightEdge = {
+    size,
+    tiles: new Map(
+      partialTileKeys(size).map((k) => {
+        const key = tileKeyOf(k.level, k.index);
+        return [key, latest.get(key)!] as const;
+      }),
+    ),
+  };
+  const root = rootFromEdge(edge);
   await trx
     .updateTable('translog_state')
     .set({ size, root, updated_at: new Date() })
     .where('log_id', '=', logId)
     .execute();
-  return { start, size, root };
+  return { start, size, root, edge };
 }

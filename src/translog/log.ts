@@ -7,7 +7,7 @@ import { Checkpointer, type Cosigning, type StoredCheckpoint } from './checkpoin
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
 import { faultPoint } from './fault.ts';
-import { integrate } from './integrate.ts';
+import { integrate, type RightEdge } from './integrate.ts';
 import { type NoteSigner, parseVerifierKey, SIG_ED25519 } from './keys.ts';
 import { EMPTY_ROOT } from './merkle.ts';
 import { consistencyProof, inclusionProof } from './proof.ts';
@@ -27,6 +27,8 @@ export interface LogOptions {
   readonly batch?: BatchOptions;
   /** Checkpointer period; also how quickly growth by other instances is signed (default 250 ms). */
   readonly checkpointIntervalMs?: number;
+  /** Least time between two checkpoints signed after this instance's own appends (default 100 ms). */
+  readonly minCheckpointIntervalMs?: number;
   /** Witnesses to obtain cosignatures from (k of n) before a checkpoint is served. */
   readonly witnesses?: Omit<WitnessCosigningOptions, 'proof'>;
   /** Custom cosigning instead of `witnesses`. */
@@ -141,27 +143,40 @@ export async function createLog(database: Database, options: LogOptions): Promis
   };
   checkpointer.onPublished(wake);
 
-  // Sign soon after our own commits (low latency to inclusion), and on a timer for growth by
-  // other instances; never more often than the timer period when busy.
+  // Sign soon after our own commits (low latency to inclusion), but at a bounded rate (at
+  // most one per minCheckpointIntervalMs under load), and on a timer for growth by other
+  // instances. Witnesses are asked in the background by the checkpointer.
   let kickTimer: NodeJS.Timeout | undefined;
+  let lastKicked = 0;
+  const minInterval = options.minCheckpointIntervalMs ?? 100;
   const kick = () => {
-    kickTimer ??= setTimeout(() => {
-      kickTimer = undefined;
-      checkpointer.publish().catch(() => {});
-    }, 5);
+    kickTimer ??= setTimeout(
+      () => {
+        kickTimer = undefined;
+        lastKicked = Date.now();
+        checkpointer.publish().catch(() => {});
+      },
+      Math.max(5, lastKicked + minInterval - Date.now()),
+    );
   };
+  // The tree's right edge after our last commit (see integrate.ts); dropped on any failure.
+  let edge: RightEdge | undefined;
   const commitBatch = async (batch: readonly QueuedEntry[]) => {
+    const known = edge;
+    edge = undefined;
     const result = await db.transaction().execute(async (trx) => {
       const integrated = await integrate(
         trx,
         logId,
         batch.map((b) => b.entry),
+        known,
       );
       faultPoint('after-log-append');
       await writeAttached(trx, batch, integrated.start);
       faultPoint('before-commit');
       return integrated;
     });
+    edge = result.edge;
     faultPoint('after-commit');
     return result;
   };
@@ -326,6 +341,7 @@ export async function createLog(database: Database, options: LogOptions): Promis
       await committer.close();
       // Sign what was just flushed, and let any in-flight publish finish before the database closes.
       if (options.autoCheckpoint !== false) await checkpointer.publish().catch(() => {});
+      await checkpointer.settled();
     },
   };
 }

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
@@ -27,9 +27,16 @@ import { freePort } from '../support/net.ts';
 const BIN = new URL('../../bin/proviso', import.meta.url).pathname;
 
 /** Runs the CLI without blocking this process's event loop (the gateway it asks lives here). */
-async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ status: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(BIN, args, { encoding: 'utf8', timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(BIN, args, {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env,
+    });
     return { status: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -252,6 +259,19 @@ for (const backend of await storageBackends('gateway transparency log')) {
       assert.match(limited.text, /full check {2}skipped: .*more than the full-check limit.*--full to force/);
     });
 
+    test('proviso verify works the first time on a fresh data folder (its state folder is created)', async () => {
+      const data = join(mkdtempSync(join(tmpdir(), 'proviso-first-')), 'never-used');
+      const run = await cli(['verify', '--gateway', t.gw.url, '--bank', 'northwind'], {
+        ...process.env,
+        PROVISO_DATA: data,
+      });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /full check {2}\d+ entries fetched, every tile and the root recomputed/);
+      assert.match(run.stdout, /VERIFIED/);
+      assert.ok(existsSync(join(data, 'verifier', 'northwind.checkpoint.json')));
+      rmSync(dirname(data), { recursive: true, force: true });
+    });
+
     test('metrics expose log size, checkpoint age and witness lag', async () => {
       const metrics = await (await fetch(`${t.gw.url}/metrics`)).text();
       assert.match(metrics, /proviso_log_size\{bank="northwind"\} [1-9]/);
@@ -322,7 +342,7 @@ for (const backend of await storageBackends('gateway fail-closed policy')) {
     const t = await startTestGateway(backend, 2, {
       env: {
         PROVISO_WITNESSES: `http://127.0.0.1:${port}/witness|${witnessKey}`,
-        PROVISO_UNCOSIGNED_LIMIT_SECONDS: '2',
+        PROVISO_UNCOSIGNED_MAX_SECONDS: '2',
       },
     });
     const witnessDb = await openDatabase();

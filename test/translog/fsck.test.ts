@@ -6,8 +6,15 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { FsckError, fsckLog } from '../../src/translog/fsck.ts';
 import type { TransparencyLog } from '../../src/translog/log.ts';
-import { hashLeaf } from '../../src/translog/merkle.ts';
+import { hashLeaf, rootFromLeafHashes } from '../../src/translog/merkle.ts';
 import type { TileFetcher } from '../../src/translog/tile-client.ts';
+import {
+  ENTRIES_LEVEL,
+  encodeBundle,
+  hashWithinTile,
+  TILE_WIDTH,
+  tilePath,
+} from '../../src/translog/tiles.ts';
 import { storageBackends, type TestDatabase } from '../support/backends.ts';
 import { testLog } from './support/log.ts';
 
@@ -107,3 +114,60 @@ for (const backend of await storageBackends('translog full check')) {
     });
   });
 }
+
+/** Every tile and bundle (full and partial widths) of a log of these entries, in memory. */
+function memoryLog(entries: Uint8Array[]): {
+  fetch: TileFetcher;
+  root: Uint8Array;
+  files: Map<string, Uint8Array>;
+} {
+  const files = new Map<string, Uint8Array>();
+  const put = (level: number, index: number, width: number, bytes: Uint8Array) =>
+    files.set(tilePath({ level, index, width }), bytes);
+  for (let n = 0; n * TILE_WIDTH < entries.length; n++) {
+    const bundle = entries.slice(n * TILE_WIDTH, (n + 1) * TILE_WIDTH);
+    put(ENTRIES_LEVEL, n, bundle.length, encodeBundle(bundle));
+  }
+  let hashes = entries.map(hashLeaf);
+  for (let level = 0; hashes.length > 0; level++) {
+    const parents: Uint8Array[] = [];
+    for (let n = 0; n * TILE_WIDTH < hashes.length; n++) {
+      const tile = new Uint8Array(Buffer.concat(hashes.slice(n * TILE_WIDTH, (n + 1) * TILE_WIDTH)));
+      put(level, n, tile.length / 32, tile);
+      if (tile.length === TILE_WIDTH * 32) parents.push(hashWithinTile(tile, 0, TILE_WIDTH));
+    }
+    hashes = parents;
+  }
+  return { fetch: async (path) => files.get(path), root: rootFromLeafHashes(entries.map(hashLeaf)), files };
+}
+
+test('full check over two tile levels: a full level-1 tile recomputed, a forged one found', async () => {
+  const entries = Array.from({ length: 65_536 + 300 }, (_, i) => new TextEncoder().encode(`e${i}`));
+  const log = memoryLog(entries);
+  const progress: number[] = [];
+  assert.equal(
+    await fsckLog(log.fetch, entries.length, log.root, { onProgress: (n) => progress.push(n) }),
+    entries.length,
+  );
+  assert.equal(progress.at(-1), entries.length);
+  // A forger rewrites entry 1000, its bundle and its level-0 tile: the full level-1 tile differs.
+  const forged = new TextEncoder().encode('forged');
+  const copy = [...entries];
+  copy[1000] = forged;
+  const bent = memoryLog(copy);
+  const files = new Map(log.files);
+  for (const [path, bytes] of bent.files)
+    if (path.startsWith('tile/entries/003') || path.startsWith('tile/0/003')) files.set(path, bytes);
+  const error = await failure(fsckLog(async (path) => files.get(path), entries.length, log.root));
+  assert.match(error.message, /tile\/1\/000/);
+  assert.equal(error.index, 3 * TILE_WIDTH, 'names the first entry under the differing level-1 hash');
+  // An entry changed past the first 65,536 is named exactly.
+  const late = [...entries];
+  late[65_600] = forged;
+  const changed = memoryLog(late);
+  const lateFiles = new Map(log.files);
+  for (const [path, bytes] of changed.files)
+    if (path.startsWith('tile/entries/256')) lateFiles.set(path, bytes);
+  const lateError = await failure(fsckLog(async (path) => lateFiles.get(path), entries.length, log.root));
+  assert.equal(lateError.index, 65_600);
+});
