@@ -173,10 +173,11 @@ export class FeatureEngine {
       }
     }
     const terminal = this.store.terminal(tx.terminal);
-    const existing = terminal.labelId.lastIndexOf(tx.id);
-    if (existing >= 0 && terminal.labelT[existing] === tx.t) {
-      terminal.labelFraud[existing] = isFraud ? 1 : 0;
-      terminal.labelAt[existing] = visibleAt;
+    // Labels are in transaction order: look among those of the same instant only.
+    for (let i = upperBound(terminal.labelT, tx.t) - 1; i >= 0 && terminal.labelT[i] === tx.t; i--) {
+      if (terminal.labelId[i] !== tx.id) continue;
+      terminal.labelFraud[i] = isFraud ? 1 : 0;
+      terminal.labelAt[i] = visibleAt;
       return;
     }
     let at = terminal.labelT.length;
@@ -275,18 +276,10 @@ export class FeatureEngine {
       terminal.labelAt.splice(0, drop);
       terminal.labelId.splice(0, drop);
     }
-    // Only the labels visible at t, in transaction order (copied only when some are not).
-    let labelT = terminal.labelT;
-    let labelFraud = terminal.labelFraud;
-    if (terminal.labelAt.some((at) => at > t)) {
-      labelT = [];
-      labelFraud = [];
-      for (let i = 0; i < terminal.labelT.length; i++) {
-        if (terminal.labelAt[i]! > t) continue;
-        labelT.push(terminal.labelT[i]!);
-        labelFraud.push(terminal.labelFraud[i]!);
-      }
-    }
+    // Only the labels visible at t count (labelAt <= t); they are kept in transaction order.
+    const labelT = terminal.labelT;
+    const labelFraud = terminal.labelFraud;
+    const labelVisible = terminal.labelAt;
     const terminalEnd = upperBound(terminal.times, t);
     let tn1 = 0;
     let tn7 = 0;
@@ -301,24 +294,32 @@ export class FeatureEngine {
     let f7 = 0;
     let f28 = 0;
     let l28 = 0;
-    let lastFraud = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < labelT.length; i++) {
-      const fraud = labelFraud[i] === 1;
-      const since = labelEdge - labelT[i]!;
-      if (fraud && labelT[i]! > lastFraud) lastFraud = labelT[i]!;
-      if (since > TERMINAL_LABEL_WINDOW_MS) continue;
+    // Labels older than the 28-day window are skipped by a binary search, not a scan.
+    for (let i = lowerBound(labelT, labelEdge - TERMINAL_LABEL_WINDOW_MS); i < labelT.length; i++) {
+      if (labelVisible[i]! > t) continue;
       l28++;
-      if (!fraud) continue;
+      if (labelFraud[i] !== 1) continue;
+      const since = labelEdge - labelT[i]!;
       f28++;
       if (since <= 7 * DAY_MS) f7++;
       if (since <= DAY_MS) f1++;
+    }
+    // The newest visible fraud (labels are in transaction order: the first one from the end).
+    let lastFraud = Number.NEGATIVE_INFINITY;
+    for (let i = labelT.length - 1; i >= 0; i--) {
+      if (labelFraud[i] === 1 && labelVisible[i]! <= t) {
+        lastFraud = labelT[i]!;
+        break;
+      }
     }
     // A compromised terminal turns every later transaction into fraud until it is fixed:
     // the trailing run of confirmed frauds, and how long ago it began, capture exactly that.
     let streak = 0;
     let streakStart = Number.NaN;
     let i = labelT.length - 1;
-    for (; i >= 0 && labelFraud[i] === 1; i--) {
+    for (; i >= 0; i--) {
+      if (labelVisible[i]! > t) continue;
+      if (labelFraud[i] !== 1) break;
       streak++;
       streakStart = labelT[i]!;
     }
@@ -499,6 +500,18 @@ function pruneCard(card: CardState, cutoff: number): void {
   card.terminal.splice(0, drop);
   card.country.splice(0, drop);
   card.channel.splice(0, drop);
+}
+
+/** Index of the first element at least t in an ascending array (its length if none). */
+function lowerBound(values: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the first element greater than t in an ascending array (its length if none). */
