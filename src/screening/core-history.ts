@@ -9,6 +9,7 @@ import type { Database } from '../storage/index.ts';
 import { type BankAuthorisation, trainBankModel } from './bank-training.ts';
 import type { BankModelSummary, ModelRegistry } from './model-registry.ts';
 import type { Rule } from './rules.ts';
+import { warmScreeningState } from './state-warmup.ts';
 
 interface CoreCardPayment {
   id: string;
@@ -107,10 +108,13 @@ export async function trainFromCore(
     ...(options.rules ? { rules: options.rules } : {}),
     ...(options.trees ? { trees: options.trees } : {}),
   });
-  return registry.install(bankId, trained, {
+  const installed = await registry.install(bankId, trained, {
     source: 'core',
     trainingSeconds: (performance.now() - started) / 1000,
   });
+  // A bank screening for the first time starts from its history, not from empty state.
+  await warmScreeningState(database, bankId, trained.state);
+  return installed;
 }
 
 /**

@@ -16,12 +16,14 @@
 import type { AuthorisationEvent } from './event.ts';
 import {
   type CardState,
+  type CustomerState,
   type FeatureStateStore,
   InMemoryStateStore,
   LABEL_FRAUD,
   LABEL_GENUINE,
   LABEL_UNKNOWN,
   type RecentTx,
+  type TerminalState,
 } from './state.ts';
 
 export const DAY_MS = 86_400_000;
@@ -122,8 +124,12 @@ export class FeatureEngine {
    */
   process(event: AuthorisationEvent, out: Float64Array = new Float64Array(FEATURE_COUNT)): Float64Array {
     const o = observe(event);
-    this.compute(o, out);
-    this.add(o);
+    // Each entity's state looked up once per event (keys are built strings: hashing costs).
+    const card = this.store.card(o.card);
+    const terminal = this.store.terminal(o.terminal);
+    const customer = this.store.customer(o.customer);
+    this.compute(o, out, card, terminal, customer);
+    this.add(o, card, terminal, customer);
     if (o.t > this.newest) {
       // Forgetting is a queue pop; doing it once a simulated hour is plenty.
       if (Math.floor(o.t / 3_600_000) !== Math.floor(this.newest / 3_600_000))
@@ -167,10 +173,11 @@ export class FeatureEngine {
       }
     }
     const terminal = this.store.terminal(tx.terminal);
-    const existing = terminal.labelId.lastIndexOf(tx.id);
-    if (existing >= 0 && terminal.labelT[existing] === tx.t) {
-      terminal.labelFraud[existing] = isFraud ? 1 : 0;
-      terminal.labelAt[existing] = visibleAt;
+    // Labels are in transaction order: look among those of the same instant only.
+    for (let i = upperBound(terminal.labelT, tx.t) - 1; i >= 0 && terminal.labelT[i] === tx.t; i--) {
+      if (terminal.labelId[i] !== tx.id) continue;
+      terminal.labelFraud[i] = isFraud ? 1 : 0;
+      terminal.labelAt[i] = visibleAt;
       return;
     }
     let at = terminal.labelT.length;
@@ -181,10 +188,14 @@ export class FeatureEngine {
     terminal.labelId.splice(at, 0, tx.id);
   }
 
-  private compute(o: Observation, out: Float64Array): void {
-    const store = this.store;
+  private compute(
+    o: Observation,
+    out: Float64Array,
+    card: CardState,
+    terminal: TerminalState,
+    customer: CustomerState,
+  ): void {
     const t = o.t;
-    const card = store.card(o.card);
     pruneCard(card, t - CARD_WINDOW_MS);
     const times = card.t;
     const amountsOf = card.amount;
@@ -255,7 +266,6 @@ export class FeatureEngine {
 
     // Terminal windows: volume from every transaction, risk only from visible labels,
     // which are all at least `labelDelay` old by construction.
-    const terminal = store.terminal(o.terminal);
     pruneTimes(terminal.times, t - CARD_WINDOW_MS);
     const labelCutoff = t - this.labelDelayMs - TERMINAL_LABEL_WINDOW_MS - 14 * DAY_MS;
     let drop = 0;
@@ -266,18 +276,10 @@ export class FeatureEngine {
       terminal.labelAt.splice(0, drop);
       terminal.labelId.splice(0, drop);
     }
-    // Only the labels visible at t, in transaction order (copied only when some are not).
-    let labelT = terminal.labelT;
-    let labelFraud = terminal.labelFraud;
-    if (terminal.labelAt.some((at) => at > t)) {
-      labelT = [];
-      labelFraud = [];
-      for (let i = 0; i < terminal.labelT.length; i++) {
-        if (terminal.labelAt[i]! > t) continue;
-        labelT.push(terminal.labelT[i]!);
-        labelFraud.push(terminal.labelFraud[i]!);
-      }
-    }
+    // Only the labels visible at t count (labelAt <= t); they are kept in transaction order.
+    const labelT = terminal.labelT;
+    const labelFraud = terminal.labelFraud;
+    const labelVisible = terminal.labelAt;
     const terminalEnd = upperBound(terminal.times, t);
     let tn1 = 0;
     let tn7 = 0;
@@ -292,24 +294,32 @@ export class FeatureEngine {
     let f7 = 0;
     let f28 = 0;
     let l28 = 0;
-    let lastFraud = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < labelT.length; i++) {
-      const fraud = labelFraud[i] === 1;
-      const since = labelEdge - labelT[i]!;
-      if (fraud && labelT[i]! > lastFraud) lastFraud = labelT[i]!;
-      if (since > TERMINAL_LABEL_WINDOW_MS) continue;
+    // Labels older than the 28-day window are skipped by a binary search, not a scan.
+    for (let i = lowerBound(labelT, labelEdge - TERMINAL_LABEL_WINDOW_MS); i < labelT.length; i++) {
+      if (labelVisible[i]! > t) continue;
       l28++;
-      if (!fraud) continue;
+      if (labelFraud[i] !== 1) continue;
+      const since = labelEdge - labelT[i]!;
       f28++;
       if (since <= 7 * DAY_MS) f7++;
       if (since <= DAY_MS) f1++;
+    }
+    // The newest visible fraud (labels are in transaction order: the first one from the end).
+    let lastFraud = Number.NEGATIVE_INFINITY;
+    for (let i = labelT.length - 1; i >= 0; i--) {
+      if (labelFraud[i] === 1 && labelVisible[i]! <= t) {
+        lastFraud = labelT[i]!;
+        break;
+      }
     }
     // A compromised terminal turns every later transaction into fraud until it is fixed:
     // the trailing run of confirmed frauds, and how long ago it began, capture exactly that.
     let streak = 0;
     let streakStart = Number.NaN;
     let i = labelT.length - 1;
-    for (; i >= 0 && labelFraud[i] === 1; i--) {
+    for (; i >= 0; i--) {
+      if (labelVisible[i]! > t) continue;
+      if (labelFraud[i] !== 1) break;
       streak++;
       streakStart = labelT[i]!;
     }
@@ -320,7 +330,6 @@ export class FeatureEngine {
     const runMin = streak > 0 ? today - Math.floor(streakStart / DAY_MS) : NEVER_DAYS;
     const runMax = streak > 0 && i >= 0 ? today - Math.floor(labelT[i]! / DAY_MS) - 1 : NEVER_DAYS;
 
-    const customer = store.customer(o.customer);
     pruneTimes(customer.times, t - CARD_WINDOW_MS);
     let cn1 = 0;
     for (let i = upperBound(customer.times, t) - 1; i >= 0 && t - customer.times[i]! <= DAY_MS; i--) cn1++;
@@ -371,9 +380,7 @@ export class FeatureEngine {
     out[36] = Math.min(runMax, NEVER_DAYS);
   }
 
-  private add(o: Observation): void {
-    const store = this.store;
-    const card = store.card(o.card);
+  private add(o: Observation, card: CardState, terminal: TerminalState, customer: CustomerState): void {
     let at = card.t.length;
     while (at > 0 && card.t[at - 1]! > o.t) at--;
     if (at === card.t.length) {
@@ -398,11 +405,10 @@ export class FeatureEngine {
       card.country.splice(at, 0, o.countryHash);
       card.channel.splice(at, 0, o.channelHash);
     }
-    insertTime(store.terminal(o.terminal).times, o.t);
-    const customer = store.customer(o.customer);
+    insertTime(terminal.times, o.t);
     insertTime(customer.times, o.t);
     customer.cards[o.card] = Math.max(customer.cards[o.card] ?? o.t, o.t);
-    store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
+    this.store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
   }
 }
 
@@ -412,7 +418,13 @@ function observe(event: AuthorisationEvent): Observation {
   if (Number.isNaN(t)) throw new Error(`transaction ${event.transactionId}: bad time`);
   // Local hour and weekday as written in the event (the cardholder's clock, not UTC).
   const hour = Number(event.time.slice(11, 13)) + Number(event.time.slice(14, 16)) / 60;
-  const weekday = new Date(`${event.time.slice(0, 10)}T00:00:00Z`).getUTCDay();
+  // Weekday of the written date, by arithmetic (1970-01-01 was a Thursday): no Date parse.
+  const day = Date.UTC(
+    Number(event.time.slice(0, 4)),
+    Number(event.time.slice(5, 7)) - 1,
+    Number(event.time.slice(8, 10)),
+  );
+  const weekday = (((Math.floor(day / DAY_MS) + 4) % 7) + 7) % 7;
   return {
     key: transactionKey(event.bankId, event.transactionId),
     // Raw ids inside a card's own history: short flat strings compare fast.
@@ -435,10 +447,44 @@ export function transactionKey(bankId: string, transactionId: string): string {
   return `${bankId}\u001f${transactionId}`;
 }
 
+/**
+ * Median of values[0..count) by selection (Hoare's quickselect), reordering them in place
+ * (a scratch copy): linear on average instead of a sort per event, the same value.
+ */
 function medianOf(values: Float64Array, count: number): number {
-  const sorted = values.subarray(0, count).sort();
   const mid = count >> 1;
-  return count % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const upper = selectNth(values, count, mid);
+  if (count % 2 === 1) return upper;
+  // values[0..mid) now hold the lower half: its largest is the other middle value.
+  let lower = values[0]!;
+  for (let i = 1; i < mid; i++) if (values[i]! > lower) lower = values[i]!;
+  return (lower + upper) / 2;
+}
+
+/** Puts the k-th smallest of values[0..count) at k, smaller ones before it; returns it. */
+function selectNth(values: Float64Array, count: number, k: number): number {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const swap = values[i]!;
+        values[i] = values[j]!;
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k]!;
 }
 
 function pruneCard(card: CardState, cutoff: number): void {
@@ -454,6 +500,18 @@ function pruneCard(card: CardState, cutoff: number): void {
   card.terminal.splice(0, drop);
   card.country.splice(0, drop);
   card.channel.splice(0, drop);
+}
+
+/** Index of the first element at least t in an ascending array (its length if none). */
+function lowerBound(values: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the first element greater than t in an ascending array (its length if none). */

@@ -4,6 +4,7 @@
 // sidecar, and its model file is a plain JSON document the bank can inspect and keep in
 // its audit trail. Trees suit tabular fraud data: they take raw counts, ratios and
 // sentinels without scaling and learn the interactions ("new terminal AND amount 5×").
+import { compileGbdt } from './gbdt-compiled.ts';
 
 export interface GbdtParams {
   readonly trees: number;
@@ -369,8 +370,11 @@ export class GbdtScorer {
   private readonly left: Int32Array;
   private readonly right: Int32Array;
   private readonly value: Float64Array;
+  /** The trees as generated JavaScript (gbdt-compiled.ts), when the model allows it. */
+  private readonly compiled: ((x: ArrayLike<number>, offset: number) => number) | undefined;
 
   constructor(model: GbdtJson) {
+    this.compiled = compileGbdt(model);
     this.featureCount = model.featureCount;
     this.baseScore = model.baseScore;
     const total = model.trees.reduce((sum, tree) => sum + tree.feature.length, 0);
@@ -397,6 +401,12 @@ export class GbdtScorer {
 
   /** Log-odds of fraud for the feature vector at x[offset..]. */
   raw(x: ArrayLike<number>, offset = 0): number {
+    if (this.compiled !== undefined) return this.compiled(x, offset);
+    return this.interpret(x, offset);
+  }
+
+  /** raw() walking the flattened arrays (the reference the compiled form must equal). */
+  interpret(x: ArrayLike<number>, offset = 0): number {
     let sum = this.baseScore;
     const { roots, feature, threshold, left, right, value } = this;
     for (let t = 0; t < roots.length; t++) {

@@ -42,5 +42,6 @@ export * from './rules.ts';
 export * from './screener.ts';
 export * from './service.ts';
 export * from './state.ts';
+export * from './state-warmup.ts';
 export * from './threshold.ts';
 export * from './train.ts';

@@ -116,3 +116,24 @@ test('rule files are validated with precise paths', () => {
     );
   }
 });
+
+test('the compiled trees score bit-for-bit as the interpreter', async () => {
+  const { GbdtScorer, loadScreeningModel } = await import('../../src/screening/index.ts');
+  const gbdt = loadScreeningModel().json.gbdt;
+  const scorer = new GbdtScorer(gbdt);
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let n = 0; n < 2_000; n++) {
+    const x = Float64Array.from({ length: gbdt.featureCount }, () => (random() < 0.2 ? 60 : random() * 20));
+    assert.equal(scorer.raw(x), scorer.interpret(x));
+  }
+  // A model that does not check out (a split on a feature it does not have) is not compiled.
+  const broken = {
+    ...gbdt,
+    trees: [{ ...gbdt.trees[0]!, feature: gbdt.trees[0]!.feature.map((f) => (f >= 0 ? 999 : f)) }],
+  };
+  assert.equal((await import('../../src/screening/gbdt-compiled.ts')).compileGbdt(broken), undefined);
+});
