@@ -58,6 +58,18 @@ describe('PGlite in a worker thread', () => {
     assert.deepEqual(await outside, []);
   });
 
+  test('a NOTIFY awaited inside a transaction callback is not held up by the transaction', async () => {
+    const db = database.tables<Tables>();
+    const heard = new Promise<string>((resolve) => {
+      void database.listen('w_channel', resolve);
+    });
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('bank').values({ id: 'w-notify', name: 'N' }).execute();
+      await database.notify('w_channel', 'from inside');
+    });
+    assert.equal(await heard, 'from inside');
+  });
+
   test('errors keep their PostgreSQL code and detail', async () => {
     const db = database.tables<Tables>();
     await db.insertInto('bank').values({ id: 'w-dup', name: 'A' }).execute();

@@ -46,7 +46,7 @@ async function openPGlite(dataDir: string | undefined): Promise<Database> {
     tables: <T>() => kysely as unknown as Kysely<T>,
     listen: (channel, onPayload) => lite.listen(channel, onPayload),
     async notify(channel, payload) {
-      await lite.request(0, { op: 'query', sql: 'select pg_notify($1, $2)', params: [channel, payload] });
+      await lite.request(0, { op: 'notify', channel, payload });
     },
     async close() {
       await kysely.destroy();

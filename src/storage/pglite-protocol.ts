@@ -12,9 +12,11 @@ export function parseInt8(value: string): number {
 }
 
 /**
- * One request. `conn` names the Kysely connection it comes from (0: none). `begin` makes that
- * connection the owner of the database until its `end` (commit or rollback): meanwhile the
- * worker runs only the owner's statements, so a transaction never interleaves with another.
+ * One request. `conn` names the Kysely connection it comes from (0: the database handle's own
+ * notify, listen, unlisten and close). `begin` makes that connection the owner of the session
+ * until its `end` (commit or rollback): meanwhile the worker runs only the owner's statements
+ * (and conn-0 requests, as in-process PGlite did), so a transaction never interleaves with
+ * another connection's statements.
  */
 export type WorkerRequest = { id: number; conn: number } & (
   | { op: 'query'; sql: string; params: unknown[] }
@@ -22,6 +24,7 @@ export type WorkerRequest = { id: number; conn: number } & (
   | { op: 'begin' }
   | { op: 'end'; sql: 'commit' | 'rollback' }
   | { op: 'release' }
+  | { op: 'notify'; channel: string; payload: string }
   | { op: 'listen'; channel: string; listener: number }
   | { op: 'unlisten'; listener: number }
   | { op: 'close' }

@@ -4,8 +4,8 @@
 // beside the event loop, which is left to HTTP, DPoP, Cedar and sealing.
 //
 // Requests run one at a time in arrival order, except that while a connection owns the
-// database (between its `begin` and `end`) only its own requests run; the others wait, in
-// order. Several queries may be in flight from the gateway at once, so the worker goes from
+// database (between its `begin` and `end`) only its own requests (and the handle's notify,
+// listen, unlisten) run; the others wait, in order. Several queries may be in flight from the gateway at once, so the worker goes from
 // one statement to the next without waiting for a round trip.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
@@ -76,6 +76,9 @@ async function run(request: WorkerRequest): Promise<QueryAnswer | undefined> {
         await lite.exec('rollback').catch(() => {});
       }
       return undefined;
+    case 'notify':
+      await lite.query('select pg_notify($1, $2)', [request.channel, request.payload]);
+      return undefined;
     case 'listen': {
       const { listener } = request;
       unlisteners.set(
@@ -94,9 +97,13 @@ async function run(request: WorkerRequest): Promise<QueryAnswer | undefined> {
   }
 }
 
-/** The next request allowed to run: the first in line, or the owner's first while one owns the database. */
+/**
+ * The next request allowed to run: the first in line; while a connection owns the session,
+ * the first that is the owner's or the handle's own (notify, listen: a caller may await them
+ * inside a transaction, and must not wait for that transaction's end).
+ */
 function next(): WorkerRequest | undefined {
-  const index = owner === 0 ? 0 : queue.findIndex((r) => r.conn === owner);
+  const index = owner === 0 ? 0 : queue.findIndex((r) => r.conn === owner || r.conn === 0);
   if (index < 0) return undefined;
   return queue.splice(index, 1)[0];
 }
