@@ -1,10 +1,10 @@
 // One storage handle for the whole system: Kysely over PGlite (embedded default, in a
 // data folder) or over `pg` when DATABASE_URL is set. Both run the same migrations.
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { PGliteDialect } from './pglite-driver.ts';
+import { PGliteDialect, PGliteWorkerClient } from './pglite-driver.ts';
+import { INT8_OID, NUMERIC_OID, parseInt8 } from './pglite-protocol.ts';
 
 export type StorageKind = 'pglite' | 'postgres';
 
@@ -29,37 +29,24 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
-const INT8_OID = 20;
-const NUMERIC_OID = 1700;
-
-/** int8 → number (log indexes and counts stay far below 2^53); numeric → string (money is never a float). */
-function parseInt8(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds 2^53`);
-  return n;
-}
-
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
   return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPGlite(options.dataDir);
 }
 
+// PGlite runs in a worker thread (pglite-driver.ts): its statements are CPU work that would
+// otherwise run on the event loop.
 async function openPGlite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = await PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    parsers: { [INT8_OID]: parseInt8, [NUMERIC_OID]: (v: string) => v },
-  });
+  const lite = new PGliteWorkerClient(dataDir);
+  await lite.ready;
   const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(lite) });
   return {
     kind: 'pglite',
     location: dataDir ? `pglite:${dataDir}` : 'pglite:memory',
     tables: <T>() => kysely as unknown as Kysely<T>,
-    async listen(channel, onPayload) {
-      const unlisten = await lite.listen(channel, onPayload);
-      return () => unlisten();
-    },
+    listen: (channel, onPayload) => lite.listen(channel, onPayload),
     async notify(channel, payload) {
-      await lite.query('select pg_notify($1, $2)', [channel, payload]);
+      await lite.request(0, { op: 'notify', channel, payload });
     },
     async close() {
       await kysely.destroy();
