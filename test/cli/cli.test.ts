@@ -70,7 +70,8 @@ async function startAndStop(
   child.stderr.on('data', (d) => {
     stderr += d;
   });
-  const deadline = Date.now() + 60_000;
+  // A generous wait for the banner on a loaded machine (first start seeds and trains models).
+  const deadline = Date.now() + 300_000;
   while (!stdout.includes('Press Ctrl-C') && Date.now() < deadline && child.exitCode === null) {
     await new Promise((r) => setTimeout(r, 100));
   }
