@@ -17,14 +17,13 @@
 // `node bench/consent.ts` prints a table; `npm run bench -- consent` also saves
 // bench/results/consent.json. The gateway runs in a child process (this file with
 // BENCH_CONSENT_SERVER=1) so the load generator does not share its event loop.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { importJWK, type JWK, SignJWT } from 'jose';
-import pg from 'pg';
 import { startChild } from './lib/child.ts';
 import { load } from './lib/load.ts';
 import { postgresDatabase } from './lib/postgres.ts';

@@ -33,8 +33,8 @@ import {
   trainingRows,
   VALIDATION_FOLD_STARTS,
 } from './fraud/protocol.ts';
-import { fraudSimCsv } from './lib/shared-data.ts';
 import { type DemoBankResult, demoBankBench, printDemoBanks } from './fraud-demo.ts';
+import { fraudSimCsv } from './lib/shared-data.ts';
 
 const DATA = fraudSimCsv();
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'fraud.json');

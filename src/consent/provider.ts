@@ -172,11 +172,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
         ) => {
           const details = grantDetails(ctx, source as { rar?: unknown });
           const consent = await o.consents.byGrant(o.bankId, String(token.grantId));
-          if (
-            !consent ||
-            consent.status !== 'authorised' ||
-            (consent.expiresAt && consent.expiresAt <= new Date())
-          )
+          if (consent?.status !== 'authorised' || (consent.expiresAt && consent.expiresAt <= new Date()))
             throw new errors.InvalidGrant(`the consent behind this grant is ${consent?.status ?? 'gone'}`);
           return details;
         },

@@ -233,7 +233,7 @@ export class ConsentStore {
     now = new Date(),
   ): Promise<ConsentRecord> {
     const current = await this.get(id);
-    if (!current || current.status !== 'awaiting_authorisation')
+    if (current?.status !== 'awaiting_authorisation')
       throw new ConsentStateError(`consent is ${current?.status ?? 'missing'}, not awaiting authorisation`);
     const expiresAt = new Date(now.getTime() + current.durationDays * DAY);
     const next = {
@@ -268,7 +268,7 @@ export class ConsentStore {
 
   async reject(id: string, customerId: string | null, now = new Date()): Promise<ConsentRecord> {
     const current = await this.get(id);
-    if (!current || current.status !== 'awaiting_authorisation')
+    if (current?.status !== 'awaiting_authorisation')
       throw new ConsentStateError(`consent is ${current?.status ?? 'missing'}, not awaiting authorisation`);
     const next = { ...current, customerId, status: 'rejected' as const, rejectedAt: now };
     await this.#emit('rejected', next, now);

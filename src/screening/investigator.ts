@@ -25,7 +25,6 @@ import {
   type InvestigatorAction,
 } from './alert-actions.ts';
 import { parseBankKeys, secretMatches } from './ingest.ts';
-import { bankModelPanel } from './model-panel.ts';
 import { csrfToken, sameToken } from './investigator-csrf.ts';
 import {
   type AlertSort,
@@ -35,6 +34,7 @@ import {
   STATUSES,
 } from './investigator-page.ts';
 import { days, hours, localDay, localMidnight } from './local-day.ts';
+import { bankModelPanel } from './model-panel.ts';
 import type { AlertStatus, ScreeningAlert, ScreeningService } from './service.ts';
 
 /** The log entry kind each action writes. */

@@ -106,7 +106,7 @@ export async function botRoutes(app: FastifyInstance, o: BotRoutesOptions): Prom
       if (grant.subject !== event.sender.id)
         throw forbidden('sender-mismatch', 'sender.id is not the customer this token was issued for');
       const consent = await o.consent.store.get(grant.grantId);
-      if (!consent || consent.status !== 'authorised')
+      if (consent?.status !== 'authorised')
         throw forbidden('consent-not-authorised', `the consent is ${consent?.status ?? 'unknown'}`);
       if (consent.expiresAt && consent.expiresAt <= new Date())
         throw forbidden('consent-expired', 'the consent has expired; the customer can reauthorise it');

@@ -81,7 +81,7 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
       if (grant.grantId !== consentId)
         throw forbidden('wrong-consent', 'this token belongs to another consent');
       const consent = await o.consent.store.get(consentId);
-      if (!consent || consent.status !== 'authorised')
+      if (consent?.status !== 'authorised')
         throw forbidden('consent-not-authorised', `the consent is ${consent?.status ?? 'unknown'}`);
       if (consent.deviceKeyRemovedAt)
         throw forbidden('device-removed', 'the customer removed this device at the bank');
