@@ -161,7 +161,7 @@ ${v.error ? `<p class="error" role="alert">${esc(v.error)}</p>` : ''}
 <section aria-labelledby="why"><h2 id="why">What it will be used for</h2>${purposeList(v.purposes)}</section>
 <section aria-labelledby="what"><h2 id="what">Which data</h2>${clusterList(v.clusters)}</section>
 <section aria-labelledby="howlong"><h2 id="howlong">For how long</h2><p>${v.durationDays} days, until ${esc(dayWords(v.expiresOn))}, unless you stop it sooner. We will remind you 30 days before it ends; you can renew it here without linking again.</p></section>
-<section aria-labelledby="device"><h2 id="device">Which device can read it</h2><p>The data is sealed so only your device can read it. Check that your app shows the same device key: <span class="fingerprint">${esc(v.fingerprint)}</span></p></section>
+<section aria-labelledby="device"><h2 id="device">Which device can read it</h2><p>The data is sealed so only your device can read it. Check that your app shows the same device key: <code class="fingerprint">${esc(v.fingerprint)}</code></p></section>
 ${promise()}
 <section aria-labelledby="disclosure" class="panel"><h2 id="disclosure">Authorisation disclosure</h2><dl>
 <dt>Recipient</dt><dd>${esc(v.platformName)}</dd><dt>Data provider</dt><dd>${esc(v.bankName)}</dd>
@@ -210,7 +210,7 @@ function consentBlock(v: DashboardView, c: DashboardView['consents'][number], on
 <dt>Data</dt><dd>${clusterList(c.clusters.filter((x) => (DATA_CLUSTERS as readonly string[]).includes(x)))}</dd>
 <dt>Granted</dt><dd>${date(v.bankName, c.authorisedAt)}</dd><dt>${active ? 'Ends' : 'Ended'}</dt><dd>${date(v.bankName, ended)}</dd>
 <dt>Last used</dt><dd>${c.lastAccessAt ? date(v.bankName, c.lastAccessAt) : 'Not used yet'}</dd>
-<dt>Device key</dt><dd>${c.deviceKeyRemovedAt ? 'Removed' : `<span class="fingerprint">${esc(deviceKeyFingerprint(c.deviceKey))}</span>`}</dd></dl>
+<dt>Device key</dt><dd>${c.deviceKeyRemovedAt ? 'Removed' : `<code class="fingerprint">${esc(deviceKeyFingerprint(c.deviceKey))}</code>`}</dd></dl>
 <div class="actions">
 ${onDetails ? '' : `<a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}">View details and receipt</a>`}
 ${
