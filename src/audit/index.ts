@@ -17,6 +17,8 @@ export {
   type AuditRecord,
   AuditTrail,
   AuditUnavailableError,
+  ConsentEndedError,
+  type ConsentGuard,
   keyedReleaseDigest,
   LogNotCosignedError,
   type ReleasePolicy,

@@ -72,6 +72,27 @@ export class LogNotCosignedError extends AuditUnavailableError {
   }
 }
 
+/** A release's consent ended (revoked, expired, device removed) before its log entry committed. */
+export class ConsentEndedError extends Error {
+  override name = 'ConsentEndedError';
+  readonly consentId: string;
+  constructor(consentId: string) {
+    super('the consent ended before this release was logged; nothing was released');
+    this.consentId = consentId;
+  }
+}
+
+/**
+ * Which of these consents may still carry a release, read inside the log batch's own
+ * transaction (one statement for the whole batch). Supplied by the consent context; the
+ * audit trail knows nothing of consent tables.
+ */
+export type ConsentGuard = (
+  trx: unknown,
+  consentIds: readonly string[],
+  at: Date,
+) => Promise<ReadonlySet<string>>;
+
 export interface ReleasePolicy {
   /**
    * Refuse releases once the log has held entries no witness quorum cosigned for longer than
@@ -80,6 +101,18 @@ export interface ReleasePolicy {
   readonly maxUncosignedSeconds: number;
   /** Called for each refused release (metrics); never with customer data. */
   readonly onRefused?: (error: LogNotCosignedError) => void;
+  /**
+   * Re-checks, inside the transaction that logs them, that the consents of a batch's releases
+   * still hold, so that a revocation committed before that moment stops a release already
+   * past its authorisation (docs/consent.md, "What at once means").
+   */
+  readonly consents?: ConsentGuard;
+}
+
+/** What the log batch carries for one entry: its audit row, and the consent a release rides on. */
+interface AttachedRow {
+  readonly row: Omit<AuditRow, 'log_index'>;
+  readonly releasedUnder: string | null;
 }
 
 type AuditRow = AuditTables['audit_entry'];
@@ -98,12 +131,28 @@ export class AuditTrail {
   readonly #logs: ReadonlyMap<string, TransparencyLog>;
   readonly #policy: ReleasePolicy;
   readonly #keys = new Map<string, Uint8Array>();
-  /** Writes the audit rows of a log batch in the batch's own transaction (one statement). */
+  /**
+   * In the log batch's own transaction: refuses the releases whose consent ended (one
+   * statement), then writes the audit rows of the accepted entries (one statement).
+   */
   readonly #rows: AppendCompanion = {
+    admit: async (trx, items) => {
+      const refused = new Map<number, Error>();
+      const guard = this.#policy.consents;
+      const releases = items.filter((i) => (i.data as AttachedRow).releasedUnder !== null);
+      if (!guard || releases.length === 0) return refused;
+      const ids = [...new Set(releases.map((i) => (i.data as AttachedRow).releasedUnder!))];
+      const live = await guard(trx, ids, new Date());
+      for (const item of releases) {
+        const consentId = (item.data as AttachedRow).releasedUnder!;
+        if (!live.has(consentId)) refused.set(item.position, new ConsentEndedError(consentId));
+      }
+      return refused;
+    },
     async write(trx, items) {
       await (trx as Kysely<AuditTables>)
         .insertInto('audit_entry')
-        .values(items.map((i) => ({ ...(i.data as Omit<AuditRow, 'log_index'>), log_index: i.index })))
+        .values(items.map((i) => ({ ...(i.data as AttachedRow).row, log_index: i.index })))
         .execute();
     },
   };
@@ -170,8 +219,9 @@ export class AuditTrail {
 
   /**
    * Appends the entry and its audit row in one transaction and returns the entry's index once
-   * durable. Throws if it cannot (AuditUnavailableError, or LogNotCosignedError for a release
-   * while the log is uncosigned too long): then nothing may be released.
+   * durable. Throws if it cannot (AuditUnavailableError, LogNotCosignedError for a release
+   * while the log is uncosigned too long, ConsentEndedError for a release whose consent ended
+   * before its batch committed): then nothing may be released.
    */
   async record(event: AuditEvent): Promise<number> {
     const log = this.#logs.get(event.bankId);
@@ -200,10 +250,12 @@ export class AuditTrail {
       clusters: [...event.clusters],
       at,
     };
+    const attached: AttachedRow = { row, releasedUnder: event.released ? event.consentId : null };
     try {
-      const { index } = await log.append(encodeEntry(entry), { companion: this.#rows, data: row });
+      const { index } = await log.append(encodeEntry(entry), { companion: this.#rows, data: attached });
       return index;
     } catch (error) {
+      if (error instanceof ConsentEndedError) throw error;
       throw new AuditUnavailableError('the transparency log did not accept the entry', { cause: error });
     }
   }

@@ -13,7 +13,12 @@ import {
   regionFor,
   SqlBankCore,
 } from '../bank/index.ts';
-import { type ConsentEvents, ConsentService, type PlatformRegistration } from '../consent/index.ts';
+import {
+  type ConsentEvents,
+  ConsentService,
+  consentsStillAuthorised,
+  type PlatformRegistration,
+} from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
@@ -158,7 +163,10 @@ export async function startGateway(
   const { transparency, witness } = await witnessesFor(config, keyStore, banks, options);
   const transparencyEvents = new TransparencyEvents();
   const logs = await openBankLogs(database, keyStore, banks, transparency, transparencyEvents.witnessFailure);
-  const audit = new AuditTrail(database, kek, logs, transparencyEvents.policy(transparency));
+  const audit = new AuditTrail(database, kek, logs, {
+    ...transparencyEvents.policy(transparency),
+    consents: consentsStillAuthorised,
+  });
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [
     {

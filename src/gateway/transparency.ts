@@ -4,7 +4,12 @@
 // past the bank's limit without a cosignature, releases stop with a `log-not-cosigned` problem.
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { type AuditTrail, LogNotCosignedError, type ReleasePolicy } from '../audit/index.ts';
+import {
+  type AuditTrail,
+  ConsentEndedError,
+  LogNotCosignedError,
+  type ReleasePolicy,
+} from '../audit/index.ts';
 import type { Bank } from '../bank/index.ts';
 import type { ConsentEvent, ConsentEvents } from '../consent/index.ts';
 import { Problem, type ReadinessCheck } from '../http/index.ts';
@@ -150,6 +155,15 @@ export class TransparencyEvents {
  * under the fail-closed policy, 503 `audit-unavailable` for any other failure to log.
  */
 export function releaseWithheld(error: unknown): Problem {
+  if (error instanceof ConsentEndedError) {
+    return new Problem(
+      403,
+      'consent-ended',
+      'Consent ended',
+      'the consent ended (revoked, expired or its device removed) while this request was served, so nothing was released',
+      { cause: error },
+    );
+  }
   if (error instanceof LogNotCosignedError) {
     return new Problem(
       503,

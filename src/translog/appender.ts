@@ -22,8 +22,23 @@ export interface Attached {
 }
 
 export interface AppendCompanion {
+  /**
+   * Optional: inside the batch transaction, before anything is appended, the companion may
+   * refuse some of its items (by their position in the batch), e.g. a release whose consent
+   * ended meanwhile. A refused entry is not appended and its caller gets the error; the
+   * others of the batch go on (one refused item never costs the good ones beside it).
+   */
+  admit?(
+    trx: unknown,
+    items: readonly { position: number; data: unknown }[],
+  ): Promise<ReadonlyMap<number, Error>>;
   /** Writes the attached rows inside the batch transaction (`trx` is the open transaction). */
   write(trx: unknown, items: readonly { index: number; data: unknown }[]): Promise<void>;
+}
+
+/** What a batch commit returns: the integration, and the batch positions a companion refused. */
+export interface CommittedBatch extends Integrated {
+  readonly refused?: ReadonlyMap<number, Error>;
 }
 
 interface Pending extends QueuedEntry {
@@ -39,7 +54,7 @@ export interface BatchOptions {
 }
 
 export class GroupCommitter {
-  readonly #commit: (entries: readonly QueuedEntry[]) => Promise<Integrated>;
+  readonly #commit: (entries: readonly QueuedEntry[]) => Promise<CommittedBatch>;
   readonly #onCommitted: (result: Integrated) => void;
   readonly #delayMs: number;
   readonly #maxBatch: number;
@@ -49,7 +64,7 @@ export class GroupCommitter {
   #closed = false;
 
   constructor(
-    commit: (entries: readonly QueuedEntry[]) => Promise<Integrated>,
+    commit: (entries: readonly QueuedEntry[]) => Promise<CommittedBatch>,
     onCommitted: (result: Integrated) => void,
     options: BatchOptions = {},
   ) {
@@ -96,8 +111,12 @@ export class GroupCommitter {
       const batch = this.#pending.splice(0, this.#maxBatch);
       try {
         const result = await this.#commit(batch);
-        batch.forEach((p, i) => {
-          p.resolve(result.start + i);
+        // Accepted entries were appended in batch order, refused ones left out.
+        let appended = 0;
+        batch.forEach((p, position) => {
+          const refusal = result.refused?.get(position);
+          if (refusal) p.reject(refusal);
+          else p.resolve(result.start + appended++);
         });
         this.#onCommitted(result);
       } catch (error) {

@@ -108,6 +108,22 @@ async function ensureState(db: TranslogDb, logId: string, origin: string): Promi
   if (row.origin !== origin) throw new FormatError(`log ${logId} has origin ${row.origin}, not ${origin}`);
 }
 
+/** Asks each companion that vets its items which of them it refuses; batch positions → error. */
+async function admitAttached(trx: TranslogDb, batch: readonly QueuedEntry[]): Promise<Map<number, Error>> {
+  const byCompanion = new Map<AppendCompanion, { position: number; data: unknown }[]>();
+  batch.forEach((b, position) => {
+    if (!b.attached?.companion.admit) return;
+    const items = byCompanion.get(b.attached.companion) ?? [];
+    items.push({ position, data: b.attached.data });
+    byCompanion.set(b.attached.companion, items);
+  });
+  const refused = new Map<number, Error>();
+  for (const [companion, items] of byCompanion) {
+    for (const [position, error] of await companion.admit!(trx, items)) refused.set(position, error);
+  }
+  return refused;
+}
+
 /** Hands each companion the entries of the batch attached to it, with their indexes, in one call. */
 async function writeAttached(trx: TranslogDb, batch: readonly QueuedEntry[], start: number): Promise<void> {
   const byCompanion = new Map<AppendCompanion, { index: number; data: unknown }[]>();
@@ -165,16 +181,18 @@ export async function createLog(database: Database, options: LogOptions): Promis
     const known = edge;
     edge = undefined;
     const result = await db.transaction().execute(async (trx) => {
+      const refused = await admitAttached(trx, batch);
+      const accepted = refused.size === 0 ? batch : batch.filter((_, position) => !refused.has(position));
       const integrated = await integrate(
         trx,
         logId,
-        batch.map((b) => b.entry),
+        accepted.map((b) => b.entry),
         known,
       );
       faultPoint('after-log-append');
-      await writeAttached(trx, batch, integrated.start);
+      await writeAttached(trx, accepted, integrated.start);
       faultPoint('before-commit');
-      return integrated;
+      return refused.size === 0 ? integrated : { ...integrated, refused };
     });
     edge = result.edge;
     faultPoint('after-commit');
