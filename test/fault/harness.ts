@@ -7,6 +7,7 @@
 //   node test/fault/harness.ts TAG      with PROVISO_DATA (and DATABASE_URL for PostgreSQL)
 import { readConfig } from '../../src/gateway/config.ts';
 import { startGateway } from '../../src/gateway/runtime.ts';
+import { insertAuthorisedConsents } from '../support/consent-rows.ts';
 
 const FAULT_BANK = 'northwind';
 const CUSTOMERS = 8;
@@ -14,6 +15,13 @@ const CONCURRENCY = 16;
 
 const tag = process.argv[2] ?? 'run';
 const gw = await startGateway({ ...readConfig(process.env), port: 0, logLevel: 'silent' });
+// The consents the releases ride on: authorised, so the re-check in the logging transaction
+// (src/consent/release-guard.ts) lets them through.
+await insertAuthorisedConsents(
+  gw.database,
+  FAULT_BANK,
+  Array.from({ length: CUSTOMERS }, (_, n) => ({ id: `consent-${n}`, customerId: `customer-${n}` })),
+);
 process.stdout.write(`ready ${gw.url}\n`);
 let next = 0;
 async function releases(): Promise<void> {

@@ -21,6 +21,7 @@ import { formatVerifierKey, rawPublicKey, SIG_COSIGNATURE_V1 } from '../../src/t
 import { loadWitnessKey, startWitness } from '../../src/witness/index.ts';
 import { pgliteBackend, storageBackends } from '../support/backends.ts';
 import { dataAccess } from '../support/consent.ts';
+import { insertAuthorisedConsents } from '../support/consent-rows.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { freePort } from '../support/net.ts';
 
@@ -57,6 +58,7 @@ for (const backend of await storageBackends('gateway transparency log')) {
       t = await startTestGateway(backend, 2);
       stateDir = mkdtempSync(join(tmpdir(), 'proviso-verify-'));
       const demo = (await t.gw.core('northwind').customerByUsername('demo'))!;
+      await insertAuthorisedConsents(t.gw.database, 'northwind', [{ id: 'consent-1', customerId: demo.id }]);
       for (let i = 0; i < 5; i++) {
         indexes.push(
           await t.gw.audit.record({
