@@ -202,6 +202,10 @@ export class FeatureEngine {
     const hours = card.hour;
     const labelsOf = card.label;
     const labelAt = card.labelAt;
+    const terminalsOf = card.terminal;
+    const countriesOf = card.country;
+    const channelsOf = card.channel;
+    const { terminalHash, countryHash, channelHash } = o;
     // A late event sees only the history at or before its own time.
     const n30 = upperBound(times, t);
 
@@ -242,9 +246,9 @@ export class FeatureEngine {
       }
       if (labelsOf[i] === LABEL_FRAUD && labelAt[i]! <= t) knownFraud++;
       else amounts[clean++] = amount;
-      if (card.terminal[i] === o.terminalHash) terminalUses++;
-      if (card.country[i] === o.countryHash) sameCountry++;
-      if (card.channel[i] === o.channelHash) sameChannel++;
+      if (terminalsOf[i] === terminalHash) terminalUses++;
+      if (countriesOf[i] === countryHash) sameCountry++;
+      if (channelsOf[i] === channelHash) sameChannel++;
     }
     const mean30 = n30 > 0 ? s30 / n30 : 0;
     const median = clean > 0 ? medianOf(amounts, clean) : 0;
@@ -407,7 +411,10 @@ export class FeatureEngine {
     }
     insertTime(terminal.times, o.t);
     insertTime(customer.times, o.t);
-    customer.cards[o.card] = Math.max(customer.cards[o.card] ?? o.t, o.t);
+    // One keyed read and one write (a built key costs a string-table lookup per access).
+    const cards = customer.cards;
+    const lastUse = cards[o.card];
+    cards[o.card] = lastUse !== undefined && lastUse > o.t ? lastUse : o.t;
     this.store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
   }
 }
