@@ -182,10 +182,10 @@ export class FeatureEngine {
     }
     let at = terminal.labelT.length;
     while (at > 0 && terminal.labelT[at - 1]! > tx.t) at--;
-    terminal.labelT.splice(at, 0, tx.t);
-    terminal.labelFraud.splice(at, 0, isFraud ? 1 : 0);
-    terminal.labelAt.splice(at, 0, visibleAt);
-    terminal.labelId.splice(at, 0, tx.id);
+    insertAt(terminal.labelT, at, tx.t);
+    insertAt(terminal.labelFraud, at, isFraud ? 1 : 0);
+    insertAt(terminal.labelAt, at, visibleAt);
+    insertAt(terminal.labelId, at, tx.id);
   }
 
   private compute(
@@ -563,7 +563,13 @@ function pruneTimes(times: number[], cutoff: number): void {
 function insertTime(times: number[], t: number): void {
   let at = times.length;
   while (at > 0 && times[at - 1]! > t) at--;
-  times.splice(at, 0, t);
+  insertAt(times, at, t);
+}
+
+/** Inserts at `at`; at the end (the usual case) a push, sparing `splice`'s result array. */
+function insertAt<T>(values: T[], at: number, value: T): void {
+  if (at === values.length) values.push(value);
+  else values.splice(at, 0, value);
 }
 
 /** FNV-1a: a card only asks "same terminal as before?", so a 32-bit hash is enough. */
