@@ -182,10 +182,10 @@ export class FeatureEngine {
     }
     let at = terminal.labelT.length;
     while (at > 0 && terminal.labelT[at - 1]! > tx.t) at--;
-    terminal.labelT.splice(at, 0, tx.t);
-    terminal.labelFraud.splice(at, 0, isFraud ? 1 : 0);
-    terminal.labelAt.splice(at, 0, visibleAt);
-    terminal.labelId.splice(at, 0, tx.id);
+    insertAt(terminal.labelT, at, tx.t);
+    insertAt(terminal.labelFraud, at, isFraud ? 1 : 0);
+    insertAt(terminal.labelAt, at, visibleAt);
+    insertAt(terminal.labelId, at, tx.id);
   }
 
   private compute(
@@ -202,6 +202,10 @@ export class FeatureEngine {
     const hours = card.hour;
     const labelsOf = card.label;
     const labelAt = card.labelAt;
+    const terminalsOf = card.terminal;
+    const countriesOf = card.country;
+    const channelsOf = card.channel;
+    const { terminalHash, countryHash, channelHash } = o;
     // A late event sees only the history at or before its own time.
     const n30 = upperBound(times, t);
 
@@ -242,9 +246,9 @@ export class FeatureEngine {
       }
       if (labelsOf[i] === LABEL_FRAUD && labelAt[i]! <= t) knownFraud++;
       else amounts[clean++] = amount;
-      if (card.terminal[i] === o.terminalHash) terminalUses++;
-      if (card.country[i] === o.countryHash) sameCountry++;
-      if (card.channel[i] === o.channelHash) sameChannel++;
+      if (terminalsOf[i] === terminalHash) terminalUses++;
+      if (countriesOf[i] === countryHash) sameCountry++;
+      if (channelsOf[i] === channelHash) sameChannel++;
     }
     const mean30 = n30 > 0 ? s30 / n30 : 0;
     const median = clean > 0 ? medianOf(amounts, clean) : 0;
@@ -271,10 +275,10 @@ export class FeatureEngine {
     let drop = 0;
     while (drop < terminal.labelT.length && terminal.labelT[drop]! < labelCutoff) drop++;
     if (drop > 0) {
-      terminal.labelT.splice(0, drop);
-      terminal.labelFraud.splice(0, drop);
-      terminal.labelAt.splice(0, drop);
-      terminal.labelId.splice(0, drop);
+      dropFront(terminal.labelT, drop);
+      dropFront(terminal.labelFraud, drop);
+      dropFront(terminal.labelAt, drop);
+      dropFront(terminal.labelId, drop);
     }
     // Only the labels visible at t count (labelAt <= t); they are kept in transaction order.
     const labelT = terminal.labelT;
@@ -407,7 +411,10 @@ export class FeatureEngine {
     }
     insertTime(terminal.times, o.t);
     insertTime(customer.times, o.t);
-    customer.cards[o.card] = Math.max(customer.cards[o.card] ?? o.t, o.t);
+    // One keyed read and one write (a built key costs a string-table lookup per access).
+    const cards = customer.cards;
+    const lastUse = cards[o.card];
+    cards[o.card] = lastUse !== undefined && lastUse > o.t ? lastUse : o.t;
     this.store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
   }
 }
@@ -417,13 +424,10 @@ function observe(event: AuthorisationEvent): Observation {
   const t = Date.parse(event.time);
   if (Number.isNaN(t)) throw new Error(`transaction ${event.transactionId}: bad time`);
   // Local hour and weekday as written in the event (the cardholder's clock, not UTC).
-  const hour = Number(event.time.slice(11, 13)) + Number(event.time.slice(14, 16)) / 60;
+  const time = event.time;
+  const hour = digitsAt(time, 11, 2) + digitsAt(time, 14, 2) / 60;
   // Weekday of the written date, by arithmetic (1970-01-01 was a Thursday): no Date parse.
-  const day = Date.UTC(
-    Number(event.time.slice(0, 4)),
-    Number(event.time.slice(5, 7)) - 1,
-    Number(event.time.slice(8, 10)),
-  );
+  const day = Date.UTC(digitsAt(time, 0, 4), digitsAt(time, 5, 2) - 1, digitsAt(time, 8, 2));
   const weekday = (((Math.floor(day / DAY_MS) + 4) % 7) + 7) % 7;
   return {
     key: transactionKey(event.bankId, event.transactionId),
@@ -440,6 +444,20 @@ function observe(event: AuthorisationEvent): Observation {
     hour,
     weekend: weekday === 0 || weekday === 6,
   };
+}
+
+/**
+ * The number written by `length` decimal digits at `start`, read without a substring per
+ * field; anything but plain digits goes through `Number` exactly as before.
+ */
+function digitsAt(text: string, start: number, length: number): number {
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return Number(text.slice(start, start + length));
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** The key under which `recordLabel` finds a transaction of a bank. */
@@ -491,15 +509,24 @@ function pruneCard(card: CardState, cutoff: number): void {
   let drop = 0;
   while (drop < card.t.length && card.t[drop]! < cutoff) drop++;
   if (drop === 0) return;
-  card.id.splice(0, drop);
-  card.t.splice(0, drop);
-  card.amount.splice(0, drop);
-  card.hour.splice(0, drop);
-  card.label.splice(0, drop);
-  card.labelAt.splice(0, drop);
-  card.terminal.splice(0, drop);
-  card.country.splice(0, drop);
-  card.channel.splice(0, drop);
+  dropFront(card.id, drop);
+  dropFront(card.t, drop);
+  dropFront(card.amount, drop);
+  dropFront(card.hour, drop);
+  dropFront(card.label, drop);
+  dropFront(card.labelAt, drop);
+  dropFront(card.terminal, drop);
+  dropFront(card.country, drop);
+  dropFront(card.channel, drop);
+}
+
+/**
+ * Removes the first `drop` elements. Usually one goes per event: `shift` then spares the
+ * array of removed elements that `splice` allocates on every prune.
+ */
+function dropFront(values: unknown[], drop: number): void {
+  if (drop === 1) values.shift();
+  else values.splice(0, drop);
 }
 
 /** Index of the first element at least t in an ascending array (its length if none). */
@@ -530,13 +557,19 @@ function upperBound(values: readonly number[], t: number): number {
 function pruneTimes(times: number[], cutoff: number): void {
   let drop = 0;
   while (drop < times.length && times[drop]! < cutoff) drop++;
-  if (drop > 0) times.splice(0, drop);
+  if (drop > 0) dropFront(times, drop);
 }
 
 function insertTime(times: number[], t: number): void {
   let at = times.length;
   while (at > 0 && times[at - 1]! > t) at--;
-  times.splice(at, 0, t);
+  insertAt(times, at, t);
+}
+
+/** Inserts at `at`; at the end (the usual case) a push, sparing `splice`'s result array. */
+function insertAt<T>(values: T[], at: number, value: T): void {
+  if (at === values.length) values.push(value);
+  else values.splice(at, 0, value);
 }
 
 /** FNV-1a: a card only asks "same terminal as before?", so a 32-bit hash is enough. */
