@@ -11,8 +11,9 @@ import {
   readFraudSimCsv,
   Screener,
 } from '../src/screening/index.ts';
+import { fraudSimCsv } from './lib/shared-data.ts';
 
-const DATA = process.env['FRAUD_SIM_CSV'] ?? '/work/shared/data/fraud-sim/train.csv.gz';
+const DATA = fraudSimCsv();
 
 const events: LabelledAuthorisation[] = [];
 for await (const row of readFraudSimCsv(DATA)) events.push(row);
