@@ -35,6 +35,26 @@ export function webhookSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** Posts one signed webhook event to the relay (alerts, ended links); the HTTP status it answered. */
+export async function postToRelay(
+  relay: RelayWebhook,
+  bankId: string,
+  body: string,
+  timeoutMs: number,
+): Promise<number> {
+  const res = await fetch(relay.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': webhookSignature(relay.secret(bankId), body),
+    },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
 /** What the device shows: the payment in the customer's words, and the two buttons. */
 export function alertPayload(alert: ScreeningAlert, card?: AlertCard): Record<string, unknown> {
   return {
@@ -134,17 +154,8 @@ export class DeviceAlertSink implements AlertSink {
         },
       ],
     });
-    const res = await fetch(relay.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': webhookSignature(relay.secret(alert.bankId), body),
-      },
-      body,
-      signal: AbortSignal.timeout(this.#o.timeoutMs ?? 5000),
-    });
-    await res.body?.cancel();
-    if (!res.ok) throw new Error(`the relay refused the alert push with HTTP ${res.status}`);
+    const status = await postToRelay(relay, alert.bankId, body, this.#o.timeoutMs ?? 5000);
+    if (status < 200 || status > 299) throw new Error(`the relay refused the alert push with HTTP ${status}`);
     return 'device';
   }
 }

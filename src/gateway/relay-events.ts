@@ -5,7 +5,7 @@
 // event ({status:"unlinked"}) for the customer's pairwise subject. Nothing about the customer's
 // money is in it; the relay already knows the pairwise subject and the consent id.
 import type { ConsentEvent, ConsentEvents, ConsentRecord } from '../consent/index.ts';
-import { type RelayWebhook, webhookSignature } from './alerts.ts';
+import { postToRelay, type RelayWebhook } from './alerts.ts';
 
 export interface RelayLinkNoticeOptions {
   relay(): RelayWebhook | undefined;
@@ -64,19 +64,10 @@ async function notify(o: RelayLinkNoticeOptions, event: ConsentEvent): Promise<v
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const res = await fetch(relay.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-hub-signature-256': webhookSignature(relay.secret(event.bankId), body),
-        },
-        body,
-        signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
-      });
-      await res.body?.cancel();
-      if (res.ok) return;
-      lastError = new Error(`the relay refused the unlink notice with HTTP ${res.status}`);
-      if (res.status < 500) break;
+      const status = await postToRelay(relay, event.bankId, body, o.timeoutMs ?? 5000);
+      if (status >= 200 && status <= 299) return;
+      lastError = new Error(`the relay refused the unlink notice with HTTP ${status}`);
+      if (status < 500) break;
     } catch (error) {
       lastError = error;
     }
