@@ -78,6 +78,24 @@ export class BankBot {
   }
 
   /** Seals one message to the device after its release is in the log. */
+  /** The customer's cards and their status under a heading (each card needs card_controls on its account). */
+  async #releaseCardList(
+    grant: AccessGrant,
+    consent: ConsentRecord,
+    heading: string,
+    cards: Card[],
+    accounts: Account[],
+    out: BotAnswer,
+  ): Promise<void> {
+    for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
+    const card = cardStatusCard(
+      cards.length ? heading : 'No card is shared with this link.',
+      cards,
+      accounts,
+    );
+    await this.#release(grant, consent, 'fraud_alerts', ['card_controls'], 'data.access', card, out);
+  }
+
   async #release(
     grant: AccessGrant,
     consent: ConsentRecord,
@@ -217,18 +235,12 @@ export class BankBot {
       }
       case 'cards': {
         const [cards, accounts] = await Promise.all([this.#cards(grant), this.#accounts(grant)]);
-        for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
-        await this.#release(
+        await this.#releaseCardList(
           grant,
           consent,
-          'fraud_alerts',
-          ['card_controls'],
-          'data.access',
-          cardStatusCard(
-            cards.length ? 'Here are your cards and their status.' : 'No card is shared with this link.',
-            cards,
-            accounts,
-          ),
+          'Here are your cards and their status.',
+          cards,
+          accounts,
           out,
         );
         return;
@@ -262,18 +274,9 @@ export class BankBot {
         if (!target) {
           // No card named (or one not among them): show the cards, each with its own button, so
           // the customer picks one and the device asks for confirmation before anything changes.
-          for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
           const question =
             status === 'frozen' ? 'Which card should I freeze?' : 'Which card should I unfreeze?';
-          await this.#release(
-            grant,
-            consent,
-            'fraud_alerts',
-            ['card_controls'],
-            'data.access',
-            cardStatusCard(cards.length ? question : 'No card is shared with this link.', cards, accounts),
-            out,
-          );
+          await this.#releaseCardList(grant, consent, question, cards, accounts, out);
           return;
         }
         await this.#allow(grant, 'fraud_alerts', 'card_controls', target.accountId);

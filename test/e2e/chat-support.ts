@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { BankCore } from '../../src/bank/index.ts';
+import type { CoreTables } from '../../src/bank/tables.ts';
 import type { RunningRelay } from '../../src/relay/index.ts';
 import type { System } from './support.ts';
 
@@ -45,7 +46,10 @@ export async function revealLastMessage(page: Page): Promise<void> {
 }
 
 /** The card's usual payments, then a big-ticket online one at a new terminal: an alert. */
-export async function raiseFraud(s: System, prefix: string): Promise<{ alertId: string; last4: string }> {
+export async function raiseFraud(
+  s: System,
+  prefix: string,
+): Promise<{ alertId: string; cardId: string; last4: string }> {
   const { t } = s;
   const core = t.gw.core('northwind');
   const demo = (await core.customerByUsername('demo'))!;
@@ -81,7 +85,7 @@ export async function raiseFraud(s: System, prefix: string): Promise<{ alertId: 
   const outcome = (await res.json()) as { results: { alertId: string | null }[] };
   const alertId = outcome.results[0]?.alertId;
   assert.ok(alertId, `the engine alerted: ${JSON.stringify(outcome)}`);
-  return { alertId, last4: card.last4 };
+  return { alertId, cardId: card.id, last4: card.last4 };
 }
 
 /** What the customer spent on a category since the 1st of this month (local time), from the core. */
@@ -179,25 +183,7 @@ export async function bookPaymentsThisMonth(s: System, bank: string, customerId:
     ['City Rail', 'transport', '12.60', 50],
   ] as const;
   await s.t.db.database
-    .tables<{
-      core_transaction: {
-        bank_id: string;
-        id: string;
-        account_id: string;
-        booked_at: Date;
-        status: string;
-        amount: string;
-        credit_debit: string;
-        currency: string;
-        description: string;
-        merchant_name: string | null;
-        mcc: string | null;
-        country: string | null;
-        channel: string;
-        category: string;
-        card_id: string | null;
-      };
-    }>()
+    .tables<CoreTables>()
     .insertInto('core_transaction')
     .values(
       rows.map(([merchant, category, amount, hoursAgo], i) => ({
