@@ -8,8 +8,13 @@ export interface ChildServer<T> {
   stop(): Promise<void>;
 }
 
-export async function startChild<T>(script: URL, env: Record<string, string> = {}): Promise<ChildServer<T>> {
-  const child: ChildProcess = spawn(process.execPath, [script.pathname], {
+export async function startChild<T>(
+  script: URL,
+  env: Record<string, string> = {},
+  /** Node flags for the child, e.g. --cpu-prof. */
+  nodeFlags: readonly string[] = [],
+): Promise<ChildServer<T>> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, script.pathname], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

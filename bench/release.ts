@@ -1,0 +1,337 @@
+// Authorised balance asks through the whole release path, on PGlite and on PostgreSQL, beside
+// a bare Fastify route measured in the same run, with a per-step cost breakdown of one
+// release and (BENCH_PROFILE=1) a CPU profile of the gateway's main thread under the load.
+//
+// One measured request: GET /banks/northwind/open-banking/v3.1/aisp/accounts/{id}/balances
+// with `Authorization: DPoP`, a proof never used before and `x-proviso-purpose:
+// balance_inquiry` — DPoP, token and consent, Cedar, the core read, the purpose projection,
+// the audit row and log entry (group commit), then the answer. The bot's balance ask
+// (POST /banks/northwind/bot/events, postback BALANCE) is the same path plus sealing the
+// answer to the customer's device; it is measured too.
+//
+// Proofs are signed in this process before each load (one per request, see bench/consent.ts),
+// so the platform's signing cost is not in the gateway's figure. The gateway runs in a child
+// process (this file with BENCH_RELEASE_SERVER=1); autocannon drives it from here.
+//
+// `node bench/release.ts` prints a table; `npm run bench -- release` also saves
+// bench/results/release.json. BENCH_PROFILE=1 also writes bench/results/release-profile.json
+// (self time by layer and the top functions, main thread, load window only).
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { importJWK, type JWK, SignJWT } from 'jose';
+import { startChild } from './lib/child.ts';
+import { formatSummary, type ProfileSummary, summariseProfile } from './lib/cpu-profile.ts';
+import { load } from './lib/load.ts';
+import { postgresDatabase } from './lib/postgres.ts';
+import { type Measurement, table } from './lib/results.ts';
+import { type StepCosts, stepCosts } from './release-steps.ts';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 6);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const MAX_POOL = 30_000;
+const PROFILE = process.env['BENCH_PROFILE'] === '1';
+
+interface ServerInfo {
+  balancesUrl: string;
+  botUrl: string;
+  subject: string;
+  accessToken: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+  storage: string;
+  steps: StepCosts;
+  profileDir: string;
+  pid: number;
+}
+
+// ---- the gateway side (child process) ------------------------------------------------------
+async function serve(): Promise<void> {
+  const { regionFor, seedBank } = await import('../src/bank/index.ts');
+  const { readConfig } = await import('../src/gateway/config.ts');
+  const { startGateway } = await import('../src/gateway/runtime.ts');
+  const { KeyEncryptionKey } = await import('../src/keys/index.ts');
+  const { exportJWK } = await import('jose');
+  const { linkCustomer } = await import('../test/support/consent.ts');
+  type TestGateway = import('../test/support/gateway.ts').TestGateway;
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-release-'));
+  const config = { ...readConfig({ ...process.env, PROVISO_DATA: dataDir }), port: 0, logLevel: 'warn' };
+  const gw = await startGateway(config, { kek: KeyEncryptionKey.generate() });
+  await seedBank(gw.database, {
+    bankId: 'northwind',
+    region: regionFor('northwind'),
+    customers: Number(process.env['BENCH_CUSTOMERS'] ?? 200),
+    days: 30,
+    seed: 1,
+    end: new Date('2026-11-01T00:00:00Z'),
+  });
+  const linked = await linkCustomer(
+    { gw, db: { database: gw.database }, dataDir } as unknown as TestGateway,
+    { pick: (a) => a.slice(0, 1) },
+  );
+  const bank = `${gw.url}/banks/northwind`;
+  const balancesUrl = `${bank}/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
+  const steps = await stepCosts(gw, linked, balancesUrl);
+  const info: ServerInfo = {
+    balancesUrl,
+    botUrl: `${bank}/bot/events`,
+    subject: linked.link.subject,
+    // A throwaway token for a throwaway database, handed to the parent over a pipe.
+    accessToken: linked.link.accessToken,
+    privateJwk: await exportJWK(linked.link.dpopKeys.privateKey),
+    publicJwk: await exportJWK(linked.link.dpopKeys.publicKey),
+    storage: gw.database.kind,
+    steps,
+    profileDir: dataDir,
+    pid: process.pid,
+  };
+  profileOnSignal(dataDir);
+  process.stdout.write(`${JSON.stringify(info)}\n`);
+  process.on(
+    'SIGTERM',
+    () =>
+      void gw.close().then(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      }),
+  );
+}
+
+/** SIGUSR2 starts the main thread's CPU profiler; the next SIGUSR2 writes <dir>/<n>.cpuprofile. */
+function profileOnSignal(dir: string): void {
+  let session: import('node:inspector').Session | undefined;
+  let n = 0;
+  process.on('SIGUSR2', () => {
+    void (async () => {
+      const inspector = await import('node:inspector');
+      if (!session) {
+        session = new inspector.Session();
+        session.connect();
+        const post = (method: string) =>
+          new Promise<void>((resolve) => session!.post(method, () => resolve()));
+        await post('Profiler.enable');
+        await post('Profiler.start');
+        return;
+      }
+      const s = session;
+      session = undefined;
+      s.post('Profiler.stop', (error, result) => {
+        if (!error) writeFileSync(join(dir, `${n++}.cpuprofile`), JSON.stringify(result.profile));
+        s.disconnect();
+      });
+    })();
+  });
+}
+
+// ---- the platform side (this process) ---------------------------------------------------------
+async function signProofs(info: ServerInfo, method: string, url: string, n: number): Promise<string[]> {
+  const key = await importJWK(info.privateJwk, 'ES256');
+  const ath = createHash('sha256').update(info.accessToken).digest('base64url');
+  const proofs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    proofs.push(
+      await new SignJWT({ htm: method, htu: url, ath, jti: randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: info.publicJwk })
+        .setIssuedAt()
+        .sign(key),
+    );
+  }
+  return proofs;
+}
+
+interface Run {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+interface Ask {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: string;
+}
+
+/** Exactly `proofs.length` requests, each with its own proof; fails on any non-2xx. */
+async function asks(info: ServerInfo, ask: Ask, proofs: string[], label: string): Promise<Run> {
+  process.stderr.write(`  load: ${label}, ${proofs.length} requests…\n`);
+  let next = 0;
+  const started = performance.now();
+  const result = await autocannon({
+    url: ask.url,
+    connections: CONNECTIONS,
+    amount: proofs.length,
+    requests: [
+      {
+        method: ask.method,
+        ...(ask.body ? { body: ask.body } : {}),
+        setupRequest: (req) => ({
+          ...req,
+          headers: {
+            authorization: `DPoP ${info.accessToken}`,
+            dpop: proofs[next++ % proofs.length]!,
+            'x-proviso-purpose': 'balance_inquiry',
+            ...(ask.body ? { 'content-type': 'application/json' } : {}),
+          },
+        }),
+      },
+    ],
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) throw new Error(`${label}: ${bad} of ${result.requests.total} requests failed`);
+  return {
+    requestsPerSecond: result.requests.total / elapsed,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}
+
+async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Warm-up sized run, then a main run of ~SECONDS (profiled when asked). */
+async function measureAsk(
+  info: ServerInfo,
+  ask: Ask,
+  label: string,
+  profile: { n: number } | null,
+): Promise<{ run: Run; profile?: ProfileSummary }> {
+  const calibration = await asks(
+    info,
+    ask,
+    await signProofs(info, ask.method, ask.url, 600),
+    `warm-up ${label}`,
+  );
+  const n = Math.max(600, Math.min(MAX_POOL, Math.round(calibration.requestsPerSecond * SECONDS)));
+  const proofs = await signProofs(info, ask.method, ask.url, n);
+  if (profile) {
+    process.kill(info.pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const run = await asks(info, ask, proofs, label);
+  if (!profile) return { run };
+  process.kill(info.pid, 'SIGUSR2');
+  const file = join(info.profileDir, `${profile.n++}.cpuprofile`);
+  await waitForFile(file);
+  return { run, profile: summariseProfile(file) };
+}
+
+interface BackendResult {
+  storage: string;
+  balances: Run;
+  bot: Run;
+  steps: StepCosts;
+  profiles: Record<string, ProfileSummary>;
+}
+
+async function measureBackend(env: Record<string, string>): Promise<BackendResult> {
+  const server = await startChild<ServerInfo>(new URL(import.meta.url), {
+    ...env,
+    BENCH_RELEASE_SERVER: '1',
+  });
+  try {
+    const info = server.info;
+    const counter = PROFILE ? { n: 0 } : null;
+    const balances = await measureAsk(
+      info,
+      { method: 'GET', url: info.balancesUrl },
+      `Open Banking balances (${info.storage})`,
+      counter,
+    );
+    const body = JSON.stringify({ sender: { id: info.subject }, postback: { payload: 'BALANCE' } });
+    const bot = await measureAsk(
+      info,
+      { method: 'POST', url: info.botUrl, body },
+      `bot balance, sealed (${info.storage})`,
+      counter,
+    );
+    const profiles: Record<string, ProfileSummary> = {};
+    if (balances.profile) profiles[`balances (${info.storage})`] = balances.profile;
+    if (bot.profile) profiles[`bot (${info.storage})`] = bot.profile;
+    return { storage: info.storage, balances: balances.run, bot: bot.run, steps: info.steps, profiles };
+  } finally {
+    await server.stop();
+  }
+}
+
+const GOALS: Record<string, { perSecond: number; p99Ms?: number; ratio?: number }> = {
+  postgres: { perSecond: 2000, p99Ms: 50, ratio: 0.03 },
+  pglite: { perSecond: 600 },
+};
+
+function goalText(storage: string): string {
+  const g = GOALS[storage]!;
+  return `goal ≥ ${g.perSecond}/s${g.p99Ms ? `, p99 ≤ ${g.p99Ms} ms` : ''}${g.ratio ? `, ≥ ${g.ratio * 100} % of bare` : ''}`;
+}
+
+function backendMeasurements(r: BackendResult, baseline: { name: string; value: number }): Measurement[] {
+  const s = r.storage;
+  const out: Measurement[] = [
+    {
+      benchmark: 'release',
+      metric: `balance asks, Open Banking route (${s}; ${goalText(s)})`,
+      value: r.balances.requestsPerSecond,
+      unit: 'req/s',
+      baseline,
+    },
+    { benchmark: 'release', metric: `balance ask p50 (${s})`, value: r.balances.p50Ms, unit: 'ms' },
+    { benchmark: 'release', metric: `balance ask p99 (${s})`, value: r.balances.p99Ms, unit: 'ms' },
+    {
+      benchmark: 'release',
+      metric: `balance asks, bot, sealed to the device (${s})`,
+      value: r.bot.requestsPerSecond,
+      unit: 'req/s',
+      baseline,
+    },
+    { benchmark: 'release', metric: `bot balance p50 (${s})`, value: r.bot.p50Ms, unit: 'ms' },
+    { benchmark: 'release', metric: `bot balance p99 (${s})`, value: r.bot.p99Ms, unit: 'ms' },
+  ];
+  for (const [step, micros] of Object.entries(r.steps))
+    out.push({ benchmark: 'release-steps', metric: `${step} (${s})`, value: micros, unit: 'µs' });
+  return out;
+}
+
+export async function run(): Promise<Measurement[]> {
+  const bare = await startChild<{ url: string }>(new URL('./servers/bare.ts', import.meta.url));
+  const ceiling = await load(bare.info.url, {
+    label: 'bare Fastify constant route',
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+  });
+  await bare.stop();
+  const baseline = { name: 'bare Fastify constant route', value: ceiling.requestsPerSecond };
+  const out: Measurement[] = [
+    { benchmark: 'release-ceiling', metric: baseline.name, value: baseline.value, unit: 'req/s' },
+  ];
+  const backends: Record<string, string>[] = [{ DATABASE_URL: '' }];
+  const database = await postgresDatabase();
+  if (database) backends.push({ DATABASE_URL: database.url });
+  const profiles: Record<string, ProfileSummary> = {};
+  try {
+    for (const env of backends) {
+      const r = await measureBackend(env);
+      out.push(...backendMeasurements(r, baseline));
+      Object.assign(profiles, r.profiles);
+    }
+  } finally {
+    await database?.drop();
+  }
+  if (PROFILE) {
+    const dir = new URL('./results/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      new URL('release-profile.json', dir),
+      `${JSON.stringify({ date: new Date().toISOString(), profiles }, null, 2)}\n`,
+    );
+    for (const [name, p] of Object.entries(profiles)) process.stderr.write(`${formatSummary(name, p)}\n`);
+  }
+  return out;
+}
+
+if (process.env['BENCH_RELEASE_SERVER'] === '1') await serve();
+else if (process.argv[1] === fileURLToPath(import.meta.url)) process.stdout.write(`${table(await run())}\n`);
