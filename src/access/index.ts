@@ -1,5 +1,12 @@
 export { BearerTokenAccess } from './bearer-token.ts';
-export type { AccessGrant, AccessRequest, AccessResolver, DataUse } from './grant.ts';
+export type {
+  AccessGrant,
+  AccessRequest,
+  AccessResolver,
+  DataUse,
+  ReplayRecord,
+  ResolveOptions,
+} from './grant.ts';
 export {
   DATA_CLUSTERS,
   type DataCluster,

@@ -22,4 +22,6 @@ export {
   keyedReleaseDigest,
   LogNotCosignedError,
   type ReleasePolicy,
+  type ReleaseReplay,
+  type ReplayGuard,
 } from './trail.ts';

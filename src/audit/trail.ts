@@ -40,7 +40,30 @@ export interface AuditEvent {
   /** The exact bytes released to the platform, or null if nothing was released. */
   released: Uint8Array | null;
   at?: Date;
+  /**
+   * The DPoP replay record of the request that carries this release, when the access layer
+   * deferred it (`grant.replay`): written in the same transaction as the entry, and the
+   * release is withheld if the proof was already used anywhere.
+   */
+  replay?: ReleaseReplay;
 }
+
+/** A proof's replay record as the audit trail carries it (the access layer's ReplayRecord). */
+export interface ReleaseReplay {
+  readonly jkt: string;
+  readonly jti: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Records the replay records of a batch's releases inside its transaction (one statement)
+ * and returns, by batch position, the releases to refuse (proof already used) with the
+ * error their callers get. Supplied by the consent context.
+ */
+export type ReplayGuard = (
+  trx: unknown,
+  items: readonly { position: number; replay: ReleaseReplay }[],
+) => Promise<ReadonlyMap<number, Error>>;
 
 export interface AuditRecord {
   index: number;
@@ -107,12 +130,15 @@ export interface ReleasePolicy {
    * past its authorisation (docs/consent.md, "What at once means").
    */
   readonly consents?: ConsentGuard;
+  /** Records the deferred DPoP replay records of a batch's releases (see AuditEvent.replay). */
+  readonly replays?: ReplayGuard;
 }
 
 /** What the log batch carries for one entry: its audit row, and the consent a release rides on. */
 interface AttachedRow {
   readonly row: Omit<AuditRow, 'log_index'>;
   readonly releasedUnder: string | null;
+  readonly replay: ReleaseReplay | undefined;
 }
 
 type AuditRow = AuditTables['audit_entry'];
@@ -131,6 +157,8 @@ export class AuditTrail {
   readonly #logs: ReadonlyMap<string, TransparencyLog>;
   readonly #policy: ReleasePolicy;
   readonly #keys = new Map<string, Uint8Array>();
+  /** Errors a guard gave for refused releases: passed to the caller as they are. */
+  readonly #refusals = new WeakSet<Error>();
   /**
    * In the log batch's own transaction: refuses the releases whose consent ended (one
    * statement), then writes the audit rows of the accepted entries (one statement).
@@ -140,12 +168,26 @@ export class AuditTrail {
       const refused = new Map<number, Error>();
       const guard = this.#policy.consents;
       const releases = items.filter((i) => (i.data as AttachedRow).releasedUnder !== null);
-      if (!guard || releases.length === 0) return refused;
-      const ids = [...new Set(releases.map((i) => (i.data as AttachedRow).releasedUnder!))];
-      const live = await guard(trx, ids, new Date());
-      for (const item of releases) {
-        const consentId = (item.data as AttachedRow).releasedUnder!;
-        if (!live.has(consentId)) refused.set(item.position, new ConsentEndedError(consentId));
+      if (guard && releases.length > 0) {
+        const ids = [...new Set(releases.map((i) => (i.data as AttachedRow).releasedUnder!))];
+        const live = await guard(trx, ids, new Date());
+        for (const item of releases) {
+          const consentId = (item.data as AttachedRow).releasedUnder!;
+          if (!live.has(consentId)) refused.set(item.position, new ConsentEndedError(consentId));
+        }
+      }
+      const replays = this.#policy.replays;
+      const claims = items.flatMap((i) => {
+        const replay = (i.data as AttachedRow).replay;
+        return replay && !refused.has(i.position) ? [{ position: i.position, replay }] : [];
+      });
+      if (claims.length > 0) {
+        if (!replays)
+          throw new AuditUnavailableError('no replay guard for releases that carry a DPoP record');
+        for (const [position, error] of await replays(trx, claims)) {
+          this.#refusals.add(error);
+          refused.set(position, error);
+        }
       }
       return refused;
     },
@@ -250,12 +292,16 @@ export class AuditTrail {
       clusters: [...event.clusters],
       at,
     };
-    const attached: AttachedRow = { row, releasedUnder: event.released ? event.consentId : null };
+    const attached: AttachedRow = {
+      row,
+      releasedUnder: event.released ? event.consentId : null,
+      replay: event.replay,
+    };
     try {
       const { index } = await log.append(encodeEntry(entry), { companion: this.#rows, data: attached });
       return index;
     } catch (error) {
-      if (error instanceof ConsentEndedError) throw error;
+      if (error instanceof ConsentEndedError || this.#refusals.has(error as Error)) throw error;
       throw new AuditUnavailableError('the transparency log did not accept the entry', { cause: error });
     }
   }

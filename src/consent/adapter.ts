@@ -6,6 +6,9 @@
 import { sql } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Database } from '../storage/index.ts';
+import { accessTokenHash } from './dpop.ts';
+import { tokenAnnouncement } from './grant-cache.ts';
+import { CONSENT_CHANNEL } from './store.ts';
 
 export interface OidcTables {
   consent_oidc: {
@@ -26,6 +29,11 @@ type Payload = Record<string, unknown>;
 /** Returns an adapter class (as oidc-provider expects: `new Adapter(modelName)`) bound to one bank. */
 export function kyselyAdapter(database: Database, bankId: string) {
   const db = database.tables<OidcTables>();
+  // Every instance caches token → consent rows (grant-cache.ts): tell them a token is gone.
+  const announceTokensGone = async (tokens: readonly string[]) => {
+    for (const token of tokens)
+      await database.notify(CONSENT_CHANNEL, tokenAnnouncement(accessTokenHash(token)));
+  };
   return class KyselyAdapter {
     readonly model: string;
     constructor(model: string) {
@@ -105,14 +113,17 @@ export function kyselyAdapter(database: Database, bankId: string) {
         .where('model', '=', this.model)
         .where('id', '=', id)
         .execute();
+      if (this.model === 'AccessToken') await announceTokensGone([id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db
+      const gone = await db
         .deleteFrom('consent_oidc')
         .where('bank_id', '=', bankId)
         .where('grant_id', '=', grantId)
+        .returning(['model', 'id'])
         .execute();
+      await announceTokensGone(gone.filter((r) => r.model === 'AccessToken').map((r) => r.id));
     }
   };
 }

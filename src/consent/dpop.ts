@@ -13,6 +13,8 @@ export { DPOP_ALGS };
 
 const MAX_AGE_S = 60;
 const MAX_FUTURE_S = 5;
+/** How long a replay record is kept: past the last moment its proof could still be accepted. */
+export const REPLAY_RETENTION_MS = (MAX_AGE_S + MAX_FUTURE_S + 60) * 1000;
 
 interface ReplayTables {
   consent_dpop_jti: { jkt: string; jti: string; expires_at: Date };
@@ -107,7 +109,7 @@ export class DpopVerifier {
       .values({
         jkt: proof.jkt,
         jti: proof.jti,
-        expires_at: new Date(now + (MAX_AGE_S + MAX_FUTURE_S + 60) * 1000),
+        expires_at: new Date(now + REPLAY_RETENTION_MS),
       })
       .onConflict((oc) => oc.columns(['jkt', 'jti']).doNothing())
       .executeTakeFirst();

@@ -28,6 +28,7 @@ export {
 } from './rar.ts';
 export { RECEIPT_TYP } from './receipts.ts';
 export { consentsStillAuthorised } from './release-guard.ts';
+export { claimProofsInBatch, RecentProofs } from './replay.ts';
 export { consentRoutes } from './routes.ts';
 export { type AccessHistoryRecord, ConsentService, type ConsentServiceOptions } from './service.ts';
 export {

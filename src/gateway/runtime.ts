@@ -16,6 +16,7 @@ import {
 import {
   type ConsentEvents,
   ConsentService,
+  claimProofsInBatch,
   consentsStillAuthorised,
   type PlatformRegistration,
 } from '../consent/index.ts';
@@ -166,6 +167,7 @@ export async function startGateway(
   const audit = new AuditTrail(database, kek, logs, {
     ...transparencyEvents.policy(transparency),
     consents: consentsStillAuthorised,
+    replays: claimProofsInBatch,
   });
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [

@@ -2,8 +2,9 @@
 // /banks/{bankId}/open-banking/v3.1/aisp. Every call is authorised by an AccessGrant.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessGrant, DataCluster } from '../../access/index.ts';
+import { ConsentEndedError } from '../../audit/index.ts';
 import { type Account, InvalidCursorError } from '../../bank/index.ts';
-import { badRequest, forbidden, noQuery, notFound, problemResponses } from '../../http/index.ts';
+import { badRequest, forbidden, noQuery, notFound, Problem, problemResponses } from '../../http/index.ts';
 import { type ObResource, projectAll } from '../../policy/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { toOBAccount, toOBBalance, toOBTransaction } from '../openbanking/mapping.ts';
@@ -91,12 +92,11 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
   app.addHook('preHandler', async (request: FastifyRequest<{ Params: { bankId: string } }>) => {
     const { bankId } = request.params;
     if (!ctx.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-    request.grant = await ctx.access.resolve({
-      bankId,
-      method: request.method,
-      url: request.url,
-      headers: request.headers,
-    });
+    // The proof's replay record rides on the grant and commits with the release's log entry.
+    request.grant = await ctx.access.resolve(
+      { bankId, method: request.method, url: request.url, headers: request.headers },
+      { deferReplay: true },
+    );
   });
 
   // Every release is appended to the bank's transparency log before a byte of it is sent;
@@ -116,9 +116,15 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         purpose: grant.purpose ?? null,
         clusters,
         released: Buffer.from(payload),
+        ...(grant.replay ? { replay: grant.replay } : {}),
       });
       reply.header('proviso-log-index', String(index));
     } catch (error) {
+      // A replayed proof (another instance used it first): the specific 401.
+      if (error instanceof Problem) throw error;
+      // The consent ended before the release was logged: say why, as the database says now.
+      if (error instanceof ConsentEndedError)
+        throw (await ctx.access.refusalAfterEnd?.(grant)) ?? releaseWithheld(error);
       request.log.error({ err: error }, 'transparency log unavailable; release withheld');
       throw releaseWithheld(error);
     }
