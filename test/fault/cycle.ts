@@ -93,6 +93,7 @@ async function checkRestarted(gw: RunningGateway, storage: Storage, acks: Map<nu
   const db = gw.database.tables<{
     translog_entry: Row & { log_id: string };
     audit_entry: { bank_id: string; log_index: number; platform: string };
+    consent_dpop_jti: { jkt: string; jti: string };
   }>();
   const entries = await db
     .selectFrom('translog_entry')
@@ -116,6 +117,17 @@ async function checkRestarted(gw: RunningGateway, storage: Storage, acks: Map<nu
     assert.equal(r.log_index, i);
     assert.equal(r.platform, tags[i], `audit row ${i} belongs to entry ${i}`);
   });
+  // The DPoP replay record of each release commits with its entry too: one per entry, none without.
+  const replays = await db
+    .selectFrom('consent_dpop_jti')
+    .select('jti')
+    .where('jkt', '=', 'fault-harness')
+    .execute();
+  assert.deepEqual(
+    replays.map((r) => r.jti).sort(),
+    [...tags].sort(),
+    'one replay record per log entry (they commit together)',
+  );
   const duplicated = tags.length - new Set(tags).size;
   let lost = 0;
   for (const [index, tag] of acks) if (tags[index] !== tag) lost++;

@@ -39,6 +39,8 @@ async function releases(): Promise<void> {
         purpose: 'balance_inquiry',
         clusters: ['balances'],
         released: Buffer.from(`sealed envelope ${platform}`),
+        // The request's DPoP replay record commits with the entry (kept a day: no purge mid-test).
+        replay: { jkt: 'fault-harness', jti: platform, expiresAt: new Date(Date.now() + 86_400_000) },
       });
       process.stdout.write(`ack ${index} ${platform}\n`);
     } catch (error) {
