@@ -85,6 +85,22 @@ function parseQueryDate(name: string, value: string | undefined): Date | undefin
   return date;
 }
 
+/**
+ * Who owns each account, as read from the core: an account never changes hands, so the
+ * balance and transaction routes read it once per account per instance, not per request.
+ */
+class AccountOwners {
+  static readonly MAX = 100_000;
+  readonly #owners = new Map<string, string>();
+  get(bankId: string, accountId: string): string | undefined {
+    return this.#owners.get(`${bankId}\0${accountId}`);
+  }
+  remember(bankId: string, accountId: string, customerId: string): void {
+    if (this.#owners.size >= AccountOwners.MAX) this.#owners.clear();
+    this.#owners.set(`${bankId}\0${accountId}`, customerId);
+  }
+}
+
 export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   for (const schema of OPEN_BANKING_SCHEMAS) app.addSchema(schema);
   app.decorateRequest('grant', null);
@@ -132,6 +148,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
   });
 
   const selfLink = (request: FastifyRequest) => `${ctx.publicUrl}${request.url}`;
+  const owners = new AccountOwners();
   const grantOf = (request: FastifyRequest): AccessGrant => request.grant!;
 
   /** Only the fields the declared purpose may see (internal, purpose-less access sees all). */
@@ -143,7 +160,17 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
     return grant.purpose === undefined ? items : (projectAll(grant.purpose, resource, items) as T[]);
   }
 
-  /** The account, if it exists and this grant covers it; one answer for both so ids cannot be probed. */
+  /** Refuses unless the account exists, is the grant's customer's and is covered; one answer for all so ids cannot be probed. */
+  function mustCover(grant: AccessGrant, accountId: string, owner: string | undefined): void {
+    const covered =
+      owner !== undefined &&
+      owner === grant.customerId &&
+      (grant.accountIds === null || grant.accountIds.includes(accountId));
+    if (!covered)
+      throw forbidden('account-not-permitted', `account '${accountId}' is not covered by this access grant`);
+  }
+
+  /** The account, if it exists and this grant covers it. */
   async function permittedAccount(
     grant: AccessGrant,
     accountId: string,
@@ -151,13 +178,21 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
   ): Promise<Account> {
     await ctx.access.authorize(grant, { cluster, accountId });
     const account = await ctx.core(grant.bankId).account(accountId);
-    const covered =
-      account !== null &&
-      account.customerId === grant.customerId &&
-      (grant.accountIds === null || grant.accountIds.includes(accountId));
-    if (!covered)
-      throw forbidden('account-not-permitted', `account '${accountId}' is not covered by this access grant`);
+    if (account) owners.remember(grant.bankId, accountId, account.customerId);
+    mustCover(grant, accountId, account?.customerId);
     return account!;
+  }
+
+  /** The same check for routes that need only the account's id: its owner from memory when known. */
+  async function permittedAccountId(grant: AccessGrant, accountId: string, cluster: DataCluster) {
+    await ctx.access.authorize(grant, { cluster, accountId });
+    let owner = owners.get(grant.bankId, accountId);
+    if (owner === undefined) {
+      owner = (await ctx.core(grant.bankId).account(accountId))?.customerId;
+      if (owner !== undefined) owners.remember(grant.bankId, accountId, owner);
+    }
+    mustCover(grant, accountId, owner);
+    return accountId;
   }
 
   app.get(
@@ -239,8 +274,8 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
     },
     async (request: FastifyRequest<{ Params: { bankId: string; accountId: string } }>) => {
       const grant = grantOf(request);
-      const account = await permittedAccount(grant, request.params.accountId, 'balances');
-      const balances = await ctx.core(grant.bankId).balances(account.id);
+      const accountId = await permittedAccountId(grant, request.params.accountId, 'balances');
+      const balances = await ctx.core(grant.bankId).balances(accountId);
       return {
         Data: { Balance: shape(grant, 'balance', balances.map(toOBBalance)) },
         Links: { Self: selfLink(request) },
@@ -280,12 +315,12 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
       const to = parseQueryDate('toBookingDateTime', q.toBookingDateTime);
       if (from && to && from > to)
         throw badRequest('bad-date-range', 'fromBookingDateTime is after toBookingDateTime');
-      const account = await permittedAccount(grant, request.params.accountId, 'transactions');
+      const accountId = await permittedAccountId(grant, request.params.accountId, 'transactions');
       let page: Awaited<ReturnType<ReturnType<GatewayContext['core']>['transactions']>>;
       try {
         page = await ctx
           .core(grant.bankId)
-          .transactions(account.id, { from, to, limit: q['page-size'], after: q.cursor });
+          .transactions(accountId, { from, to, limit: q['page-size'], after: q.cursor });
       } catch (error) {
         if (error instanceof InvalidCursorError) throw badRequest('bad-cursor', error.message);
         throw error;
