@@ -17,17 +17,18 @@
 // bench/results/release.json. BENCH_PROFILE=1 also writes bench/results/release-profile.json
 // (self time by layer and the top functions, main thread, load window only).
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { importJWK, type JWK, SignJWT } from 'jose';
+import pg from 'pg';
 import { startChild } from './lib/child.ts';
 import { formatSummary, type ProfileSummary, summariseProfile } from './lib/cpu-profile.ts';
 import { load } from './lib/load.ts';
 import { postgresDatabase } from './lib/postgres.ts';
-import { type Measurement, table } from './lib/results.ts';
+import { type Measurement, table, withRatio } from './lib/results.ts';
 import { type StepCosts, stepCosts } from './release-steps.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 6);
@@ -89,7 +90,7 @@ async function serve(): Promise<void> {
     profileDir: dataDir,
     pid: process.pid,
   };
-  profileOnSignal(dataDir);
+  measureOnSignal(dataDir);
   process.stdout.write(`${JSON.stringify(info)}\n`);
   process.on(
     'SIGTERM',
@@ -101,28 +102,43 @@ async function serve(): Promise<void> {
   );
 }
 
-/** SIGUSR2 starts the main thread's CPU profiler; the next SIGUSR2 writes <dir>/<n>.cpuprofile. */
-function profileOnSignal(dir: string): void {
-  let session: import('node:inspector').Session | undefined;
+/**
+ * SIGUSR2 opens a measuring window, the next closes it and writes <dir>/<n>.window.json: the
+ * process's CPU time in the window (all threads, so PGlite's worker counts) and, with
+ * BENCH_PROFILE=1, the main thread's CPU profile (<dir>/<n>.cpuprofile).
+ */
+function measureOnSignal(dir: string): void {
+  let window: { cpu: NodeJS.CpuUsage; session?: import('node:inspector').Session } | undefined;
   let n = 0;
   process.on('SIGUSR2', () => {
     void (async () => {
-      const inspector = await import('node:inspector');
-      if (!session) {
-        session = new inspector.Session();
+      if (!window) {
+        window = { cpu: process.cpuUsage() };
+        if (!PROFILE) return;
+        const inspector = await import('node:inspector');
+        const session = new inspector.Session();
         session.connect();
         const post = (method: string) =>
-          new Promise<void>((resolve) => session!.post(method, () => resolve()));
+          new Promise<void>((resolve) => session.post(method, () => resolve()));
         await post('Profiler.enable');
         await post('Profiler.start');
+        window.session = session;
         return;
       }
-      const s = session;
-      session = undefined;
-      s.post('Profiler.stop', (error, result) => {
-        if (!error) writeFileSync(join(dir, `${n++}.cpuprofile`), JSON.stringify(result.profile));
-        s.disconnect();
-      });
+      const { cpu, session } = window;
+      window = undefined;
+      const used = process.cpuUsage(cpu);
+      const id = n++;
+      if (session) {
+        await new Promise<void>((resolve) =>
+          session.post('Profiler.stop', (error, result) => {
+            if (!error) writeFileSync(join(dir, `${id}.cpuprofile`), JSON.stringify(result.profile));
+            session.disconnect();
+            resolve();
+          }),
+        );
+      }
+      writeFileSync(join(dir, `${id}.window.json`), JSON.stringify({ cpuMicros: used.user + used.system }));
     })();
   });
 }
@@ -194,13 +210,39 @@ async function waitForFile(path: string): Promise<void> {
   for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** Warm-up sized run, then a main run of ~SECONDS (profiled when asked). */
+/** Transactions committed or rolled back in this database so far (PostgreSQL's own counter). */
+async function transactions(databaseUrl: string | undefined): Promise<number | undefined> {
+  if (!databaseUrl) return undefined;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    // Statistics are flushed at most once a second; wait so the window's are in.
+    await new Promise((r) => setTimeout(r, 1200));
+    const r = await client.query<{ n: string }>(
+      'select (xact_commit + xact_rollback)::text as n from pg_stat_database where datname = current_database()',
+    );
+    return Number(r.rows[0]?.n ?? Number.NaN);
+  } finally {
+    await client.end();
+  }
+}
+
+interface Measured {
+  run: Run;
+  /** Gateway process CPU (all threads) per request, µs. */
+  cpuMicrosPerAsk: number;
+  /** PostgreSQL transactions per request (each autocommit statement is one), PostgreSQL only. */
+  transactionsPerAsk?: number;
+  profile?: ProfileSummary;
+}
+
+/** Warm-up sized run, then a main run of ~SECONDS inside a measuring window. */
 async function measureAsk(
   info: ServerInfo,
   ask: Ask,
   label: string,
-  profile: { n: number } | null,
-): Promise<{ run: Run; profile?: ProfileSummary }> {
+  window: { n: number; databaseUrl: string | undefined },
+): Promise<Measured> {
   const calibration = await asks(
     info,
     ask,
@@ -209,22 +251,30 @@ async function measureAsk(
   );
   const n = Math.max(600, Math.min(MAX_POOL, Math.round(calibration.requestsPerSecond * SECONDS)));
   const proofs = await signProofs(info, ask.method, ask.url, n);
-  if (profile) {
-    process.kill(info.pid, 'SIGUSR2');
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const run = await asks(info, ask, proofs, label);
-  if (!profile) return { run };
+  const xactBefore = await transactions(window.databaseUrl);
   process.kill(info.pid, 'SIGUSR2');
-  const file = join(info.profileDir, `${profile.n++}.cpuprofile`);
-  await waitForFile(file);
-  return { run, profile: summariseProfile(file) };
+  await new Promise((r) => setTimeout(r, 300));
+  const run = await asks(info, ask, proofs, label);
+  process.kill(info.pid, 'SIGUSR2');
+  const id = window.n++;
+  const windowFile = join(info.profileDir, `${id}.window.json`);
+  await waitForFile(windowFile);
+  const xactAfter = await transactions(window.databaseUrl);
+  const { cpuMicros } = JSON.parse(readFileSync(windowFile, 'utf8')) as { cpuMicros: number };
+  return {
+    run,
+    cpuMicrosPerAsk: cpuMicros / proofs.length,
+    ...(xactBefore !== undefined && xactAfter !== undefined
+      ? { transactionsPerAsk: (xactAfter - xactBefore) / proofs.length }
+      : {}),
+    ...(PROFILE ? { profile: summariseProfile(join(info.profileDir, `${id}.cpuprofile`)) } : {}),
+  };
 }
 
 interface BackendResult {
   storage: string;
-  balances: Run;
-  bot: Run;
+  balances: Measured;
+  bot: Measured;
   steps: StepCosts;
   profiles: Record<string, ProfileSummary>;
 }
@@ -236,24 +286,24 @@ async function measureBackend(env: Record<string, string>): Promise<BackendResul
   });
   try {
     const info = server.info;
-    const counter = PROFILE ? { n: 0 } : null;
+    const window = { n: 0, databaseUrl: env['DATABASE_URL'] || undefined };
     const balances = await measureAsk(
       info,
       { method: 'GET', url: info.balancesUrl },
       `Open Banking balances (${info.storage})`,
-      counter,
+      window,
     );
     const body = JSON.stringify({ sender: { id: info.subject }, postback: { payload: 'BALANCE' } });
     const bot = await measureAsk(
       info,
       { method: 'POST', url: info.botUrl, body },
       `bot balance, sealed (${info.storage})`,
-      counter,
+      window,
     );
     const profiles: Record<string, ProfileSummary> = {};
     if (balances.profile) profiles[`balances (${info.storage})`] = balances.profile;
     if (bot.profile) profiles[`bot (${info.storage})`] = bot.profile;
-    return { storage: info.storage, balances: balances.run, bot: bot.run, steps: info.steps, profiles };
+    return { storage: info.storage, balances, bot, steps: info.steps, profiles };
   } finally {
     await server.stop();
   }
@@ -269,27 +319,46 @@ function goalText(storage: string): string {
   return `goal ≥ ${g.perSecond}/s${g.p99Ms ? `, p99 ≤ ${g.p99Ms} ms` : ''}${g.ratio ? `, ≥ ${g.ratio * 100} % of bare` : ''}`;
 }
 
+function perAsk(r: Measured, what: string, s: string): Measurement[] {
+  const out: Measurement[] = [
+    { benchmark: 'release', metric: `${what} p50 (${s})`, value: r.run.p50Ms, unit: 'ms' },
+    { benchmark: 'release', metric: `${what} p99 (${s})`, value: r.run.p99Ms, unit: 'ms' },
+    {
+      benchmark: 'release',
+      metric: `${what}: gateway CPU per ask, all threads (${s})`,
+      value: r.cpuMicrosPerAsk,
+      unit: 'µs',
+    },
+  ];
+  if (r.transactionsPerAsk !== undefined)
+    out.push({
+      benchmark: 'release',
+      metric: `${what}: PostgreSQL transactions per ask (${s})`,
+      value: r.transactionsPerAsk,
+      unit: 'xact',
+    });
+  return out;
+}
+
 function backendMeasurements(r: BackendResult, baseline: { name: string; value: number }): Measurement[] {
   const s = r.storage;
   const out: Measurement[] = [
     {
       benchmark: 'release',
       metric: `balance asks, Open Banking route (${s}; ${goalText(s)})`,
-      value: r.balances.requestsPerSecond,
+      value: r.balances.run.requestsPerSecond,
       unit: 'req/s',
       baseline,
     },
-    { benchmark: 'release', metric: `balance ask p50 (${s})`, value: r.balances.p50Ms, unit: 'ms' },
-    { benchmark: 'release', metric: `balance ask p99 (${s})`, value: r.balances.p99Ms, unit: 'ms' },
+    ...perAsk(r.balances, 'balance ask', s),
     {
       benchmark: 'release',
       metric: `balance asks, bot, sealed to the device (${s})`,
-      value: r.bot.requestsPerSecond,
+      value: r.bot.run.requestsPerSecond,
       unit: 'req/s',
       baseline,
     },
-    { benchmark: 'release', metric: `bot balance p50 (${s})`, value: r.bot.p50Ms, unit: 'ms' },
-    { benchmark: 'release', metric: `bot balance p99 (${s})`, value: r.bot.p99Ms, unit: 'ms' },
+    ...perAsk(r.bot, 'bot balance', s),
   ];
   for (const [step, micros] of Object.entries(r.steps))
     out.push({ benchmark: 'release-steps', metric: `${step} (${s})`, value: micros, unit: 'µs' });
@@ -334,4 +403,5 @@ export async function run(): Promise<Measurement[]> {
 }
 
 if (process.env['BENCH_RELEASE_SERVER'] === '1') await serve();
-else if (process.argv[1] === fileURLToPath(import.meta.url)) process.stdout.write(`${table(await run())}\n`);
+else if (process.argv[1] === fileURLToPath(import.meta.url))
+  process.stdout.write(`${table((await run()).map(withRatio))}\n`);
