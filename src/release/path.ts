@@ -1,0 +1,84 @@
+// The release path, composed in one place. Every datum that leaves the bank (an Open Banking
+// read, a bot answer, a fraud alert, a receipt) goes through these steps in this order:
+//
+//   authenticate → consent → decide → read → project → log → seal → answer
+//
+// Each step is one file under steps/ with a header saying what it enforces and the problem it
+// raises (in the manner of oidc-provider's lib/actions/authorization/). A step that throws
+// stops the release: a denial happens before the core is read, and nothing is logged or
+// sealed after a failure.
+import { authenticate, authenticateCaller } from './steps/authenticate.ts';
+import { consent, loadConsent } from './steps/consent.ts';
+import { decide } from './steps/decide.ts';
+import { log } from './steps/log.ts';
+import { project } from './steps/project.ts';
+import { read } from './steps/read.ts';
+import { seal } from './steps/seal.ts';
+import type {
+  Authenticated,
+  ReleaseCaller,
+  ReleaseDependencies,
+  Released,
+  ReleaseRequest,
+  ReleaseState,
+  ReleaseStep,
+  StepName,
+} from './types.ts';
+
+/** The steps of a release, in order. */
+export const RELEASE_STEPS: readonly ReleaseStep[] = [
+  authenticate,
+  consent,
+  decide,
+  read,
+  project,
+  log,
+  seal,
+];
+
+export interface ReleasePathOptions {
+  /** Called as each step starts (metrics, tests counting that each check runs once). */
+  onStep?: (step: StepName) => void;
+}
+
+export class ReleasePath {
+  readonly steps: readonly ReleaseStep[] = RELEASE_STEPS;
+  readonly #deps: ReleaseDependencies;
+  readonly #onStep: ((step: StepName) => void) | undefined;
+
+  constructor(deps: ReleaseDependencies, options: ReleasePathOptions = {}) {
+    this.#deps = deps;
+    this.#onStep = options.onStep;
+  }
+
+  /**
+   * The first two steps alone, for a caller that talks to the customer before it knows what
+   * it will release (the bot: help texts, refusals): token + DPoP, then the live consent.
+   * Pass the result as `{ kind: 'authenticated', authenticated }` to `release`.
+   */
+  async authenticate(caller: ReleaseCaller): Promise<Authenticated> {
+    this.#onStep?.('authenticate');
+    const authenticated = await authenticateCaller(caller, this.#deps.consent, false);
+    this.#onStep?.('consent');
+    return loadConsent(authenticated, this.#deps.consent);
+  }
+
+  /** Runs one release through every step; throws the first step's Problem that refuses it. */
+  async release<Extra>(request: ReleaseRequest<Extra>): Promise<Released> {
+    const state: ReleaseState<Extra> = { request, deps: this.#deps };
+    // A caller authenticated earlier in this request has passed the first two steps already.
+    const done = request.caller.kind === 'authenticated' ? 2 : 0;
+    if (request.caller.kind === 'authenticated') state.authenticated = request.caller.authenticated;
+    for (const step of this.steps.slice(done)) {
+      this.#onStep?.(step.name);
+      await step.run(state as ReleaseState);
+    }
+    return {
+      payload: state.payload ?? null,
+      bytes: state.bytes ?? null,
+      logIndex: state.logIndex!,
+      ...(state.envelope !== undefined ? { envelope: state.envelope } : {}),
+      authenticated: state.authenticated!,
+    };
+  }
+}
