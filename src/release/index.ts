@@ -2,7 +2,7 @@
 // decide the purpose (Cedar), read the core, project to the purpose, log, seal, answer.
 // The Open Banking routes, the bot and the alert sink call `ReleasePath.release`.
 export { releaseWithheld } from './errors.ts';
-export { RELEASE_STEPS, ReleasePath, type ReleasePathOptions } from './path.ts';
+export { RELEASE_STEPS, ReleasePath, type StepObserver } from './path.ts';
 export type {
   Authenticated,
   CoreRead,

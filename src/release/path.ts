@@ -36,19 +36,26 @@ export const RELEASE_STEPS: readonly ReleaseStep[] = [
   seal,
 ];
 
-export interface ReleasePathOptions {
-  /** Called as each step starts (metrics, tests counting that each check runs once). */
-  onStep?: (step: StepName) => void;
-}
+/** Told as each step starts (metrics, tests counting that each check runs once). */
+export type StepObserver = (step: StepName) => void;
 
 export class ReleasePath {
   readonly steps: readonly ReleaseStep[] = RELEASE_STEPS;
   readonly #deps: ReleaseDependencies;
-  readonly #onStep: ((step: StepName) => void) | undefined;
+  readonly #observers = new Set<StepObserver>();
 
-  constructor(deps: ReleaseDependencies, options: ReleasePathOptions = {}) {
+  constructor(deps: ReleaseDependencies) {
     this.#deps = deps;
-    this.#onStep = options.onStep;
+  }
+
+  /** Adds an observer of the steps; returns the function that removes it. */
+  observe(observer: StepObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  #enter(step: StepName): void {
+    for (const observer of this.#observers) observer(step);
   }
 
   /**
@@ -57,9 +64,9 @@ export class ReleasePath {
    * Pass the result as `{ kind: 'authenticated', authenticated }` to `release`.
    */
   async authenticate(caller: ReleaseCaller): Promise<Authenticated> {
-    this.#onStep?.('authenticate');
+    this.#enter('authenticate');
     const authenticated = await authenticateCaller(caller, this.#deps.consent, false);
-    this.#onStep?.('consent');
+    this.#enter('consent');
     return loadConsent(authenticated, this.#deps.consent);
   }
 
@@ -70,7 +77,7 @@ export class ReleasePath {
     const done = request.caller.kind === 'authenticated' ? 2 : 0;
     if (request.caller.kind === 'authenticated') state.authenticated = request.caller.authenticated;
     for (const step of this.steps.slice(done)) {
-      this.#onStep?.(step.name);
+      this.#enter(step.name);
       await step.run(state as ReleaseState);
     }
     return {
