@@ -136,13 +136,21 @@ export function balanceCard(accounts: readonly Released[], balances: readonly Re
   };
 }
 
+/** "income" → "Income", "eating_out" → "Eating out"; "Payment" without one. */
+function categoryWords(category: unknown): string {
+  const words = (text(category) ?? '').replaceAll('_', ' ').trim();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : 'Payment';
+}
+
 export function transactionLine(t: Released): TransactionLine {
   const amount = within(t['Amount']);
   return {
     id: String(t['TransactionId']),
     at: String(t['BookingDateTime']),
-    // Bank free text is released only where the purpose allows it (customer service).
-    description: text(t['TransactionInformation']) ?? '',
+    // Bank free text is released only where the purpose allows it (customer service); else
+    // the payment is named by its category ("Income", "Transfer").
+    description:
+      text(t['TransactionInformation']) ?? categoryWords(within(t['SupplementaryData'])['Category']),
     merchant: text(within(t['MerchantDetails'])['MerchantName']) ?? null,
     amount: String(amount['Amount']),
     currency: String(amount['Currency']),

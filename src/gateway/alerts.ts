@@ -125,8 +125,8 @@ async function alertCard(core: BankCore, cardId: string): Promise<AlertCard | un
 
 export class DeviceAlertSink implements AlertSink {
   /**
-   * The newest consent that could carry the alert: authorised, unexpired, naming fraud_alerts,
-   * its device still there. Whether it may is Cedar's decision, in the release path.
+   * The newest consent that could carry the alert: authorised, unexpired, naming fraud_alerts
+   * over transactions, its device still there. Whether it may is Cedar's decision, in the release path.
    */
   async #carrier(alert: ScreeningAlert, now: Date): Promise<ConsentRecord | undefined> {
     return (await this.#o.consent.store.forCustomer(alert.bankId, alert.customerId))
@@ -135,7 +135,8 @@ export class DeviceAlertSink implements AlertSink {
           c.status === 'authorised' &&
           (c.expiresAt === null || c.expiresAt > now) &&
           c.deviceKeyRemovedAt === null &&
-          c.purposes.includes('fraud_alerts'),
+          c.purposes.includes('fraud_alerts') &&
+          c.clusters.includes('transactions'),
       )
       .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
   }

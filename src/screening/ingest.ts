@@ -5,7 +5,14 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
-import { constantTimeEqual, noQuery, Problem, problemResponses, unauthorized } from '../http/index.ts';
+import {
+  bankParams,
+  constantTimeEqual,
+  noQuery,
+  Problem,
+  problemResponses,
+  unauthorized,
+} from '../http/index.ts';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
 import type { ScreeningService, ScreenOutcome } from './service.ts';
 
@@ -80,12 +87,6 @@ const eventSchema = {
     'A card authorisation (see docs/screening.md). Validated one by one so that a bad event (even one that is not an object) does not sink its batch.',
 } as const;
 
-export const bankParams = {
-  type: 'object',
-  required: ['bankId'],
-  additionalProperties: false,
-  properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
-} as const;
 
 const resultSchema = {
   type: 'object',
