@@ -87,7 +87,6 @@ const eventSchema = {
     'A card authorisation (see docs/screening.md). Validated one by one so that a bad event (even one that is not an object) does not sink its batch.',
 } as const;
 
-
 const resultSchema = {
   type: 'object',
   required: ['index', 'status'],
