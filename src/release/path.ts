@@ -36,6 +36,9 @@ export const RELEASE_STEPS: readonly ReleaseStep[] = [
   seal,
 ];
 
+/** The steps `authenticate()` runs, skipped by `release()` for an authenticated caller. */
+const AUTHENTICATION_STEPS: ReadonlySet<StepName> = new Set(['authenticate', 'consent']);
+
 /** Told as each step starts (metrics, tests counting that each check runs once). */
 export type StepObserver = (step: StepName) => void;
 
@@ -74,9 +77,10 @@ export class ReleasePath {
   async release<Extra>(request: ReleaseRequest<Extra>): Promise<Released> {
     const state: ReleaseState<Extra> = { request, deps: this.#deps };
     // A caller authenticated earlier in this request has passed the first two steps already.
-    const done = request.caller.kind === 'authenticated' ? 2 : 0;
-    if (request.caller.kind === 'authenticated') state.authenticated = request.caller.authenticated;
-    for (const step of this.steps.slice(done)) {
+    const authenticated = request.caller.kind === 'authenticated' ? request.caller.authenticated : undefined;
+    if (authenticated) state.authenticated = authenticated;
+    for (const step of this.steps) {
+      if (authenticated && AUTHENTICATION_STEPS.has(step.name)) continue;
       this.#enter(step.name);
       await step.run(state as ReleaseState);
     }

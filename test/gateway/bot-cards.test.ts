@@ -1,6 +1,6 @@
 // What the bank bot tells the device about cards, credit cards and spending, over real HTTP:
 // cards named by type ("Debit card"/"Credit card" from the account they draw on) with their
-// status; a credit card's balance says what is available (projected: no booked balance); freezing without
+// status; a credit card's balance says what is owed and what is available; freezing without
 // naming a card only lists them (the device confirms a choice); the debits for spending sums
 // on the device are exactly the core's, within a bounded window.
 import assert from 'node:assert/strict';
@@ -91,10 +91,7 @@ describe('bank bot: cards, credit cards, spending data', () => {
     );
   });
 
-  // The bot's answers are projected like every release: balance_inquiry releases the available
-  // balance only (docs/policy.md), so what a credit card owes (its booked balance) stays at
-  // the bank; the card shows the credit still available.
-  test('a credit card balance says what is available, and not the booked balance (balance_inquiry projection)', async () => {
+  test('a credit card balance says what is owed and what is available', async () => {
     const credit = (await shared()).find((a) => a.kind === 'credit_card');
     assert.ok(credit, "the link shares the demo customer's credit card");
     const body = await ask({ postback: { payload: 'BALANCE' } });
@@ -103,12 +100,9 @@ describe('bank bot: cards, credit cards, spending data', () => {
     }>(body.envelopes[0]!);
     const shown = opened.payload.accounts.find((a) => a.type === 'credit_card')!;
     const balances = await core().balances(credit.id);
+    const booked = balances.find((b) => b.type === 'InterimBooked')!;
     const available = balances.find((b) => b.type === 'InterimAvailable')!;
-    assert.ok(
-      balances.some((b) => b.type === 'InterimBooked'),
-      'the core holds a booked balance',
-    );
-    assert.equal(shown.owed, undefined);
+    assert.equal(shown.owed?.amount, booked.creditDebit === 'Debit' ? booked.amount : '0.00');
     assert.equal(shown.balance.amount.replace('-', ''), available.amount);
   });
 

@@ -164,12 +164,29 @@ for (const backend of await storageBackends('release path')) {
       assert.ok(!JSON.stringify(shown.payload).includes(transfer.description), 'no bank free text');
     });
 
-    test('a bot balance: the booked balance is not released under balance_inquiry', async () => {
+    test('a bot balance and the OB balances: the same projection (booked only for a credit card)', async () => {
       const { result: body, steps } = await counting(() => bot('BALANCE'));
       once(steps);
       const opened = await open<{ accounts: Record<string, unknown>[] }>(body.envelopes[0]!);
-      assert.ok(opened.payload.accounts.length > 0);
-      for (const a of opened.payload.accounts) assert.equal(a['owed'], undefined);
+      assert.ok(opened.payload.accounts.length > 1);
+      for (const a of opened.payload.accounts)
+        assert.equal(
+          a['owed'] !== undefined,
+          a['type'] === 'credit_card',
+          `owed shown for ${a['type']} only`,
+        );
+      // The OB API releases the same records: the booked balance of the credit card only.
+      const core = t.gw.core('northwind');
+      for (const account of (await core.accounts(customerId)).filter((a) => linked.picked.includes(a.id))) {
+        const res = await obGet(`/accounts/${account.id}/balances`, 'balance_inquiry');
+        const types = ((await res.json()) as { Data: { Balance: { Type: string }[] } }).Data.Balance.map(
+          (b) => b.Type,
+        );
+        assert.deepEqual(
+          types.sort(),
+          account.kind === 'credit_card' ? ['InterimAvailable', 'InterimBooked'] : ['InterimAvailable'],
+        );
+      }
     });
 
     test('an alert pushed under a consent: each step once, projected to fraud_alerts, sealed', async () => {

@@ -224,10 +224,10 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         kind: 'data.access',
         async read({ core, grant }) {
           const account = await permittedAccount(core, grant, accountId);
-          return {
-            records: { balance: (await core.balances(account.id)).map(toOBBalance) },
-            extra: undefined,
-          };
+          const balances = (await core.balances(account.id)).map(toOBBalance);
+          // The account goes along for the projection's rules (a credit card's booked
+          // balance), not into the answer.
+          return { records: { account: [toOBAccount(account, '')], balance: balances }, extra: undefined };
         },
         answer: (projected) => ({
           Data: { Balance: projected.balance },
