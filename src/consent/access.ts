@@ -17,7 +17,7 @@ import type {
   ResolveOptions,
 } from '../access/index.ts';
 import { forbidden, Problem, unauthorized } from '../http/index.ts';
-import type { DecisionInput, DenialCode, PolicyEngine } from '../policy/index.ts';
+import type { Decision, DecisionInput, DenialCode, PolicyEngine } from '../policy/index.ts';
 import type { Database } from '../storage/index.ts';
 import type { OidcTables } from './adapter.ts';
 import { accessTokenHash, DpopVerifier, dpopProblem, REPLAY_RETENTION_MS } from './dpop.ts';
@@ -53,6 +53,15 @@ const DENIAL_SLUG: Record<DenialCode, string> = {
 
 function header(headers: AccessRequest['headers'], name: string): string | string[] | undefined {
   return headers[name];
+}
+
+/** A Cedar denial as a 403 problem whose type names the reason (forbidden-purpose, consent-expired…). */
+export function denialProblem(decision: Decision): Problem {
+  const code = decision.code as DenialCode;
+  return forbidden(DENIAL_SLUG[code] ?? 'not-permitted', decision.detail, {
+    reason: code,
+    policies: decision.policies,
+  });
 }
 
 export interface DpopConsentAccessOptions {
@@ -126,7 +135,7 @@ export class DpopConsentAccess implements AccessResolver {
   readonly #subjectFor: DpopConsentAccessOptions['subjectFor'];
   readonly #facts = new WeakMap<AccessGrant, Facts>();
   /** The last data use authorised under a grant, to name the reason if its release is withheld. */
-  readonly #uses = new WeakMap<AccessGrant, DataUse>();
+  readonly #uses = new WeakMap<AccessGrant, { use: DataUse; purpose: string | undefined }>();
   readonly #tokens: GrantCache<TokenFacts>;
   readonly #recent = new RecentProofs();
   readonly #touched = new Map<string, number>();
@@ -280,32 +289,27 @@ export class DpopConsentAccess implements AccessResolver {
     return found;
   }
 
-  async authorize(grant: AccessGrant, use: DataUse): Promise<void> {
+  /** Cedar's decision for one use; `purpose` defaults to the one the request declared. */
+  async authorize(grant: AccessGrant, use: DataUse, purpose = grant.purpose): Promise<void> {
     const facts = this.#facts.get(grant);
     if (!facts) throw unauthorized('invalid-grant', 'this grant was not issued by the consent layer');
-    this.#decide(grant, facts, use);
-    this.#uses.set(grant, use);
+    this.#decide(grant, facts, use, purpose);
+    this.#uses.set(grant, { use, purpose });
     this.#touch(facts.consentId);
   }
 
   /** Cedar's decision on this use under these facts; throws the specific 403 if it is a no. */
-  #decide(grant: AccessGrant, facts: Facts, use: DataUse): void {
+  #decide(grant: AccessGrant, facts: Facts, use: DataUse, purpose: string | undefined): void {
     const decision = this.#policy.decide(
       decisionInput(facts, {
         platform: grant.platform ?? '',
         customerId: grant.customerId,
-        purpose: grant.purpose ?? '',
+        purpose: purpose ?? '',
         cluster: use.cluster,
         accountId: use.accountId,
       }),
     );
-    if (!decision.allowed) {
-      const code = decision.code as DenialCode;
-      throw forbidden(DENIAL_SLUG[code] ?? 'not-permitted', decision.detail, {
-        reason: code,
-        policies: decision.policies,
-      });
-    }
+    if (!decision.allowed) throw denialProblem(decision);
   }
 
   /** Records "last used" off the request path, at a bounded rate. */
@@ -330,7 +334,8 @@ export class DpopConsentAccess implements AccessResolver {
     const record = await this.#consents.get(facts.consentId);
     if (!record) return undefined;
     try {
-      this.#decide(grant, factsOf(record), this.#uses.get(grant) ?? { cluster: grant.clusters[0]! });
+      const last = this.#uses.get(grant) ?? { use: { cluster: grant.clusters[0]! }, purpose: grant.purpose };
+      this.#decide(grant, factsOf(record), last.use, last.purpose);
     } catch (error) {
       return error as Error;
     }

@@ -1,16 +1,17 @@
 // The fraud-alert loop, gateway side. A screening alert for a customer who holds an active
-// fraud_alerts consent becomes a sealed "Was this you?" card: Cedar allows it, the release is
-// appended to the bank's log, the card is sealed to the consent's device key and pushed to the
-// platform's relay through its Messenger-style webhook (HMAC-SHA256 over the raw body). Anyone
-// else is alerted only through the bank's own queue. Answers come back through the bot.
+// fraud_alerts consent becomes a sealed "Was this you?" card, released through the release
+// path under that consent (Cedar, projection to fraud_alerts, log entry, seal to the consent's
+// device key) and pushed to the platform's relay through its Messenger-style webhook
+// (HMAC-SHA256 over the raw body). Anyone else is alerted only through the bank's own queue.
+// Answers come back through the bot.
 import { createHmac } from 'node:crypto';
-import type { AuditTrail } from '../audit/index.ts';
 import type { BankCore } from '../bank/index.ts';
 import { type CardType, cardType } from '../bot/index.ts';
-import type { ConsentService } from '../consent/index.ts';
+import type { ConsentRecord, ConsentService } from '../consent/index.ts';
+import type { ObObject } from '../policy/index.ts';
+import type { ReleasePath } from '../release/index.ts';
 import type { AlertDelivery, AlertSink, ScreeningAlert, ScreeningService } from '../screening/index.ts';
 import type { AlertReplies } from './bot.ts';
-import type { BankSealers } from './sealers.ts';
 
 /** Where the platform's relay takes pushes, and the app secret it expects per bank. */
 export interface RelayWebhook {
@@ -19,13 +20,12 @@ export interface RelayWebhook {
 }
 
 export interface DeviceAlertSinkOptions {
+  /** Finds the consent an alert may ride on. */
   consent: ConsentService;
-  audit: AuditTrail;
-  sealers: BankSealers;
+  /** The one release path (Cedar, core read, projection, log, seal). */
+  release: ReleasePath;
   /** Late-bound: the relay may start after the gateway. */
   relay(): RelayWebhook | undefined;
-  /** The bank core, to name the card in the alert ("Debit card ending 1234"). */
-  core?(bankId: string): BankCore;
   onError?(error: unknown, alert: ScreeningAlert): void;
   timeoutMs?: number;
 }
@@ -55,17 +55,56 @@ export async function postToRelay(
   return res.status;
 }
 
-/** What the device shows: the payment in the customer's words, and the two buttons. */
-export function alertPayload(alert: ScreeningAlert, card?: AlertCard): Record<string, unknown> {
+/** The alerted payment as an Open Banking transaction record, the projection's input. */
+export function alertTransaction(alert: ScreeningAlert): ObObject {
+  return {
+    TransactionId: alert.transactionId,
+    BookingDateTime: alert.transactionTime.toISOString(),
+    Status: 'Pending',
+    CreditDebitIndicator: 'Debit',
+    Amount: { Amount: alert.amount, Currency: alert.currency },
+    ...(alert.merchantName
+      ? {
+          MerchantDetails: {
+            MerchantName: alert.merchantName,
+            ...(alert.mcc ? { MerchantCategoryCode: alert.mcc } : {}),
+          },
+        }
+      : {}),
+    SupplementaryData: { Channel: alert.channel, Country: alert.country, CardId: alert.cardId },
+  };
+}
+
+const field = (record: ObObject | undefined, name: string): ObObject =>
+  (record?.[name] as ObObject | undefined) ?? {};
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * What the device shows: the payment in the customer's words, and the two buttons. The
+ * payment's fields come from its record as projected to fraud_alerts; a field the purpose
+ * does not release is not shown.
+ */
+export function alertPayload(
+  alert: ScreeningAlert,
+  payment: ObObject | undefined,
+  card?: AlertCard,
+): Record<string, unknown> {
+  const amount = field(payment, 'Amount');
+  const supplementary = field(payment, 'SupplementaryData');
+  const time = text(payment?.['BookingDateTime']);
+  const place = text(supplementary['Country']);
+  const channel = text(supplementary['Channel']);
   return {
     ...(card ? { card } : {}),
     alert_id: alert.id,
     question: 'Was this you?',
-    amount: { amount: alert.amount, currency: alert.currency },
-    merchant: alert.merchantName ?? 'Unknown merchant',
-    time: alert.transactionTime.toISOString(),
-    place: alert.country,
-    channel: alert.channel.replaceAll('_', ' '),
+    ...(amount['Amount'] !== undefined
+      ? { amount: { amount: amount['Amount'], currency: amount['Currency'] } }
+      : {}),
+    merchant: text(field(payment, 'MerchantDetails')['MerchantName']) ?? 'Unknown merchant',
+    ...(time ? { time } : {}),
+    ...(place ? { place } : {}),
+    ...(channel ? { channel: channel.replaceAll('_', ' ') } : {}),
     // Plain words for the customer (at most two); `why` stays for older clients.
     reasons: alert.customerReasons,
     why: alert.customerReasons.join('; '),
@@ -85,6 +124,23 @@ async function alertCard(core: BankCore, cardId: string): Promise<AlertCard | un
 }
 
 export class DeviceAlertSink implements AlertSink {
+  /**
+   * The newest consent that could carry the alert: authorised, unexpired, naming fraud_alerts
+   * over transactions, its device still there. Whether it may is Cedar's decision, in the release path.
+   */
+  async #carrier(alert: ScreeningAlert, now: Date): Promise<ConsentRecord | undefined> {
+    return (await this.#o.consent.store.forCustomer(alert.bankId, alert.customerId))
+      .filter(
+        (c) =>
+          c.status === 'authorised' &&
+          (c.expiresAt === null || c.expiresAt > now) &&
+          c.deviceKeyRemovedAt === null &&
+          c.purposes.includes('fraud_alerts') &&
+          c.clusters.includes('transactions'),
+      )
+      .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+  }
+
   readonly #o: DeviceAlertSinkOptions;
   constructor(options: DeviceAlertSinkOptions) {
     this.#o = options;
@@ -103,40 +159,24 @@ export class DeviceAlertSink implements AlertSink {
     const relay = this.#o.relay();
     if (!relay) return 'bank-queue';
     const now = new Date();
-    // The newest consent Cedar lets carry this alert (authorised, unexpired, fraud_alerts
-    // over transactions) whose device is still there.
-    const consent = (await this.#o.consent.store.forCustomer(alert.bankId, alert.customerId))
-      .filter(
-        (c) =>
-          c.deviceKeyRemovedAt === null &&
-          this.#o.consent.decide(c, { purpose: 'fraud_alerts', cluster: 'transactions' }).allowed,
-      )
-      .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+    const consent = await this.#carrier(alert, now);
     if (!consent) return 'bank-queue';
-    const pairwise = await this.#o.consent.pairwiseSubject(alert.bankId, consent.clientId, alert.customerId);
-    const core = this.#o.core?.(alert.bankId);
-    const payload = alertPayload(alert, core ? await alertCard(core, alert.cardId) : undefined);
-    const index = await this.#o.audit.record({
+    // One release under that consent: Cedar decides, the payment is projected to
+    // fraud_alerts, the entry is logged, the card is sealed to the consent's device key.
+    const { envelope, authenticated } = await this.#o.release.release<AlertCard | undefined>({
       bankId: alert.bankId,
-      customerId: alert.customerId,
-      pairwiseId: pairwise,
-      consentId: consent.id,
-      platform: consent.clientId,
-      kind: 'alert.raised',
+      caller: { kind: 'consent', consent },
       purpose: 'fraud_alerts',
       clusters: ['transactions'],
-      released: Buffer.from(JSON.stringify(payload)),
+      kind: 'alert.raised',
+      read: async ({ core }) => ({
+        records: { transaction: [alertTransaction(alert)] },
+        extra: await alertCard(core, alert.cardId),
+      }),
+      answer: (projected, card) => alertPayload(alert, projected.transaction?.[0], card),
+      seal: { type: 'alert', id: alert.id },
     });
-    const sealer = await this.#o.sealers(alert.bankId);
-    const envelope = sealer.seal({
-      recipientPublicKey: consent.deviceKey,
-      consentCommitment: consent.id,
-      purpose: 'fraud_alerts',
-      type: 'alert',
-      id: alert.id,
-      log: index,
-      payload,
-    });
+    const pairwise = authenticated.pairwiseId;
     const body = JSON.stringify({
       object: 'proviso',
       entry: [
