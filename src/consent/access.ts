@@ -147,6 +147,8 @@ export class DpopConsentAccess implements AccessResolver {
     this.#publicUrl = o.publicUrl;
     this.#subjectFor = o.subjectFor;
     this.#tokens = new GrantCache(o.database);
+    // This instance's own consent changes drop the cached rows at once, not when the NOTIFY returns.
+    o.consents.onChange((consentId) => this.#tokens.drop(consentId));
   }
 
   async resolve(request: AccessRequest, options: ResolveOptions = {}): Promise<AccessGrant> {
@@ -285,7 +287,10 @@ export class DpopConsentAccess implements AccessResolver {
           ? await this.#subjectFor(bankId, row.client_id, row.customer_id)
           : undefined,
     };
-    this.#tokens.set(key, found, [row.id, tokenAnnouncement(accessTokenHash(token))], generation);
+    // Only a row that can carry a release is kept: a refusal is re-read each time, so a
+    // consent authorised again (on any instance) is served from the next request on.
+    if (row.status === 'authorised')
+      this.#tokens.set(key, found, [row.id, tokenAnnouncement(accessTokenHash(token))], generation);
     return found;
   }
 

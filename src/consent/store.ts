@@ -127,7 +127,19 @@ export class ConsentStore {
     });
   }
 
+  readonly #changeListeners = new Set<(consentId: string) => void>();
+
+  /**
+   * Calls `listener` with a consent's id whenever this store changes it, synchronously, before
+   * the change is announced to other instances (NOTIFY): this instance's caches see its own
+   * changes at once.
+   */
+  onChange(listener: (consentId: string) => void): void {
+    this.#changeListeners.add(listener);
+  }
+
   async #announce(id: string): Promise<void> {
+    for (const listener of this.#changeListeners) listener(id);
     await this.#database.notify(CONSENT_CHANNEL, id);
   }
 
