@@ -10,6 +10,7 @@ import type { ReleaseCaller, Released } from '../../release/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { toOBAccount, toOBBalance, toOBTransaction } from '../openbanking/mapping.ts';
 import { OPEN_BANKING_SCHEMAS } from '../openbanking/schemas.ts';
+import { permittedAccountId } from './account-owners.ts';
 import { accountIdParam, bankParams } from './params.ts';
 
 export const AISP_PREFIX = '/banks/:bankId/open-banking/v3.1/aisp';
@@ -223,11 +224,11 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         accountId,
         kind: 'data.access',
         async read({ core, grant }) {
-          const account = await permittedAccount(core, grant, accountId);
+          const permitted = await permittedAccountId(core, grant, accountId);
           // Balances alone: the release does not carry the account's kind, so balance_inquiry
           // keeps the available balance only (docs/policy.md).
           return {
-            records: { balance: (await core.balances(account.id)).map(toOBBalance) },
+            records: { balance: (await core.balances(permitted)).map(toOBBalance) },
             extra: undefined,
           };
         },
@@ -271,9 +272,9 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
           const to = parseQueryDate('toBookingDateTime', q.toBookingDateTime);
           if (from && to && from > to)
             throw badRequest('bad-date-range', 'fromBookingDateTime is after toBookingDateTime');
-          const account = await permittedAccount(core, grant, accountId);
+          const permitted = await permittedAccountId(core, grant, accountId);
           try {
-            const page = await core.transactions(account.id, {
+            const page = await core.transactions(permitted, {
               from,
               to,
               limit: q['page-size'],
