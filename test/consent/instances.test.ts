@@ -1,6 +1,8 @@
 // Two gateway instances against one PostgreSQL, both serving the same public URL (as behind
 // a load balancer): a consent revoked or expired through one is refused by the other on the
-// very next call, with no wait — PostgreSQL is the source of truth and nothing is cached.
+// very next call, with no wait — PostgreSQL is the source of truth: the token → consent cache
+// is dropped by LISTEN/NOTIFY, and the consent is re-read inside the transaction that logs
+// each release (src/consent/grant-cache.ts, release-guard.ts).
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
