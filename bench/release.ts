@@ -11,152 +11,30 @@
 //
 // Proofs are signed in this process before each load (one per request, see bench/consent.ts),
 // so the platform's signing cost is not in the gateway's figure. The gateway runs in a child
-// process (this file with BENCH_RELEASE_SERVER=1); autocannon drives it from here.
+// process (bench/servers/release.ts); autocannon drives it from here.
 //
 // `node bench/release.ts` prints a table; `npm run bench -- release` also saves
 // bench/results/release.json. BENCH_PROFILE=1 also writes bench/results/release-profile.json
 // (self time by layer and the top functions, main thread, load window only).
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import pg from 'pg';
 import { startChild } from './lib/child.ts';
 import { formatSummary, type ProfileSummary, summariseProfile } from './lib/cpu-profile.ts';
 import { load } from './lib/load.ts';
 import { postgresDatabase } from './lib/postgres.ts';
 import { type Measurement, table, withRatio } from './lib/results.ts';
-import { appendToCosigned } from './release-cosign.ts';
-import { type StepCosts, stepCosts } from './release-steps.ts';
+import type { StepCosts } from './release-steps.ts';
+import type { ServerInfo } from './servers/release.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 6);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const MAX_POOL = 30_000;
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
-
-interface ServerInfo {
-  balancesUrl: string;
-  botUrl: string;
-  subject: string;
-  accessToken: string;
-  privateJwk: JWK;
-  publicJwk: JWK;
-  storage: string;
-  steps: StepCosts;
-  cosign: Awaited<ReturnType<typeof appendToCosigned>>;
-  profileDir: string;
-  pid: number;
-}
-
-// ---- the gateway side (child process) ------------------------------------------------------
-async function serve(): Promise<void> {
-  const { regionFor, seedBank } = await import('../src/bank/index.ts');
-  const { readConfig } = await import('../src/gateway/config.ts');
-  const { startGateway } = await import('../src/gateway/runtime.ts');
-  const { KeyEncryptionKey } = await import('../src/keys/index.ts');
-  const { exportJWK } = await import('jose');
-  const { linkCustomer } = await import('../test/support/consent.ts');
-  type TestGateway = import('../test/support/gateway.ts').TestGateway;
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-release-'));
-  const config = { ...readConfig({ ...process.env, PROVISO_DATA: dataDir }), port: 0, logLevel: 'warn' };
-  const gw = await startGateway(config, { kek: KeyEncryptionKey.generate() });
-  await seedBank(gw.database, {
-    bankId: 'northwind',
-    region: regionFor('northwind'),
-    customers: Number(process.env['BENCH_CUSTOMERS'] ?? 200),
-    days: 30,
-    seed: 1,
-    end: new Date('2026-11-01T00:00:00Z'),
-  });
-  const linked = await linkCustomer(
-    { gw, db: { database: gw.database }, dataDir } as unknown as TestGateway,
-    { pick: (a) => a.slice(0, 1) },
-  );
-  const bank = `${gw.url}/banks/northwind`;
-  const balancesUrl = `${bank}/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
-  const steps = await stepCosts(gw, linked, balancesUrl);
-  const consent = (await gw.consent.store.get(linked.link.consentId))!;
-  const cosign = await appendToCosigned(gw, {
-    bankId: 'northwind',
-    customerId: consent.customerId!,
-    pairwiseId: linked.link.subject,
-    consentId: consent.id,
-    platform: consent.clientId,
-    kind: 'data.access',
-    purpose: 'balance_inquiry',
-    clusters: ['balances'],
-    released: Buffer.from('{"Data":{"Balance":[]}}'),
-  });
-  const info: ServerInfo = {
-    balancesUrl,
-    botUrl: `${bank}/bot/events`,
-    subject: linked.link.subject,
-    // A throwaway token for a throwaway database, handed to the parent over a pipe.
-    accessToken: linked.link.accessToken,
-    privateJwk: await exportJWK(linked.link.dpopKeys.privateKey),
-    publicJwk: await exportJWK(linked.link.dpopKeys.publicKey),
-    storage: gw.database.kind,
-    steps,
-    cosign,
-    profileDir: dataDir,
-    pid: process.pid,
-  };
-  measureOnSignal(dataDir);
-  process.stdout.write(`${JSON.stringify(info)}\n`);
-  process.on(
-    'SIGTERM',
-    () =>
-      void gw.close().then(() => {
-        rmSync(dataDir, { recursive: true, force: true });
-        process.exit(0);
-      }),
-  );
-}
-
-/**
- * SIGUSR2 opens a measuring window, the next closes it and writes <dir>/<n>.window.json: the
- * process's CPU time in the window (all threads, so PGlite's worker counts) and, with
- * BENCH_PROFILE=1, the main thread's CPU profile (<dir>/<n>.cpuprofile).
- */
-function measureOnSignal(dir: string): void {
-  let window: { cpu: NodeJS.CpuUsage; session?: import('node:inspector').Session } | undefined;
-  let n = 0;
-  process.on('SIGUSR2', () => {
-    void (async () => {
-      if (!window) {
-        window = { cpu: process.cpuUsage() };
-        if (!PROFILE) return;
-        const inspector = await import('node:inspector');
-        const session = new inspector.Session();
-        session.connect();
-        const post = (method: string) =>
-          new Promise<void>((resolve) => session.post(method, () => resolve()));
-        await post('Profiler.enable');
-        await post('Profiler.start');
-        window.session = session;
-        return;
-      }
-      const { cpu, session } = window;
-      window = undefined;
-      const used = process.cpuUsage(cpu);
-      const id = n++;
-      if (session) {
-        await new Promise<void>((resolve) =>
-          session.post('Profiler.stop', (error, result) => {
-            if (!error) writeFileSync(join(dir, `${id}.cpuprofile`), JSON.stringify(result.profile));
-            session.disconnect();
-            resolve();
-          }),
-        );
-      }
-      writeFileSync(join(dir, `${id}.window.json`), JSON.stringify({ cpuMicros: used.user + used.system }));
-    })();
-  });
-}
 
 // ---- the platform side (this process) ---------------------------------------------------------
 async function signProofs(info: ServerInfo, method: string, url: string, n: number): Promise<string[]> {
@@ -296,7 +174,7 @@ interface BackendResult {
 }
 
 async function measureBackend(env: Record<string, string>): Promise<BackendResult> {
-  const server = await startChild<ServerInfo>(new URL(import.meta.url), {
+  const server = await startChild<ServerInfo>(new URL('./servers/release.ts', import.meta.url), {
     ...env,
     BENCH_RELEASE_SERVER: '1',
   });
@@ -438,6 +316,5 @@ export async function run(): Promise<Measurement[]> {
   return out;
 }
 
-if (process.env['BENCH_RELEASE_SERVER'] === '1') await serve();
-else if (process.argv[1] === fileURLToPath(import.meta.url))
+if (process.argv[1] === fileURLToPath(import.meta.url))
   process.stdout.write(`${table((await run()).map(withRatio))}\n`);

@@ -1,0 +1,134 @@
+// The gateway side of bench/release.ts, run as its child: a real gateway (embedded database
+// or DATABASE_URL), a seeded demo bank, one customer linked over the real FAPI 2.0 flow; it
+// measures the step costs and the append -> cosigned latency, prints a JSON line (ServerInfo)
+// and then serves the load. SIGUSR2 opens and closes a measuring window (CPU, profile).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { appendToCosigned } from '../release-cosign.ts';
+import { type StepCosts, stepCosts } from '../release-steps.ts';
+
+const PROFILE = process.env['BENCH_PROFILE'] === '1';
+
+export interface ServerInfo {
+  balancesUrl: string;
+  botUrl: string;
+  subject: string;
+  accessToken: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+  storage: string;
+  steps: StepCosts;
+  cosign: Awaited<ReturnType<typeof appendToCosigned>>;
+  profileDir: string;
+  pid: number;
+}
+
+async function serve(): Promise<void> {
+  const { regionFor, seedBank } = await import('../../src/bank/index.ts');
+  const { readConfig } = await import('../../src/gateway/config.ts');
+  const { startGateway } = await import('../../src/gateway/runtime.ts');
+  const { KeyEncryptionKey } = await import('../../src/keys/index.ts');
+  const { exportJWK } = await import('jose');
+  const { linkCustomer } = await import('../../test/support/consent.ts');
+  type TestGateway = import('../../test/support/gateway.ts').TestGateway;
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-release-'));
+  const config = { ...readConfig({ ...process.env, PROVISO_DATA: dataDir }), port: 0, logLevel: 'warn' };
+  const gw = await startGateway(config, { kek: KeyEncryptionKey.generate() });
+  await seedBank(gw.database, {
+    bankId: 'northwind',
+    region: regionFor('northwind'),
+    customers: Number(process.env['BENCH_CUSTOMERS'] ?? 200),
+    days: 30,
+    seed: 1,
+    end: new Date('2026-11-01T00:00:00Z'),
+  });
+  const linked = await linkCustomer(
+    { gw, db: { database: gw.database }, dataDir } as unknown as TestGateway,
+    { pick: (a) => a.slice(0, 1) },
+  );
+  const bank = `${gw.url}/banks/northwind`;
+  const balancesUrl = `${bank}/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
+  const steps = await stepCosts(gw, linked, balancesUrl);
+  const consent = (await gw.consent.store.get(linked.link.consentId))!;
+  const cosign = await appendToCosigned(gw, {
+    bankId: 'northwind',
+    customerId: consent.customerId!,
+    pairwiseId: linked.link.subject,
+    consentId: consent.id,
+    platform: consent.clientId,
+    kind: 'data.access',
+    purpose: 'balance_inquiry',
+    clusters: ['balances'],
+    released: Buffer.from('{"Data":{"Balance":[]}}'),
+  });
+  const info: ServerInfo = {
+    balancesUrl,
+    botUrl: `${bank}/bot/events`,
+    subject: linked.link.subject,
+    // A throwaway token for a throwaway database, handed to the parent over a pipe.
+    accessToken: linked.link.accessToken,
+    privateJwk: await exportJWK(linked.link.dpopKeys.privateKey),
+    publicJwk: await exportJWK(linked.link.dpopKeys.publicKey),
+    storage: gw.database.kind,
+    steps,
+    cosign,
+    profileDir: dataDir,
+    pid: process.pid,
+  };
+  measureOnSignal(dataDir);
+  process.stdout.write(`${JSON.stringify(info)}\n`);
+  process.on(
+    'SIGTERM',
+    () =>
+      void gw.close().then(() => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(0);
+      }),
+  );
+}
+
+/**
+ * SIGUSR2 opens a measuring window, the next closes it and writes <dir>/<n>.window.json: the
+ * process's CPU time in the window (all threads, so PGlite's worker counts) and, with
+ * BENCH_PROFILE=1, the main thread's CPU profile (<dir>/<n>.cpuprofile).
+ */
+function measureOnSignal(dir: string): void {
+  let window: { cpu: NodeJS.CpuUsage; session?: import('node:inspector').Session } | undefined;
+  let n = 0;
+  process.on('SIGUSR2', () => {
+    void (async () => {
+      if (!window) {
+        window = { cpu: process.cpuUsage() };
+        if (!PROFILE) return;
+        const inspector = await import('node:inspector');
+        const session = new inspector.Session();
+        session.connect();
+        const post = (method: string) =>
+          new Promise<void>((resolve) => session.post(method, () => resolve()));
+        await post('Profiler.enable');
+        await post('Profiler.start');
+        window.session = session;
+        return;
+      }
+      const { cpu, session } = window;
+      window = undefined;
+      const used = process.cpuUsage(cpu);
+      const id = n++;
+      if (session) {
+        await new Promise<void>((resolve) =>
+          session.post('Profiler.stop', (error, result) => {
+            if (!error) writeFileSync(join(dir, `${id}.cpuprofile`), JSON.stringify(result.profile));
+            session.disconnect();
+            resolve();
+          }),
+        );
+      }
+      writeFileSync(join(dir, `${id}.window.json`), JSON.stringify({ cpuMicros: used.user + used.system }));
+    })();
+  });
+}
+
+if (process.env['BENCH_RELEASE_SERVER'] === '1') await serve();
