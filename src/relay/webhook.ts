@@ -6,10 +6,10 @@
 // call gets a 4xx problem and changes nothing.
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Problem, problemResponses } from '../http/index.ts';
+import { constantTimeEqual, Problem, problemResponses } from '../http/index.ts';
 import type { BankDirectory } from './directory.ts';
 import { EnvelopeShapeError, envelopeRouting, MAX_ENVELOPE_BYTES } from './routing.ts';
-import { appSecretFor, constantTimeEqual, type RelaySecrets } from './secrets.ts';
+import { appSecretFor, type RelaySecrets } from './secrets.ts';
 import type { NewMessage, RelayStore } from './store.ts';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
