@@ -1,7 +1,7 @@
 // The device message queue (relay_message) under load: every write and read of a delivery is
 // shared by the concurrent callers of the moment (batcher.ts), so a webhook delivery costs a
-// share of four statements (recipient lookup, insert, notify, fetch for the socket) and a
-// receipt a share of one, instead of about eight statements of its own. See
+// share of three statements (recipient lookup, insert, fetch for the socket; plus a NOTIFY on
+// PostgreSQL) and a receipt a share of one, instead of about eight statements of its own. See
 // docs/performance.md (relay) for the profile that led here.
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
@@ -69,12 +69,19 @@ export function readDeliveryNotice(payload: string): { instance: string | undefi
   return { instance: payload.slice(0, space), deviceIds: payload.slice(space + 1).split(',') };
 }
 
+/**
+ * Who to wake in this process when messages are stored, per database handle: every relay
+ * instance of the process that shares the handle, so none waits for a NOTIFY round trip.
+ */
+const wakeInProcess = new WeakMap<Database, Set<(deviceIds: string[]) => void>>();
+
 export class DeliveryQueue {
   /** This instance, in its NOTIFY payloads. */
   readonly instance = randomUUID();
   readonly #database: Database;
   readonly #db: Kysely<RelayTables>;
-  readonly #stored = new Set<(deviceIds: string[]) => void>();
+  /** NOTIFYs that failed (the fallback poll delivers those messages). */
+  notifyFailures = 0;
   readonly #lookups: Batcher<{ bankId: string; subs: string[] }, Recipient[]>;
   readonly #inserts: Batcher<NewMessage[], string[]>;
   readonly #receipts: Batcher<{ deviceId: string; ids: string[] }, string[]>;
@@ -99,10 +106,18 @@ export class DeliveryQueue {
     );
   }
 
-  /** Called with the devices that have new messages, as soon as this instance stored them. */
+  /**
+   * Called with the devices that have new messages, as soon as an instance of this process
+   * on the same database handle stored them.
+   */
   onStored(listener: (deviceIds: string[]) => void): () => void {
-    this.#stored.add(listener);
-    return () => this.#stored.delete(listener);
+    let listeners = wakeInProcess.get(this.#database);
+    if (!listeners) {
+      listeners = new Set();
+      wakeInProcess.set(this.#database, listeners);
+    }
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Devices with an active link under a bank's pairwise subject, with their key thumbprints. */
@@ -211,11 +226,24 @@ export class DeliveryQueue {
     const storedIds = new Set(stored.map((r) => r.id));
     const devices = [...new Set(stored.map((r) => r.device_id))];
     if (devices.length > 0) {
-      for (const listener of this.#stored) listener(devices);
-      for (const payload of deliveryNotices(this.instance, devices))
-        await this.#database.notify(DELIVERY_CHANNEL, payload);
+      for (const listener of wakeInProcess.get(this.#database) ?? []) listener(devices);
+      this.#tellOtherInstances(devices);
     }
     return ids.map((callIds) => callIds.filter((id) => storedIds.has(id)));
+  }
+
+  /**
+   * NOTIFY for the other relay instances, off the callers' path: the messages are stored and
+   * the sockets of this process are already woken; a NOTIFY lost here is a NOTIFY lost in
+   * transit, which the hub's fallback poll covers. Embedded PGlite has no other process (one
+   * process holds its data folder), so nothing is sent.
+   */
+  #tellOtherInstances(deviceIds: string[]): void {
+    if (this.#database.kind === 'pglite') return;
+    for (const payload of deliveryNotices(this.instance, deviceIds))
+      this.#database.notify(DELIVERY_CHANNEL, payload).catch(() => {
+        this.notifyFailures++;
+      });
   }
 
   async #ack(acks: { deviceId: string; ids: string[] }[]): Promise<string[][]> {
