@@ -33,7 +33,10 @@ export interface OAuthPlatformOptions {
 /** Refresh this long before the access token expires. */
 const REFRESH_MARGIN_MS = 30_000;
 
-export function oauthPlatform(registration: OAuthPlatformOptions): { platform: PlatformClient; gateway: GatewayCaller } {
+export function oauthPlatform(registration: OAuthPlatformOptions): {
+  platform: PlatformClient;
+  gateway: GatewayCaller;
+} {
   const clients = new Map<string, Promise<OAuthClient>>();
   function clientFor(bank: BankInfo, redirectUri = 'http://invalid/'): Promise<OAuthClient> {
     let c = clients.get(bank.issuer);
