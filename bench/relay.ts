@@ -5,7 +5,8 @@
 // body and sends each event as a frame on the device's WebSocket (no signature, schema or
 // database), driven the same way (same senders, batch sizes, clients that ack each frame).
 // Goal (issue #10): ≥ 2,000 deliveries/s webhook → device. PGlite, and PostgreSQL when
-// reachable; bounded (about 4 s a figure).
+// reachable; bounded (about 4 s a figure). Besides the rate, the process CPU per delivery
+// (all threads), which a busy machine disturbs less than the wall-clock rate.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,7 @@ interface Drive {
 
 async function drive(target: Drive, envelopes: string[], batch: number, senders: number) {
   const before = target.received();
+  const cpuBefore = process.cpuUsage();
   const deadline = Date.now() + SECONDS * 1000;
   const started = performance.now();
   let sent = 0;
@@ -71,11 +73,16 @@ async function drive(target: Drive, envelopes: string[], batch: number, senders:
   const until = Date.now() + 15_000;
   while (target.received() - before < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
   const delivered = target.received() - before;
+  const cpu = process.cpuUsage(cpuBefore);
   if (delivered < sent) process.stderr.write(`  only ${delivered} of ${sent} frames arrived\n`);
   latencies.sort((a, b) => a - b);
   return {
     rate: Math.round(delivered / ((performance.now() - started) / 1000)),
     p50: Number((latencies[Math.floor(latencies.length / 2)] ?? 0).toFixed(2)),
+    // CPU of the whole process (all threads: the PGlite worker too, and the load generator
+    // and device clients, which are the same in both runs) per delivery: less noisy than wall
+    // time on a shared machine.
+    cpuUs: Math.round((cpu.user + cpu.system) / Math.max(1, delivered)),
   };
 }
 
@@ -204,6 +211,13 @@ export async function run(): Promise<Measurement[]> {
               value: measured.rate,
               unit: 'deliveries/s',
               baseline: { name: 'bare POST → WebSocket send', value: reference.rate },
+            },
+            {
+              benchmark: 'relay',
+              metric: `process CPU per delivery (${shape})`,
+              value: measured.cpuUs,
+              unit: 'µs',
+              baseline: { name: 'bare POST → WebSocket send', value: reference.cpuUs },
             },
             {
               benchmark: 'relay',

@@ -28,6 +28,9 @@ export interface StoredMessage {
   createdAt: Date;
 }
 
+/** A message as stored, with its device. */
+export type QueuedMessage = StoredMessage & { deviceId: string };
+
 export interface Recipient {
   sub: string;
   deviceId: string;
@@ -73,7 +76,7 @@ export function readDeliveryNotice(payload: string): { instance: string | undefi
  * Who to wake in this process when messages are stored, per database handle: every relay
  * instance of the process that shares the handle, so none waits for a NOTIFY round trip.
  */
-const wakeInProcess = new WeakMap<Database, Set<(deviceIds: string[]) => void>>();
+const wakeInProcess = new WeakMap<Database, Set<(messages: QueuedMessage[]) => void>>();
 
 export class DeliveryQueue {
   /** This instance, in its NOTIFY payloads. */
@@ -82,6 +85,8 @@ export class DeliveryQueue {
   readonly #db: Kysely<RelayTables>;
   /** NOTIFYs that failed (the fallback poll delivers those messages). */
   notifyFailures = 0;
+  /** Wake-ups that threw (those sockets get the messages on their next read). */
+  listenerFailures = 0;
   readonly #lookups: Batcher<{ bankId: string; subs: string[] }, Recipient[]>;
   readonly #inserts: Batcher<NewMessage[], string[]>;
   readonly #receipts: Batcher<{ deviceId: string; ids: string[] }, string[]>;
@@ -107,10 +112,11 @@ export class DeliveryQueue {
   }
 
   /**
-   * Called with the devices that have new messages, as soon as an instance of this process
-   * on the same database handle stored them.
+   * Called with the messages stored by any instance of this process on the same database
+   * handle, oldest first, as soon as they are stored (the hub pushes them without reading
+   * them back).
    */
-  onStored(listener: (deviceIds: string[]) => void): () => void {
+  onStored(listener: (messages: QueuedMessage[]) => void): () => void {
     let listeners = wakeInProcess.get(this.#database);
     if (!listeners) {
       listeners = new Set();
@@ -149,7 +155,7 @@ export class DeliveryQueue {
   async unackedFor(
     positions: { deviceId: string; afterSeq: number }[],
     limit: number,
-  ): Promise<(StoredMessage & { deviceId: string })[]> {
+  ): Promise<QueuedMessage[]> {
     if (positions.length === 0) return [];
     const after = sql.join(positions.map((p) => sql`(${p.deviceId}, ${p.afterSeq}::bigint)`));
     const result = await sql<{
@@ -221,12 +227,35 @@ export class DeliveryQueue {
       .insertInto('relay_message')
       .values(rows)
       .onConflict((oc) => oc.columns(['device_id', 'bank_id', 'mid']).doNothing())
-      .returning(['id', 'device_id'])
+      .returning(['id', 'device_id', 'seq', 'created_at'])
       .execute();
     const storedIds = new Set(stored.map((r) => r.id));
     const devices = [...new Set(stored.map((r) => r.device_id))];
     if (devices.length > 0) {
-      for (const listener of wakeInProcess.get(this.#database) ?? []) listener(devices);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const messages = stored
+        .map((r) => {
+          const row = byId.get(r.id)!;
+          return {
+            seq: Number(r.seq),
+            id: r.id,
+            deviceId: r.device_id,
+            bankId: row.bank_id,
+            kind: row.kind,
+            envelope: row.envelope,
+            text: row.text,
+            createdAt: new Date(r.created_at),
+          };
+        })
+        .sort((x, y) => x.seq - y.seq);
+      // The rows are committed: a listener's failure must not fail (and so repeat) the insert.
+      for (const listener of wakeInProcess.get(this.#database) ?? []) {
+        try {
+          listener(messages);
+        } catch {
+          this.listenerFailures++;
+        }
+      }
       this.#tellOtherInstances(devices);
     }
     return ids.map((callIds) => callIds.filter((id) => storedIds.has(id)));

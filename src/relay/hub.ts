@@ -5,11 +5,19 @@
 // from the beginning of the device's unacknowledged queue, which is the redelivery after an
 // outage, a reconnect or a relay restart. A slow fallback poll covers a lost NOTIFY.
 //
-// Under load, the sockets to serve are gathered while a read is in flight and the next read
-// fetches for all of them in one statement (DeliveryQueue.unackedFor); each socket then gets
-// its frames in order, each as its own WebSocket message (the protocol is unchanged).
+// Messages stored by this process are pushed as the insert returns them, without reading them
+// back, to each socket that is caught up (not waiting for a read). Reads serve everything else
+// (a new socket's backlog, a NOTIFY from another process, the poll): the sockets to serve are
+// gathered while a read is in flight and the next read fetches for all of them in one
+// statement (DeliveryQueue.unackedFor). A socket's read position moves only by reads, so a
+// message another process stored earlier is never skipped; a read skips what was pushed.
 import type { Database } from '../storage/index.ts';
-import { DELIVERY_CHANNEL, readDeliveryNotice, type StoredMessage } from './delivery-queue.ts';
+import {
+  DELIVERY_CHANNEL,
+  type QueuedMessage,
+  readDeliveryNotice,
+  type StoredMessage,
+} from './delivery-queue.ts';
 import type { RelayStore } from './store.ts';
 
 /** What the hub needs of a socket (a `ws` WebSocket satisfies it). */
@@ -33,12 +41,19 @@ export interface DeliveryFrame {
 interface Connection {
   deviceId: string;
   socket: DeviceSocket;
+  /** Read position: every unacknowledged message up to here was sent. */
   lastSeq: number;
+  /** Sent as stored, past the read position (id → seq); forgotten when acked or read past. */
+  pushed: Map<string, number>;
+  /** In the read now in flight. */
+  reading: boolean;
 }
 
 const OPEN = 1;
 /** Rows per shared read; when a read comes back full, its sockets are served again. */
 const READ_LIMIT = 1000;
+/** Past this many pushed-but-unacknowledged messages, a socket is served by reads. */
+const MAX_PUSHED = 2000;
 
 export function frameOf(m: StoredMessage): DeliveryFrame {
   return {
@@ -72,7 +87,7 @@ export class DeliveryHub {
 
   async start(database: Database, pollMs: number): Promise<void> {
     const own = this.store.deliveries.instance;
-    this.#unstored = this.store.deliveries.onStored((deviceIds) => this.kickAll(deviceIds));
+    this.#unstored = this.store.deliveries.onStored((messages) => this.#push(messages));
     this.#unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
       const notice = readDeliveryNotice(payload);
       if (notice.instance !== own) this.kickAll(notice.deviceIds);
@@ -100,7 +115,7 @@ export class DeliveryHub {
 
   /** Registers an authenticated socket and sends it everything unacknowledged. */
   attach(deviceId: string, socket: DeviceSocket): () => void {
-    const conn: Connection = { deviceId, socket, lastSeq: 0 };
+    const conn: Connection = { deviceId, socket, lastSeq: 0, pushed: new Map(), reading: false };
     let set = this.#byDevice.get(deviceId);
     if (!set) {
       set = new Set();
@@ -129,6 +144,29 @@ export class DeliveryHub {
     if (due.length > 0) this.#serve(due);
   }
 
+  /** The device acknowledged these: nothing to remember about them. */
+  acked(deviceId: string, ids: string[]): void {
+    for (const c of this.#byDevice.get(deviceId) ?? []) for (const id of ids) c.pushed.delete(id);
+  }
+
+  /** Messages this process just stored (oldest first): straight to caught-up sockets. */
+  #push(messages: QueuedMessage[]): void {
+    const due: Connection[] = [];
+    for (const m of messages) {
+      for (const c of this.#byDevice.get(m.deviceId) ?? []) {
+        if (c.reading || this.#due.has(c) || c.pushed.size >= MAX_PUSHED) {
+          due.push(c);
+          continue;
+        }
+        if (c.socket.readyState !== OPEN || m.seq <= c.lastSeq || c.pushed.has(m.id)) continue;
+        c.socket.send(JSON.stringify(frameOf(m)));
+        c.pushed.set(m.id, m.seq);
+        this.delivered++;
+      }
+    }
+    if (due.length > 0) this.#serve(due);
+  }
+
   #serve(connections: Connection[]): void {
     for (const c of connections) this.#due.add(c);
     if (!this.#reading) void this.#read();
@@ -141,10 +179,13 @@ export class DeliveryHub {
         const round = [...this.#due].filter((c) => c.socket.readyState === OPEN);
         this.#due = new Set();
         if (round.length === 0) break;
+        for (const c of round) c.reading = true;
         try {
           await this.#fetchAndSend(round);
         } catch (e) {
           this.#onError(e);
+        } finally {
+          for (const c of round) c.reading = false;
         }
       }
     } finally {
@@ -160,7 +201,7 @@ export class DeliveryHub {
       [...after].map(([deviceId, afterSeq]) => ({ deviceId, afterSeq })),
       READ_LIMIT,
     );
-    const byDevice = new Map<string, (StoredMessage & { deviceId: string })[]>();
+    const byDevice = new Map<string, QueuedMessage[]>();
     for (const m of rows) {
       const list = byDevice.get(m.deviceId);
       if (list) list.push(m);
@@ -170,10 +211,13 @@ export class DeliveryHub {
       for (const m of byDevice.get(c.deviceId) ?? []) {
         if (m.seq <= c.lastSeq) continue;
         if (c.socket.readyState !== OPEN) break;
-        c.socket.send(JSON.stringify(frameOf(m)));
+        if (!c.pushed.has(m.id)) {
+          c.socket.send(JSON.stringify(frameOf(m)));
+          this.delivered++;
+        }
         c.lastSeq = m.seq;
-        this.delivered++;
       }
+      for (const [id, seq] of c.pushed) if (seq <= c.lastSeq) c.pushed.delete(id);
     }
     // A full read may have left rows behind: serve its sockets again.
     if (rows.length >= READ_LIMIT) for (const c of round) this.#due.add(c);

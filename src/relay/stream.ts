@@ -71,7 +71,9 @@ export async function streamRoutes(
             return;
           }
           try {
-            send({ type: 'acked', ids: await delivery.store.ack(deviceId, ids as string[]) });
+            const acked = await delivery.store.ack(deviceId, ids as string[]);
+            delivery.hub.acked(deviceId, acked);
+            send({ type: 'acked', ids: acked });
           } catch (e) {
             request.log.error({ err: e }, 'ack failed');
             send({ type: 'error', detail: 'ack failed; send it again' });
