@@ -6,7 +6,17 @@ import { Batcher } from '../../src/relay/batcher.ts';
 import { deliveryNotices, readDeliveryNotice } from '../../src/relay/delivery-queue.ts';
 import type { RunningRelay } from '../../src/relay/index.ts';
 import { storageBackends } from '../support/backends.ts';
-import { linkDevice, registerDevice, relayDatabase, startTestRelay, type TestDevice } from './support.ts';
+import {
+  linkDevice,
+  pushSigned,
+  registerDevice,
+  relayDatabase,
+  StreamClient,
+  sealFor,
+  startTestRelay,
+  type TestDevice,
+  testBank,
+} from './support.ts';
 
 describe('Batcher', () => {
   it('gathers concurrent calls into shared rounds, each caller answered with its own result', async () => {
@@ -180,6 +190,42 @@ for (const backend of await storageBackends('relay batching')) {
         1000,
       );
       assert.equal(left.length, 0);
+    });
+
+    it('pushes what this process stored once, and a later read still brings what another process stored', async () => {
+      const bank = testBank();
+      const c = await StreamClient.connect(relay, a.token);
+      await c.waitForMessages(0);
+      // Drain the backlog of the tests above first.
+      const backlog = await relay.store.deliveries.unackedFor([{ deviceId: a.id, afterSeq: 0 }], 1000);
+      if (backlog.length) await c.waitForMessages(backlog.length);
+      const seen = c.messages().length;
+      // As another relay process would: a row stored behind this process's back (no wake-up).
+      await relay.store.db
+        .insertInto('relay_message')
+        .values({
+          id: 'm_from-another-process',
+          device_id: a.id,
+          bank_id: 'northwind',
+          kind: 'text',
+          mid: null,
+          envelope: null,
+          text: 'from elsewhere',
+          acked_at: null,
+        })
+        .execute();
+      const envelope = sealFor(bank, a, { pushed: true });
+      assert.equal((await pushSigned(relay, [{ sub: 'sub-a', mid: 'pushed-1', envelope }])).status, 200);
+      const [pushed] = (await c.waitForMessages(seen + 1)).slice(seen);
+      assert.equal(pushed?.envelope, envelope, 'pushed as stored, without waiting for a read');
+      relay.hub.kick(a.id); // a read, as a NOTIFY from the other process or the poll would cause
+      const frames = (await c.waitForMessages(seen + 2)).slice(seen);
+      await new Promise((r) => setTimeout(r, 200));
+      const after = c.messages().slice(seen);
+      assert.equal(after.length, 2, 'the pushed message is not sent again by the read');
+      assert.deepEqual(frames.map((f) => f.text ?? 'envelope').sort(), ['envelope', 'from elsewhere']);
+      await c.ack(after.map((f) => f.id!));
+      await c.close();
     });
   });
 }
