@@ -2,8 +2,9 @@
 //   GET  /webhook?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…  → the challenge
 //   POST /webhook  X-Hub-Signature-256: sha256=<hex HMAC-SHA256(raw body, bank app secret)>
 // The signature is checked over the raw bytes (captured before JSON parsing) in constant
-// time; then the whole batch is validated, and only then stored, in one transaction. A bad
-// call gets a 4xx problem and changes nothing.
+// time; then the whole batch is validated, and only then stored, in one INSERT statement
+// (shared with concurrent calls, see delivery-queue.ts). A bad call gets a 4xx problem and
+// changes nothing.
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { constantTimeEqual, Problem, problemResponses } from '../http/index.ts';
