@@ -78,6 +78,15 @@ export function readDeliveryNotice(payload: string): { instance: string | undefi
  */
 const wakeInProcess = new WeakMap<Database, Set<(messages: QueuedMessage[]) => void>>();
 
+/**
+ * Recipients by (bank, sub), per database handle, on embedded PGlite only: one process holds
+ * its data folder, so every link write goes through a RelayStore of this process, which calls
+ * linksChanged() after it. A lookup that overlapped a change is not remembered (generation).
+ * On PostgreSQL another process may end a link at any time: no cache there.
+ */
+const recipientCaches = new WeakMap<Database, { generation: number; bySub: Map<string, Recipient[]> }>();
+const MAX_CACHED_SUBS = 100_000;
+
 export class DeliveryQueue {
   /** This instance, in its NOTIFY payloads. */
   readonly instance = randomUUID();
@@ -127,9 +136,41 @@ export class DeliveryQueue {
   }
 
   /** Devices with an active link under a bank's pairwise subject, with their key thumbprints. */
-  devicesForSub(bankId: string, subs: string[]): Promise<Recipient[]> {
-    if (subs.length === 0) return Promise.resolve([]);
-    return this.#lookups.submit({ bankId, subs });
+  async devicesForSub(bankId: string, subs: string[]): Promise<Recipient[]> {
+    if (subs.length === 0) return [];
+    const cache = this.#recipientCache();
+    if (!cache) return this.#lookups.submit({ bankId, subs });
+    const cached = subs.map((sub) => cache.bySub.get(`${bankId} ${sub}`));
+    if (cached.every((hit) => hit !== undefined)) return cached.flat();
+    const generation = cache.generation;
+    const found = await this.#lookups.submit({ bankId, subs });
+    if (cache.generation === generation) {
+      if (cache.bySub.size > MAX_CACHED_SUBS) cache.bySub.clear();
+      for (const sub of subs) {
+        const ofSub = found.filter((r) => r.sub === sub);
+        // Only subjects with a link: an unknown one is refused anyway, and must not fill memory.
+        if (ofSub.length > 0) cache.bySub.set(`${bankId} ${sub}`, ofSub);
+      }
+    }
+    return found;
+  }
+
+  /** A link or a device key changed (this process wrote it): forget remembered recipients. */
+  linksChanged(): void {
+    const cache = recipientCaches.get(this.#database);
+    if (!cache) return;
+    cache.generation++;
+    cache.bySub.clear();
+  }
+
+  #recipientCache() {
+    if (this.#database.kind !== 'pglite') return undefined;
+    let cache = recipientCaches.get(this.#database);
+    if (!cache) {
+      cache = { generation: 0, bySub: new Map() };
+      recipientCaches.set(this.#database, cache);
+    }
+    return cache;
   }
 
   /**

@@ -117,6 +117,7 @@ export class RelayStore {
       .set({ public_key: publicKey, key_thumbprint: keyThumbprint })
       .where('id', '=', deviceId)
       .execute();
+    this.deliveries.linksChanged();
   }
 
   async registerDevice(publicKey: string, keyThumbprint: string): Promise<{ device: Device; token: string }> {
@@ -226,6 +227,7 @@ export class RelayStore {
         .where('id', '=', linkId)
         .execute();
     });
+    this.deliveries.linksChanged();
   }
 
   async failLink(linkId: string, reason: string): Promise<void> {
@@ -249,6 +251,7 @@ export class RelayStore {
       .where('id', '=', linkId)
       .where('status', '=', 'active')
       .execute();
+    this.deliveries.linksChanged();
   }
 
   /**
@@ -265,6 +268,7 @@ export class RelayStore {
       .where('status', '=', 'active')
       .returning('device_id')
       .execute();
+    this.deliveries.linksChanged();
     return [...new Set(rows.map((r) => r.device_id))];
   }
 

@@ -227,5 +227,19 @@ for (const backend of await storageBackends('relay batching')) {
       await c.ack(after.map((f) => f.id!));
       await c.close();
     });
+
+    it('a link ended after its recipients were looked up is not delivered to', async () => {
+      const bank = testBank();
+      const d = await registerDevice(relay);
+      await linkDevice(relay, d.id, { sub: 'sub-ending' });
+      const send = (mid: string) =>
+        pushSigned(relay, [{ sub: 'sub-ending', mid, envelope: sealFor(bank, d, { mid }) }]);
+      assert.equal((await send('before-end')).status, 200); // recipients looked up (and remembered on PGlite)
+      const link = await relay.store.activeLink(d.id, 'northwind');
+      await relay.store.endLink(link!.id, 'unlinked');
+      const refused = await send('after-end');
+      assert.equal(refused.status, 422);
+      assert.match(String(refused.json['type']), /webhook-unknown-recipient/);
+    });
   });
 }
