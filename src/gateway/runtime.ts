@@ -20,6 +20,7 @@ import {
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
 import {
@@ -33,11 +34,18 @@ import {
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
-import { DeviceAlertSink, type RelayWebhook, screeningReplies } from './alerts.ts';
+import {
+  ALERT_RAISED_TOPIC,
+  alertRaisedHandler,
+  DeviceAlertSink,
+  type RelayWebhook,
+  screeningReplies,
+} from './alerts.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
 import { relayLinkNotices } from './relay-events.ts';
+import { RELAY_PUSH_TOPIC, relayPushHandler } from './relay-push.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
 import { bankSealers } from './sealers.ts';
 import {
@@ -74,6 +82,9 @@ export interface RunningGateway {
   ingestKeys: ReadonlyMap<string, string>;
   /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
   connectRelay(webhook: RelayWebhook): void;
+  /** Pushes owed to the relay (enqueueRelayPush in relay-push.ts), delivered by `outboxWorker`. */
+  outbox: Outbox;
+  outboxWorker: OutboxWorker;
   close(): Promise<void>;
 }
 
@@ -182,6 +193,8 @@ export async function startGateway(
     if (!c) throw new Error(`no core for bank ${bankId}`);
     return c;
   };
+  // Pushes to the platform's relay leave through the outbox, out of the request path.
+  const outbox = new Outbox(database);
   // Late-bound: the sink needs the service's pairwise subjects, the service needs the sink.
   let consentRef: ConsentService | undefined;
   const consentEvents =
@@ -210,6 +223,8 @@ export async function startGateway(
       pairwiseSubject: (bankId, platform, customerId) =>
         consentRef!.pairwiseSubject(bankId, platform, customerId),
       consent: (id) => consentRef!.store.get(id),
+      push: async (bankId, body) =>
+        void (await outbox.enqueue({ topic: RELAY_PUSH_TOPIC, bankId, payload: { body } })),
       onError: (error, event) =>
         app.log.warn({ err: error, bank: event.bankId }, 'link end not announced to the relay'),
     }),
@@ -229,6 +244,7 @@ export async function startGateway(
     sealers,
     core,
     relay: () => relayWebhook,
+    outbox: true,
     onError: (error) =>
       app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),
   });
@@ -246,6 +262,24 @@ export async function startGateway(
     sink,
     cards,
     rules: DEMO_SCREENING_RULES,
+  });
+  const outboxWorker = new OutboxWorker({
+    database,
+    handlers: new Map([
+      [ALERT_RAISED_TOPIC, alertRaisedHandler(sink, (alertId) => screening.alert(alertId))],
+      [
+        RELAY_PUSH_TOPIC,
+        relayPushHandler({
+          relay: () => relayWebhook,
+          onAlertDelivered: (alertId) => screening.markDelivered(alertId),
+        }),
+      ],
+    ]),
+    onError: (error, message, dead) =>
+      (dead ? app.log.error.bind(app.log) : app.log.debug.bind(app.log))(
+        { err: error, bank: message.bankId, topic: message.topic, attempts: message.attempts },
+        dead ? 'outbox message dead: out of attempts' : 'outbox delivery failed; retrying',
+      ),
   });
   const ingestKeys = config.ingestKeys.size
     ? config.ingestKeys
@@ -309,6 +343,7 @@ export async function startGateway(
   logMetrics(app.metricsRegistry, logs);
   transparencyEvents.attach(app.log, app.metricsRegistry);
   screeningMetrics(app.metricsRegistry, database, models);
+  outboxMetrics(app.metricsRegistry, database);
   // First start: each bank's own screening model, trained on its core's history (see docs/screening.md).
   await trainMissingBankModels(
     database,
@@ -319,6 +354,7 @@ export async function startGateway(
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
+  await outboxWorker.start();
   const escalation = setInterval(
     () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
     Math.min(30_000, config.alertReplySeconds * 1000),
@@ -353,9 +389,13 @@ export async function startGateway(
     ingestKeys,
     connectRelay(webhook) {
       relayWebhook = webhook;
+      outboxWorker.wake();
     },
+    outbox,
+    outboxWorker,
     async close() {
       consent.stop();
+      await outboxWorker.stop();
       clearInterval(escalation);
       clearInterval(budgets);
       await nats?.close();

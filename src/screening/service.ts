@@ -81,6 +81,12 @@ export interface ScreeningAlert {
  */
 export interface AlertSink {
   raise(alert: ScreeningAlert): Promise<AlertDelivery>;
+  /**
+   * When present, the durable way: called inside the transaction that commits the alerts (an
+   * outbox write), and the batch is answered once that commits — raise() is then not called
+   * and nobody waits for the device. The delivery is marked later (markDelivered).
+   */
+  readonly enqueue?: ((trx: Kysely<unknown>, alerts: readonly ScreeningAlert[]) => Promise<void>) | undefined;
 }
 
 /** The default sink: the alert stays in the bank queue only. */
@@ -571,7 +577,9 @@ export class ScreeningService {
    */
   private answer(group: readonly WaitingBatch[], { decisions, alerts }: BatchResult): void {
     const delivery = new Map<string, Promise<void>>();
-    for (const alert of alerts) delivery.set(alert.transactionId, this.deliver(alert));
+    // With an outbox the alerts were enqueued with the commit: nothing to wait for.
+    if (this.sink.enqueue === undefined)
+      for (const alert of alerts) delivery.set(alert.transactionId, this.deliver(alert));
     const answered = new Set<string>();
     for (const batch of group) {
       const own: Promise<void>[] = [];
@@ -727,6 +735,7 @@ export class ScreeningService {
     if (alertRows.length > 0) {
       alertRows.sort(byId);
       await trx.insertInto('screening_alert').values(alertRows).execute();
+      await this.sink.enqueue?.(trx as unknown as Kysely<unknown>, alerts);
     }
     return { decisions, alerts };
   }
@@ -760,6 +769,15 @@ export class ScreeningService {
         .where('id', '=', alert.id)
         .execute();
     }
+  }
+
+  /** The alert reached the customer's device (the outbox's relay push was taken). */
+  async markDelivered(alertId: string): Promise<void> {
+    await this.db
+      .updateTable('screening_alert')
+      .set({ delivery: 'device', updated_at: this.now() })
+      .where('id', '=', alertId)
+      .execute();
   }
 
   /**
