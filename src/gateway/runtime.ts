@@ -9,6 +9,7 @@ import {
   type Bank,
   type BankCore,
   BankDirectory,
+  CoreBookings,
   DEMO_BANKS,
   regionFor,
   SqlBankCore,
@@ -44,6 +45,11 @@ import {
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
+import {
+  purchaseNotificationListener,
+  TRANSACTION_BOOKED_TOPIC,
+  transactionBookedHandler,
+} from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
 import { RELAY_PUSH_TOPIC, relayPushHandler } from './relay-push.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
@@ -85,6 +91,11 @@ export interface RunningGateway {
   /** Pushes owed to the relay (enqueueRelayPush in relay-push.ts), delivered by `outboxWorker`. */
   outbox: Outbox;
   outboxWorker: OutboxWorker;
+  /**
+   * The core's booked hook: code that books a payment (checkout, transfers) calls
+   * `bookings.booked(trx, [...])` in its transaction; purchase notifications listen to it.
+   */
+  bookings: CoreBookings;
   close(): Promise<void>;
 }
 
@@ -254,6 +265,10 @@ export async function startGateway(
       return card ? { customerId: card.customerId, status: card.status } : undefined;
     },
   };
+  // Transactions as they are booked: card authorisations from the ingest below, the bank's own
+  // payments through `bookings.booked`; customers who asked are notified (purchase-notifications.ts).
+  const bookings = new CoreBookings();
+  bookings.onBooked(purchaseNotificationListener());
   const models = new ModelRegistry(database);
   const screening = new ScreeningService({
     database,
@@ -262,11 +277,23 @@ export async function startGateway(
     sink,
     cards,
     rules: DEMO_SCREENING_RULES,
+    // A screened card authorisation is a pending card payment in the core, in the same commit.
+    onScreened: async (trx, bankId, events) => void (await bookings.bookCardPayments(trx, bankId, events)),
   });
   const outboxWorker = new OutboxWorker({
     database,
     handlers: new Map([
       [ALERT_RAISED_TOPIC, alertRaisedHandler(sink, (alertId) => screening.alert(alertId))],
+      [
+        TRANSACTION_BOOKED_TOPIC,
+        transactionBookedHandler({
+          consent,
+          audit,
+          sealers,
+          core,
+          relayConnected: () => relayWebhook !== undefined,
+        }),
+      ],
       [
         RELAY_PUSH_TOPIC,
         relayPushHandler({
@@ -393,6 +420,7 @@ export async function startGateway(
     },
     outbox,
     outboxWorker,
+    bookings,
     async close() {
       consent.stop();
       await outboxWorker.stop();

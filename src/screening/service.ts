@@ -134,6 +134,16 @@ export interface ScreeningServiceOptions {
   readonly cards?: CardDirectory;
   /** Wall clock (tests fix it). */
   readonly now?: () => Date;
+  /**
+   * Runs inside the transaction that commits newly screened events (never for duplicates):
+   * the gateway books them in the bank core there, so a card payment is in the customer's
+   * transactions (and announced) exactly when its screening is.
+   */
+  readonly onScreened?: (
+    trx: Kysely<unknown>,
+    bankId: string,
+    events: readonly AuthorisationEvent[],
+  ) => Promise<void>;
 }
 
 export interface AlertQuery {
@@ -314,6 +324,7 @@ export class ScreeningService {
   readonly labelDelayDays: number;
   private readonly cards: CardDirectory | undefined;
   private readonly now: () => Date;
+  private readonly onScreened: ScreeningServiceOptions['onScreened'];
   /** screen() calls waiting to be gathered into one batch, per bank. */
   private readonly pending = new Map<string, PendingCall[]>();
   /** Per bank: batches waiting for the group transaction this instance runs next. */
@@ -334,6 +345,7 @@ export class ScreeningService {
     this.labelDelayDays = options.labelDelayDays ?? options.model.labelDelayDays;
     this.cards = options.cards;
     this.now = options.now ?? (() => new Date());
+    this.onScreened = options.onScreened;
   }
 
   private rulesFor(bankId: string): readonly Rule[] {
@@ -732,6 +744,7 @@ export class ScreeningService {
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
     if (inserted.length !== eventRows.length) throw new LostRace();
     await saveAll(trx, bankId, entities, states);
+    await this.onScreened?.(trx as unknown as Kysely<unknown>, bankId, fresh);
     if (alertRows.length > 0) {
       alertRows.sort(byId);
       await trx.insertInto('screening_alert').values(alertRows).execute();
