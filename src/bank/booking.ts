@@ -12,6 +12,8 @@ export interface BookedTransaction {
   readonly bankId: string;
   readonly customerId: string;
   readonly transaction: Transaction;
+  /** Screening raised a fraud alert on it: the "Was this you?" is the customer's notice of it. */
+  readonly fraudAlert?: boolean;
 }
 
 export type BookingListener = (booked: readonly BookedTransaction[], trx: Kysely<unknown>) => Promise<void>;
@@ -30,6 +32,8 @@ export interface CardPayment {
   readonly currency: string;
   /** ISO 8601. */
   readonly time: string;
+  /** Screening raised a fraud alert on it. */
+  readonly fraudAlert?: boolean;
 }
 
 /** The core's channel for a processor channel word. */
@@ -110,10 +114,12 @@ export class CoreBookings {
       returning id, account_id, (select customer_id from core_card k where k.bank_id = ${bankId} and k.id = card_id) as customer_id,
                 booked_at, status, amount::text as amount, currency, description, merchant_name, mcc, country,
                 channel, category, card_id`.execute(trx);
+    const alerted = new Set(payments.filter((p) => p.fraudAlert).map((p) => p.transactionId));
     const booked = rows.map(
       (r): BookedTransaction => ({
         bankId,
         customerId: r.customer_id,
+        ...(alerted.has(r.id) ? { fraudAlert: true } : {}),
         transaction: {
           id: r.id,
           accountId: r.account_id,

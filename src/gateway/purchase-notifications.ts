@@ -18,6 +18,11 @@ import { type SealedPush, sealedPushMessage } from './relay-push.ts';
 import type { BankSealers } from './sealers.ts';
 
 export const TRANSACTION_BOOKED_TOPIC = 'transaction.booked';
+/**
+ * "As it happens": a transaction booked with an older time (a card processor replaying its
+ * backlog, a redelivery after an outage, history loaded in bulk) is in the core but not pushed.
+ */
+export const NOTIFY_WITHIN_MS = 15 * 60_000;
 const PURPOSE = 'transaction_notifications';
 const CLUSTER = 'transactions';
 
@@ -39,11 +44,19 @@ async function customersWithNotifications(
   return new Set(rows.map((r) => r.customer_id));
 }
 
-/** The core's booked hook: one outbox message per transaction a customer may be notified of. */
-export function purchaseNotificationListener(): BookingListener {
+/**
+ * The core's booked hook: one outbox message per transaction a customer may be notified of —
+ * recent ones (NOTIFY_WITHIN_MS), and not a payment screening raised a fraud alert on (the
+ * customer is asked "Was this you?" about it instead of being told of it twice).
+ */
+export function purchaseNotificationListener(now: () => number = Date.now): BookingListener {
   return async (booked, trx) => {
-    const byBank = new Map<string, typeof booked>();
-    for (const b of booked) byBank.set(b.bankId, [...(byBank.get(b.bankId) ?? []), b]);
+    const byBank = new Map<string, (typeof booked)[number][]>();
+    const since = now() - NOTIFY_WITHIN_MS;
+    for (const b of booked) {
+      if (b.fraudAlert || b.transaction.bookedAt.getTime() < since) continue;
+      byBank.set(b.bankId, [...(byBank.get(b.bankId) ?? []), b]);
+    }
     for (const [bankId, list] of byBank) {
       const notified = await customersWithNotifications(trx, bankId, [
         ...new Set(list.map((b) => b.customerId)),

@@ -278,7 +278,12 @@ export async function startGateway(
     cards,
     rules: DEMO_SCREENING_RULES,
     // A screened card authorisation is a pending card payment in the core, in the same commit.
-    onScreened: async (trx, bankId, events) => void (await bookings.bookCardPayments(trx, bankId, events)),
+    onScreened: async (trx, bankId, events, alerted) =>
+      void (await bookings.bookCardPayments(
+        trx,
+        bankId,
+        events.map((event) => (alerted.has(event.transactionId) ? { ...event, fraudAlert: true } : event)),
+      )),
   });
   const outboxWorker = new OutboxWorker({
     database,

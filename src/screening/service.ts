@@ -143,6 +143,8 @@ export interface ScreeningServiceOptions {
     trx: Kysely<unknown>,
     bankId: string,
     events: readonly AuthorisationEvent[],
+    /** Transaction ids among `events` that raised an alert. */
+    alerted: ReadonlySet<string>,
   ) => Promise<void>;
 }
 
@@ -744,7 +746,13 @@ export class ScreeningService {
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
     if (inserted.length !== eventRows.length) throw new LostRace();
     await saveAll(trx, bankId, entities, states);
-    await this.onScreened?.(trx as unknown as Kysely<unknown>, bankId, fresh);
+    if (this.onScreened !== undefined)
+      await this.onScreened(
+        trx as unknown as Kysely<unknown>,
+        bankId,
+        fresh,
+        new Set(alerts.map((alert) => alert.transactionId)),
+      );
     if (alertRows.length > 0) {
       alertRows.sort(byId);
       await trx.insertInto('screening_alert').values(alertRows).execute();
