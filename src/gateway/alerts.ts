@@ -1,24 +1,26 @@
 // The fraud-alert loop, gateway side. A screening alert for a customer who holds an active
-// fraud_alerts consent becomes a sealed "Was this you?" card: Cedar allows it, the release is
-// appended to the bank's log, the card is sealed to the consent's device key and pushed to the
-// platform's relay through its Messenger-style webhook (HMAC-SHA256 over the raw body). Anyone
-// else is alerted only through the bank's own queue. Answers come back through the bot.
+// fraud_alerts consent becomes a sealed "Was this you?" card, released through the release
+// path under that consent (Cedar, projection to fraud_alerts, log entry, seal to the consent's
+// device key) and pushed to the platform's relay through its Messenger-style webhook
+// (HMAC-SHA256 over the raw body). Anyone else is alerted only through the bank's own queue.
+// Answers come back through the bot.
 //
 // Out of the request path: with an outbox, screening writes an ALERT_RAISED_TOPIC message in
 // the transaction that commits the alert (enqueue) and answers the card processor at once;
-// the outbox worker then prepares it (consent, Cedar, log, seal: alertRaisedHandler) and
-// moves it on to a relay push (relay-push.ts), retried until the relay takes it.
+// the outbox worker then prepares it (the release: alertRaisedHandler → prepare) and moves it
+// on to a relay push (relay-push.ts), retried until the relay takes it.
 import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { AuditTrail } from '../audit/index.ts';
 import type { BankCore } from '../bank/index.ts';
 import { type CardType, cardType } from '../bot/index.ts';
-import type { ConsentService } from '../consent/index.ts';
+import type { ConsentRecord, ConsentService } from '../consent/index.ts';
+import { Problem } from '../http/index.ts';
 import { enqueueOutbox, type OutboxHandler } from '../outbox/index.ts';
+import type { ObObject } from '../policy/index.ts';
+import type { ReleasePath } from '../release/index.ts';
 import type { AlertDelivery, AlertSink, ScreeningAlert, ScreeningService } from '../screening/index.ts';
 import type { AlertReplies } from './bot.ts';
 import { type SealedPush, sealedPushMessage } from './relay-push.ts';
-import type { BankSealers } from './sealers.ts';
 
 /** Outbox topic of an alert committed by screening, not yet prepared for the device. */
 export const ALERT_RAISED_TOPIC = 'alert.raised';
@@ -30,13 +32,12 @@ export interface RelayWebhook {
 }
 
 export interface DeviceAlertSinkOptions {
+  /** Finds the consent an alert may ride on. */
   consent: ConsentService;
-  audit: AuditTrail;
-  sealers: BankSealers;
+  /** The one release path (Cedar, core read, projection, log, seal). */
+  release: ReleasePath;
   /** Late-bound: the relay may start after the gateway. */
   relay(): RelayWebhook | undefined;
-  /** The bank core, to name the card in the alert ("Debit card ending 1234"). */
-  core?(bankId: string): BankCore;
   onError?(error: unknown, alert: ScreeningAlert): void;
   timeoutMs?: number;
   /**
@@ -71,17 +72,56 @@ export async function postToRelay(
   return res.status;
 }
 
-/** What the device shows: the payment in the customer's words, and the two buttons. */
-export function alertPayload(alert: ScreeningAlert, card?: AlertCard): Record<string, unknown> {
+/** The alerted payment as an Open Banking transaction record, the projection's input. */
+export function alertTransaction(alert: ScreeningAlert): ObObject {
+  return {
+    TransactionId: alert.transactionId,
+    BookingDateTime: alert.transactionTime.toISOString(),
+    Status: 'Pending',
+    CreditDebitIndicator: 'Debit',
+    Amount: { Amount: alert.amount, Currency: alert.currency },
+    ...(alert.merchantName
+      ? {
+          MerchantDetails: {
+            MerchantName: alert.merchantName,
+            ...(alert.mcc ? { MerchantCategoryCode: alert.mcc } : {}),
+          },
+        }
+      : {}),
+    SupplementaryData: { Channel: alert.channel, Country: alert.country, CardId: alert.cardId },
+  };
+}
+
+const field = (record: ObObject | undefined, name: string): ObObject =>
+  (record?.[name] as ObObject | undefined) ?? {};
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * What the device shows: the payment in the customer's words, and the two buttons. The
+ * payment's fields come from its record as projected to fraud_alerts; a field the purpose
+ * does not release is not shown.
+ */
+export function alertPayload(
+  alert: ScreeningAlert,
+  payment: ObObject | undefined,
+  card?: AlertCard,
+): Record<string, unknown> {
+  const amount = field(payment, 'Amount');
+  const supplementary = field(payment, 'SupplementaryData');
+  const time = text(payment?.['BookingDateTime']);
+  const place = text(supplementary['Country']);
+  const channel = text(supplementary['Channel']);
   return {
     ...(card ? { card } : {}),
     alert_id: alert.id,
     question: 'Was this you?',
-    amount: { amount: alert.amount, currency: alert.currency },
-    merchant: alert.merchantName ?? 'Unknown merchant',
-    time: alert.transactionTime.toISOString(),
-    place: alert.country,
-    channel: alert.channel.replaceAll('_', ' '),
+    ...(amount['Amount'] !== undefined
+      ? { amount: { amount: amount['Amount'], currency: amount['Currency'] } }
+      : {}),
+    merchant: text(field(payment, 'MerchantDetails')['MerchantName']) ?? 'Unknown merchant',
+    ...(time ? { time } : {}),
+    ...(place ? { place } : {}),
+    ...(channel ? { channel: channel.replaceAll('_', ' ') } : {}),
     // Plain words for the customer (at most two); `why` stays for older clients.
     reasons: alert.customerReasons,
     why: alert.customerReasons.join('; '),
@@ -101,6 +141,23 @@ async function alertCard(core: BankCore, cardId: string): Promise<AlertCard | un
 }
 
 export class DeviceAlertSink implements AlertSink {
+  /**
+   * The newest consent that could carry the alert: authorised, unexpired, naming fraud_alerts
+   * over transactions, its device still there. Whether it may is Cedar's decision, in the release path.
+   */
+  async #carrier(alert: ScreeningAlert, now: Date): Promise<ConsentRecord | undefined> {
+    return (await this.#options.consent.store.forCustomer(alert.bankId, alert.customerId))
+      .filter(
+        (c) =>
+          c.status === 'authorised' &&
+          (c.expiresAt === null || c.expiresAt > now) &&
+          c.deviceKeyRemovedAt === null &&
+          c.purposes.includes('fraud_alerts') &&
+          c.clusters.includes('transactions'),
+      )
+      .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+  }
+
   readonly #options: DeviceAlertSinkOptions;
   constructor(options: DeviceAlertSinkOptions) {
     this.#options = options;
@@ -148,48 +205,38 @@ export class DeviceAlertSink implements AlertSink {
    * holds no consent that lets it go there (it stays in the bank queue).
    */
   async prepare(alert: ScreeningAlert): Promise<SealedPush | null> {
-    const options = this.#options;
-    // The newest consent Cedar lets carry this alert (authorised, unexpired, fraud_alerts
-    // over transactions) whose device is still there.
-    const consent = (await options.consent.store.forCustomer(alert.bankId, alert.customerId))
-      .filter(
-        (c) =>
-          c.deviceKeyRemovedAt === null &&
-          options.consent.decide(c, { purpose: 'fraud_alerts', cluster: 'transactions' }).allowed,
-      )
-      .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+    const consent = await this.#carrier(alert, new Date());
     if (!consent) return null;
-    const pairwise = await options.consent.pairwiseSubject(alert.bankId, consent.clientId, alert.customerId);
-    const core = options.core?.(alert.bankId);
-    const payload = alertPayload(alert, core ? await alertCard(core, alert.cardId) : undefined);
-    const index = await options.audit.record({
-      bankId: alert.bankId,
-      customerId: alert.customerId,
-      pairwiseId: pairwise,
-      consentId: consent.id,
-      platform: consent.clientId,
-      kind: 'alert.raised',
-      purpose: 'fraud_alerts',
-      clusters: ['transactions'],
-      released: Buffer.from(JSON.stringify(payload)),
-    });
-    const sealer = await options.sealers(alert.bankId);
-    const envelope = sealer.seal({
-      recipientPublicKey: consent.deviceKey,
-      consentCommitment: consent.id,
-      purpose: 'fraud_alerts',
-      type: 'alert',
-      id: alert.id,
-      log: index,
-      payload,
-    });
-    return {
-      bankId: alert.bankId,
-      recipient: pairwise,
-      mid: `alert-${alert.id}`,
-      envelope,
-      alertId: alert.id,
-    };
+    try {
+      // One release under that consent: Cedar decides, the payment is projected to
+      // fraud_alerts, the entry is logged, the card is sealed to the consent's device key.
+      const { envelope, authenticated } = await this.#options.release.release<AlertCard | undefined>({
+        bankId: alert.bankId,
+        caller: { kind: 'consent', consent },
+        purpose: 'fraud_alerts',
+        clusters: ['transactions'],
+        kind: 'alert.raised',
+        read: async ({ core }) => ({
+          records: { transaction: [alertTransaction(alert)] },
+          extra: await alertCard(core, alert.cardId),
+        }),
+        answer: (projected, card) => alertPayload(alert, projected.transaction?.[0], card),
+        seal: { type: 'alert', id: alert.id },
+      });
+      if (!envelope) return null;
+      return {
+        bankId: alert.bankId,
+        recipient: authenticated.pairwiseId,
+        mid: `alert-${alert.id}`,
+        envelope,
+        alertId: alert.id,
+      };
+    } catch (error) {
+      // Refused by policy (a 4xx problem: purpose, expiry, device): the bank queue has it.
+      // Anything else (the log unavailable…) is retried by the outbox.
+      if (error instanceof Problem && error.status < 500) return null;
+      throw error;
+    }
   }
 }
 

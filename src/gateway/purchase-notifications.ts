@@ -3,19 +3,21 @@
 // sealed, as it happens. Three steps, none in the path of the payment itself:
 //   1. the core's booked hook (bank/booking.ts) runs in the booking transaction: for customers
 //      who may hold such a consent, one outbox message per transaction commits with it;
-//   2. the outbox worker releases it (transactionBookedHandler → releaseTransactionNotice):
-//      consent, Cedar (purpose transaction_notifications over the transactions cluster, for
-//      that account), the log, the seal to the consent's device key;
+//   2. the outbox worker releases it through the release path (transactionBookedHandler →
+//      releaseTransactionNotice): Cedar (purpose transaction_notifications over the
+//      transactions cluster, for that account), the projection, the log, the seal;
 //   3. it moves on as a relay push (relay-push.ts), retried until the relay takes it.
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { AuditTrail } from '../audit/index.ts';
 import type { BankCore, BookingListener, Transaction } from '../bank/index.ts';
 import { cardType } from '../bot/index.ts';
 import type { ConsentService } from '../consent/index.ts';
+import { Problem } from '../http/index.ts';
 import { enqueueOutbox, type OutboxHandler } from '../outbox/index.ts';
+import type { ObObject } from '../policy/index.ts';
+import type { ReleasePath, ResourceLists } from '../release/index.ts';
+import { toOBAccount, toOBTransaction } from './openbanking/mapping.ts';
 import { type SealedPush, sealedPushMessage } from './relay-push.ts';
-import type { BankSealers } from './sealers.ts';
 
 export const TRANSACTION_BOOKED_TOPIC = 'transaction.booked';
 /**
@@ -81,25 +83,67 @@ export interface TransactionNotice {
   readonly transaction_id: string;
   readonly amount: { amount: string; currency: string };
   readonly direction: 'debit' | 'credit';
-  readonly merchant: string;
+  /** Null when the purpose releases none (a transfer): the category names it. */
+  readonly merchant: string | null;
+  readonly category: string | null;
   readonly time: string;
-  readonly status: Transaction['status'];
-  readonly channel: string;
-  readonly account: string;
+  readonly status: string;
+  readonly account: string | null;
+  /** The card it was paid with, as the customer knows it (not an account number). */
   readonly card?: { type: string; last4: string };
 }
 
 export interface TransactionNoticeRelease {
   consent: ConsentService;
-  audit: AuditTrail;
-  sealers: BankSealers;
+  release: ReleasePath;
   core(bankId: string): BankCore;
 }
 
+const obj = (value: unknown): ObObject =>
+  typeof value === 'object' && value !== null ? (value as ObObject) : {};
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** The notice from the records as projected to transaction_notifications, and the card. */
+function notice(projected: ResourceLists, card: TransactionNotice['card']): TransactionNotice | null {
+  const record = projected.transaction?.[0];
+  if (!record) return null;
+  const amount = obj(record['Amount']);
+  return {
+    transaction_id: String(record['TransactionId']),
+    amount: { amount: String(amount['Amount']), currency: String(amount['Currency']) },
+    direction: record['CreditDebitIndicator'] === 'Credit' ? 'credit' : 'debit',
+    merchant: text(obj(record['MerchantDetails'])['MerchantName']),
+    category: text(obj(record['SupplementaryData'])['Category']),
+    time: String(record['BookingDateTime']),
+    status: String(record['Status']),
+    account: text(projected.account?.[0]?.['Nickname']),
+    ...(card ? { card } : {}),
+  };
+}
+
 /**
- * The one release of a purchase notification (to be switched to the release path, src/release,
- * when it lands): the newest consent Cedar lets carry it, the notice, its log entry, the seal.
- * Null when no consent allows it (revoked meanwhile, account not shared, device removed).
+ * A consent that could carry the notice: authorised, unexpired, naming the purpose and the
+ * transactions cluster, its device still there. Whether it may is Cedar's decision (for this
+ * account), in the release path.
+ */
+async function carrier(release: TransactionNoticeRelease, bankId: string, customerId: string, now: Date) {
+  return (await release.consent.store.forCustomer(bankId, customerId))
+    .filter(
+      (c) =>
+        c.status === 'authorised' &&
+        (c.expiresAt === null || c.expiresAt > now) &&
+        c.deviceKeyRemovedAt === null &&
+        c.purposes.includes(PURPOSE) &&
+        c.clusters.includes(CLUSTER),
+    )
+    .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+}
+
+/**
+ * The release of one purchase notification through the release path: under the newest
+ * consent that could carry it, Cedar decides (purpose transaction_notifications, cluster
+ * transactions, this account), the transaction is projected to the purpose, logged, and
+ * sealed to the consent's device key. Null when nothing may go (the bank keeps it).
  */
 export async function releaseTransactionNotice(
   release: TransactionNoticeRelease,
@@ -107,52 +151,39 @@ export async function releaseTransactionNotice(
   customerId: string,
   transaction: Transaction,
 ): Promise<SealedPush | null> {
-  const consent = (await release.consent.store.forCustomer(bankId, customerId))
-    .filter(
-      (c) =>
-        c.deviceKeyRemovedAt === null &&
-        release.consent.decide(c, { purpose: PURPOSE, cluster: CLUSTER, accountId: transaction.accountId })
-          .allowed,
-    )
-    .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0))[0];
+  const consent = await carrier(release, bankId, customerId, new Date());
   if (!consent) return null;
-  const core = release.core(bankId);
-  const accounts = await core.accounts(customerId);
-  const account = accounts.find((a) => a.id === transaction.accountId);
-  const card = transaction.cardId ? await core.card(transaction.cardId) : null;
-  const notice: TransactionNotice = {
-    transaction_id: transaction.id,
-    amount: { amount: transaction.amount, currency: transaction.currency },
-    direction: transaction.creditDebit === 'Debit' ? 'debit' : 'credit',
-    merchant: transaction.merchantName ?? transaction.description,
-    time: transaction.bookedAt.toISOString(),
-    status: transaction.status,
-    channel: transaction.channel,
-    account: account?.nickname ?? 'Account',
-    ...(card ? { card: { type: cardType(card, accounts), last4: card.last4 } } : {}),
-  };
-  const pairwise = await release.consent.pairwiseSubject(bankId, consent.clientId, customerId);
-  const index = await release.audit.record({
-    bankId,
-    customerId,
-    pairwiseId: pairwise,
-    consentId: consent.id,
-    platform: consent.clientId,
-    kind: 'data.access',
-    purpose: PURPOSE,
-    clusters: [CLUSTER],
-    released: Buffer.from(JSON.stringify(notice)),
-  });
-  const envelope = (await release.sealers(bankId)).seal({
-    recipientPublicKey: consent.deviceKey,
-    consentCommitment: consent.id,
-    purpose: PURPOSE,
-    type: 'transaction_notification',
-    id: transaction.id,
-    log: index,
-    payload: notice,
-  });
-  return { bankId, recipient: pairwise, mid: `txn-${transaction.id}`, envelope };
+  try {
+    const { envelope, authenticated } = await release.release.release<TransactionNotice['card']>({
+      bankId,
+      caller: { kind: 'consent', consent },
+      purpose: PURPOSE,
+      clusters: [CLUSTER],
+      accountId: transaction.accountId,
+      kind: 'data.access',
+      read: async ({ core }) => {
+        const account = await core.account(transaction.accountId);
+        const card = transaction.cardId ? await core.card(transaction.cardId) : null;
+        return {
+          records: {
+            ...(account ? { account: [toOBAccount(account, '')] } : {}),
+            transaction: [toOBTransaction(transaction)],
+          },
+          extra: card
+            ? { type: cardType(card, await core.accounts(card.customerId)), last4: card.last4 }
+            : undefined,
+        };
+      },
+      answer: (projected, card) => notice(projected, card) as Record<string, unknown> | null,
+      seal: { type: 'transaction_notification', id: transaction.id },
+    });
+    if (!envelope) return null;
+    return { bankId, recipient: authenticated.pairwiseId, mid: `txn-${transaction.id}`, envelope };
+  } catch (error) {
+    // Refused by policy (account not in the consent, expired…): nothing to push.
+    if (error instanceof Problem && error.status < 500) return null;
+    throw error;
+  }
 }
 
 /** The outbox handler of TRANSACTION_BOOKED_TOPIC: release, then a relay push. */

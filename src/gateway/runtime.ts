@@ -24,6 +24,7 @@ import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
 import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
+import { ReleasePath } from '../release/index.ts';
 import {
   loadScreeningModel,
   ModelRegistry,
@@ -76,6 +77,8 @@ export interface RunningGateway {
   tokens: BearerTokenAccess;
   /** The consent context (authorization servers, consent records, DPoP data-API access). */
   consent: ConsentService;
+  /** The release path every datum leaves through (observe its steps with `observe`). */
+  release: ReleasePath;
   logs: ReadonlyMap<string, TransparencyLog>;
   audit: AuditTrail;
   /** The local demo witness, when one was started. */
@@ -249,11 +252,11 @@ export async function startGateway(
     ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
     : undefined;
   const sealers = bankSealers(keyStore);
+  // The one path by which the bank's data leaves (OB routes, bot, alert sink).
+  const release = new ReleasePath({ consent, audit, core, sealers });
   const sink = new DeviceAlertSink({
     consent,
-    audit,
-    sealers,
-    core,
+    release,
     relay: () => relayWebhook,
     outbox: true,
     onError: (error) =>
@@ -293,8 +296,7 @@ export async function startGateway(
         TRANSACTION_BOOKED_TOPIC,
         transactionBookedHandler({
           consent,
-          audit,
-          sealers,
+          release,
           core,
           relayConnected: () => relayWebhook !== undefined,
         }),
@@ -324,10 +326,8 @@ export async function startGateway(
       );
   const bot = new BankBot({
     consent,
-    audit,
+    release,
     keyStore,
-    core,
-    sealers,
     alerts: options.alerts ?? screeningReplies(screening),
   });
   const app = await buildGateway({
@@ -340,6 +340,7 @@ export async function startGateway(
     banks: bankMap,
     core,
     access: consent.access,
+    release,
     consent,
     bot,
     screening: {
@@ -412,6 +413,7 @@ export async function startGateway(
     banks,
     tokens,
     consent,
+    release,
     logs,
     audit,
     witness,

@@ -188,7 +188,8 @@ for (const backend of await storageBackends('purchase notifications')) {
         });
       await until(() => pushes.some((p) => p.mid === 'txn-transfer-demo-1'), 'the transfer notification');
       const opened = await open(pushes.find((p) => p.mid === 'txn-transfer-demo-1')!.envelope);
-      assert.equal(opened.payload.merchant, 'To J Smith');
+      assert.equal(opened.payload.merchant, null, 'a transfer has no merchant');
+      assert.equal(opened.payload.category, 'transfer');
       assert.equal(opened.payload.direction, 'debit');
       assert.equal(opened.payload.card, undefined);
     });

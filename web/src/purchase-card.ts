@@ -2,7 +2,7 @@
 // card ending 1234, 14:05" — the amount first, where, with which card (or from which account
 // for a transfer), and the local time; "pending" while a card payment is not settled yet.
 import { cardName, field, formatMoney, h, isObj, type Obj, str } from './cards.ts';
-import { time } from './format.ts';
+import { categoryWords, time } from './format.ts';
 
 /** The sentence of a notification (also what a screen reader reads). */
 export function purchaseSentence(p: Obj): string {
@@ -10,22 +10,26 @@ export function purchaseSentence(p: Obj): string {
   const n = Math.abs(Number(field(amount, 'amount', 'Amount')));
   const figure = Number.isFinite(n) ? formatMoney(n, str(field(amount, 'currency', 'Currency'))) : '';
   const credit = str(field(p, 'direction')) === 'credit';
-  const merchant = str(field(p, 'merchant')) || 'an unknown merchant';
+  const merchant = str(field(p, 'merchant'));
+  const account = str(field(p, 'account'));
   const named = isObj(p['card']) ? cardName(p['card'] as Obj) : '';
   const how = named
     ? named.charAt(0).toLowerCase() + named.slice(1)
-    : str(field(p, 'account'))
-      ? `from ${str(field(p, 'account'))}`
+    : account
+      ? `${credit ? 'into' : 'from'} ${account}`
       : '';
   const at = new Date(str(field(p, 'time')));
   const when = Number.isNaN(at.getTime()) ? '' : time(at);
-  const lead = credit ? `${figure} from ${merchant}` : `${figure} at ${merchant}`;
+  // A merchant when the purpose releases one; otherwise what kind of payment it was.
+  const lead = merchant
+    ? `${figure} ${credit ? 'from' : 'at'} ${merchant}`
+    : `${figure} ${categoryWords(field(p, 'category')).toLowerCase()}`;
   return [lead, how, when].filter(Boolean).join(', ');
 }
 
 export function purchaseCard(p: Obj): HTMLElement {
   const credit = str(field(p, 'direction')) === 'credit';
-  const pending = str(field(p, 'status')) === 'pending';
+  const pending = str(field(p, 'status')).toLowerCase() === 'pending';
   return h(
     'div',
     { class: 'purchase' },
