@@ -20,6 +20,7 @@ import type { ObObject } from '../policy/index.ts';
 import type { ReleasePath } from '../release/index.ts';
 import type { AlertDelivery, AlertSink, ScreeningAlert, ScreeningService } from '../screening/index.ts';
 import type { AlertReplies } from './bot.ts';
+import { customersHolding } from './consent-holders.ts';
 import { type SealedPush, sealedPushMessage } from './relay-push.ts';
 
 /** Outbox topic of an alert committed by screening, not yet prepared for the device. */
@@ -189,9 +190,19 @@ export class DeviceAlertSink implements AlertSink {
   get enqueue(): ((trx: Kysely<unknown>, alerts: readonly ScreeningAlert[]) => Promise<void>) | undefined {
     if (!this.#options.outbox) return undefined;
     return async (trx, alerts) => {
+      // Only alerts that may go to a device; the others are in the bank queue already.
+      const byBank = new Map<string, ScreeningAlert[]>();
+      for (const alert of alerts) byBank.set(alert.bankId, [...(byBank.get(alert.bankId) ?? []), alert]);
+      const pushed: ScreeningAlert[] = [];
+      for (const [bankId, list] of byBank) {
+        const holders = await customersHolding(trx, bankId, 'fraud_alerts', [
+          ...new Set(list.map((alert) => alert.customerId)),
+        ]);
+        pushed.push(...list.filter((alert) => holders.has(alert.customerId)));
+      }
       await enqueueOutbox(
         trx,
-        alerts.map((alert) => ({
+        pushed.map((alert) => ({
           topic: ALERT_RAISED_TOPIC,
           bankId: alert.bankId,
           payload: { alertId: alert.id },

@@ -7,8 +7,6 @@
 //      releaseTransactionNotice): Cedar (purpose transaction_notifications over the
 //      transactions cluster, for that account), the projection, the log, the seal;
 //   3. it moves on as a relay push (relay-push.ts), retried until the relay takes it.
-import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import type { BankCore, BookingListener, Transaction } from '../bank/index.ts';
 import { cardType } from '../bot/index.ts';
 import type { ConsentService } from '../consent/index.ts';
@@ -16,6 +14,7 @@ import { Problem } from '../http/index.ts';
 import { enqueueOutbox, type OutboxHandler } from '../outbox/index.ts';
 import type { ObObject } from '../policy/index.ts';
 import type { ReleasePath, ResourceLists } from '../release/index.ts';
+import { customersHolding } from './consent-holders.ts';
 import { toOBAccount, toOBTransaction } from './openbanking/mapping.ts';
 import { type SealedPush, sealedPushMessage } from './relay-push.ts';
 
@@ -27,24 +26,6 @@ export const TRANSACTION_BOOKED_TOPIC = 'transaction.booked';
 export const NOTIFY_WITHIN_MS = 15 * 60_000;
 const PURPOSE = 'transaction_notifications';
 const CLUSTER = 'transactions';
-
-/**
- * Customers among `customerIds` with an authorised transaction_notifications consent whose
- * device is still there. A pre-filter so that the other customers' payments (nearly all of
- * them) cost the booking transaction nothing more: the decision that lets a notification out
- * is still Cedar's, in the release (expiry, accounts, the policy's other rules).
- */
-async function customersWithNotifications(
-  trx: Kysely<unknown>,
-  bankId: string,
-  customerIds: readonly string[],
-): Promise<Set<string>> {
-  const { rows } = await sql<{ customer_id: string }>`
-    select distinct customer_id from consent
-     where bank_id = ${bankId} and status = 'authorised' and device_key_removed_at is null
-       and ${PURPOSE} = any(purposes) and customer_id = any(${customerIds as string[]}::text[])`.execute(trx);
-  return new Set(rows.map((r) => r.customer_id));
-}
 
 /**
  * The core's booked hook: one outbox message per transaction a customer may be notified of —
@@ -60,7 +41,7 @@ export function purchaseNotificationListener(now: () => number = Date.now): Book
       byBank.set(b.bankId, [...(byBank.get(b.bankId) ?? []), b]);
     }
     for (const [bankId, list] of byBank) {
-      const notified = await customersWithNotifications(trx, bankId, [
+      const notified = await customersHolding(trx, bankId, PURPOSE, [
         ...new Set(list.map((b) => b.customerId)),
       ]);
       if (notified.size === 0) continue;
