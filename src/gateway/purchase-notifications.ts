@@ -6,7 +6,8 @@
 //   2. the outbox worker releases it through the release path (transactionBookedHandler →
 //      releaseTransactionNotice): Cedar (purpose transaction_notifications over the
 //      transactions cluster, for that account), the projection, the log, the seal;
-//   3. it moves on as a relay push (relay-push.ts), retried until the relay takes it.
+//   3. it moves on as a relay push (src/alerts/relay-push.ts), retried until the relay takes it.
+import { customersHolding, type SealedPush, sealedPushMessage } from '../alerts/index.ts';
 import type { BankCore, BookingListener, Transaction } from '../bank/index.ts';
 import { cardType } from '../bot/index.ts';
 import type { ConsentService } from '../consent/index.ts';
@@ -14,9 +15,7 @@ import { Problem } from '../http/index.ts';
 import { enqueueOutbox, type OutboxHandler } from '../outbox/index.ts';
 import type { ObObject } from '../policy/index.ts';
 import type { ReleasePath, ResourceLists } from '../release/index.ts';
-import { customersHolding } from './consent-holders.ts';
 import { toOBAccount, toOBTransaction } from './openbanking/mapping.ts';
-import { type SealedPush, sealedPushMessage } from './relay-push.ts';
 
 export const TRANSACTION_BOOKED_TOPIC = 'transaction.booked';
 /**

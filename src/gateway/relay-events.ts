@@ -4,8 +4,9 @@
 // webhook, HMAC-SHA256 over the raw body with the bank's app secret, an `account_linking`
 // event ({status:"unlinked"}) for the customer's pairwise subject. Nothing about the customer's
 // money is in it; the relay already knows the pairwise subject and the consent id.
+
+import { postToRelay, type RelayWebhook } from '../alerts/index.ts';
 import type { ConsentEvent, ConsentEvents, ConsentRecord } from '../consent/index.ts';
-import { postToRelay, type RelayWebhook } from './alerts.ts';
 
 export interface RelayLinkNoticeOptions {
   relay(): RelayWebhook | undefined;

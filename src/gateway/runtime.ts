@@ -4,6 +4,15 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BearerTokenAccess } from '../access/index.ts';
+import {
+  ALERT_RAISED_TOPIC,
+  alertRaisedHandler,
+  DeviceAlertSink,
+  RELAY_PUSH_TOPIC,
+  type RelayWebhook,
+  relayPushHandler,
+  screeningReplies,
+} from '../alerts/index.ts';
 import { AuditTrail } from '../audit/index.ts';
 import {
   type Bank,
@@ -36,13 +45,6 @@ import {
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
-import {
-  ALERT_RAISED_TOPIC,
-  alertRaisedHandler,
-  DeviceAlertSink,
-  type RelayWebhook,
-  screeningReplies,
-} from './alerts.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
@@ -52,7 +54,6 @@ import {
   transactionBookedHandler,
 } from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
-import { RELAY_PUSH_TOPIC, relayPushHandler } from './relay-push.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
 import { bankSealers } from './sealers.ts';
 import {
@@ -91,7 +92,7 @@ export interface RunningGateway {
   ingestKeys: ReadonlyMap<string, string>;
   /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
   connectRelay(webhook: RelayWebhook): void;
-  /** Pushes owed to the relay (enqueueRelayPush in relay-push.ts), delivered by `outboxWorker`. */
+  /** Pushes owed to the relay (enqueueRelayPush in src/alerts), delivered by `outboxWorker`. */
   outbox: Outbox;
   outboxWorker: OutboxWorker;
   /**

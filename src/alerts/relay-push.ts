@@ -6,9 +6,41 @@
 //
 // The small API other parts of the gateway use (alerts, purchase notifications, receipts):
 //   await enqueueRelayPush(outbox, { bankId, recipient: pairwise, mid, envelope }, trx);
+import { createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Outbox, OutboxHandler } from '../outbox/index.ts';
 import { PermanentFailure } from '../outbox/index.ts';
-import { postToRelay, type RelayWebhook } from './alerts.ts';
+
+/** Where the platform's relay takes pushes, and the app secret it expects per bank. */
+export interface RelayWebhook {
+  url: string;
+  secret(bankId: string): string;
+}
+
+/** Hash prefix of the webhook signature header (Messenger Platform convention). */
+export function webhookSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Posts one signed webhook event to the relay (alerts, ended links); the HTTP status it answered. */
+export async function postToRelay(
+  relay: RelayWebhook,
+  bankId: string,
+  body: string,
+  timeoutMs: number,
+): Promise<number> {
+  const res = await fetch(relay.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': webhookSignature(relay.secret(bankId), body),
+    },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
 
 export const RELAY_PUSH_TOPIC = 'relay.push';
 
@@ -72,7 +104,7 @@ export function sealedPushMessage(push: SealedPush): {
 export function enqueueRelayPush<T>(
   outbox: Outbox,
   push: SealedPush,
-  executor?: import('kysely').Kysely<T>,
+  executor?: Kysely<T>,
 ): Promise<string[]> {
   return outbox.enqueue(sealedPushMessage(push), executor);
 }
