@@ -4,10 +4,12 @@
 // never deliver the same message at once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import {
   Outbox,
   type OutboxMessage,
   OutboxWorker,
+  outboxMetrics,
   PermanentFailure,
   retryDelayMs,
 } from '../../src/outbox/index.ts';
@@ -156,6 +158,13 @@ for (const backend of await storageBackends('outbox')) {
       assert.equal(attempts, 4, 'three attempts for the unavailable one, one for the bad request');
       const dead = await outbox.dead('dead-bank');
       assert.deepEqual(dead.map((m) => m.lastError).sort(), ['HTTP 400', 'HTTP 503']);
+      // The bank sees them in /metrics.
+      const registry = new Registry();
+      outboxMetrics(registry, db.database);
+      assert.match(
+        await registry.metrics(),
+        /proviso_outbox_messages\{bank="dead-bank",topic="t\.dead",status="dead"\} 2/,
+      );
       await new Promise((r) => setTimeout(r, 50));
       await worker.drain();
       assert.equal(attempts, 4, 'a dead message is never tried again');
