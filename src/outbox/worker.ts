@@ -159,14 +159,18 @@ export class OutboxWorker {
 
   async #deliver(first: OutboxMessage): Promise<void> {
     let message = first;
-    // A message may move through stages (prepare → push); each stage its own handler.
+    // A message may move through stages (prepare → push); each stage its own handler. A next
+    // stage is written to the row only if it fails (then with the failure): a
+    // delivery that goes through costs the delete alone. A crash before that write runs the
+    // first stage again (at least once: the relay drops a repeated message id).
+    let advanced = false;
     for (let stage = 0; stage < 4; stage++) {
       const handler = this.#handlers.get(message.topic);
       try {
         if (!handler) throw new PermanentFailure(`no handler for outbox topic ${message.topic}`);
         const result = await handler(message);
         if (isNextStage(result)) {
-          await advance(this.#db, message.id, result.next);
+          advanced = true;
           message = { ...message, topic: result.next.topic, payload: result.next.payload, attempts: 1 };
           continue;
         }
@@ -176,12 +180,12 @@ export class OutboxWorker {
         const dead = error instanceof PermanentFailure || message.attempts >= this.#maxAttempts;
         this.#onError?.(error, message, dead);
         const why = error instanceof Error ? error.message : String(error);
-        await markFailed(
-          this.#db,
-          message.id,
-          why,
-          retryDelayMs(message.attempts, this.#backoff),
-          dead,
+        const delayMs = retryDelayMs(message.attempts, this.#backoff);
+        await (advanced
+          ? advance(this.#db, message.id, message).then(() =>
+              markFailed(this.#db, message.id, why, delayMs, dead),
+            )
+          : markFailed(this.#db, message.id, why, delayMs, dead)
         ).catch(
           () => {}, // the lease runs out and the message is tried again
         );
