@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import {
   exportX25519PublicKey,
   generateHpkeKeyPair,
@@ -17,6 +18,7 @@ import { raiseFraud } from '../e2e/chat-support.ts';
 import { storageBackends } from '../support/backends.ts';
 import { linkCustomer } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { freePort } from '../support/net.ts';
 
 /** A relay whose answers wait until the test says which status to give. */
 class HeldRelay {
@@ -119,6 +121,29 @@ for (const backend of await storageBackends('alert push through the outbox')) {
         (h) => h.kind === 'alert.raised',
       );
       assert.equal(raised.length, 1);
+    });
+
+    test('a relay that refuses the connection: ingest answers; the push arrives once the relay is back', async () => {
+      const closed = await freePort(); // nothing listens there
+      t.gw.connectRelay({ url: `http://127.0.0.1:${closed}/webhook`, secret: () => 'app-secret' });
+      const before = relay.bodies.length;
+      const { alertId } = await raiseFraud({ t }, 'refused-');
+      assert.equal((await t.gw.screening.alert(alertId))?.delivery, 'bank-queue');
+      // Let at least one attempt hit the closed port, then bring the relay back.
+      await until(async () => {
+        const { rows } = await sql<{ attempts: number }>`select attempts from outbox_message`.execute(
+          t.db.database.tables(),
+        );
+        return rows.some((r) => r.attempts >= 1);
+      }, 'a refused attempt');
+      assert.equal(relay.bodies.length, before, 'nothing reached the relay yet');
+      t.gw.connectRelay({ url: relay.url, secret: () => 'app-secret' });
+      const taken = await relay.answerNext(200);
+      assert.equal(JSON.parse(taken).entry[0].messaging[0].message.mid, `alert-${alertId}`);
+      await until(
+        async () => (await t.gw.screening.alert(alertId))?.delivery === 'device',
+        'the alert marked delivered',
+      );
     });
   });
 }
