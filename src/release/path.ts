@@ -39,8 +39,11 @@ export const RELEASE_STEPS: readonly ReleaseStep[] = [
 /** The steps `authenticate()` runs, skipped by `release()` for an authenticated caller. */
 const AUTHENTICATION_STEPS: ReadonlySet<StepName> = new Set(['authenticate', 'consent']);
 
-/** Told as each step starts (metrics, tests counting that each check runs once). */
-export type StepObserver = (step: StepName) => void;
+/**
+ * Told as each step ends, passed or refused, with its duration in microseconds (the per-step
+ * cost breakdown of a release; tests counting that each check runs once).
+ */
+export type StepObserver = (step: StepName, micros: number) => void;
 
 export class ReleasePath {
   readonly steps: readonly ReleaseStep[] = RELEASE_STEPS;
@@ -57,8 +60,16 @@ export class ReleasePath {
     return () => this.#observers.delete(observer);
   }
 
-  #enter(step: StepName): void {
-    for (const observer of this.#observers) observer(step);
+  /** Runs one step, telling the observers when it ends. */
+  async #run<T>(step: StepName, body: () => Promise<T>): Promise<T> {
+    if (this.#observers.size === 0) return body();
+    const start = process.hrtime.bigint();
+    try {
+      return await body();
+    } finally {
+      const micros = Number(process.hrtime.bigint() - start) / 1000;
+      for (const observer of this.#observers) observer(step, micros);
+    }
   }
 
   /**
@@ -67,10 +78,10 @@ export class ReleasePath {
    * Pass the result as `{ kind: 'authenticated', authenticated }` to `release`.
    */
   async authenticate(caller: ReleaseCaller): Promise<Authenticated> {
-    this.#enter('authenticate');
-    const authenticated = await authenticateCaller(caller, this.#deps.consent, false);
-    this.#enter('consent');
-    return loadConsent(authenticated, this.#deps.consent);
+    const authenticated = await this.#run('authenticate', () =>
+      authenticateCaller(caller, this.#deps.consent, false),
+    );
+    return this.#run('consent', () => loadConsent(authenticated, this.#deps.consent));
   }
 
   /** Runs one release through every step; throws the first step's Problem that refuses it. */
@@ -81,8 +92,7 @@ export class ReleasePath {
     if (authenticated) state.authenticated = authenticated;
     for (const step of this.steps) {
       if (authenticated && AUTHENTICATION_STEPS.has(step.name)) continue;
-      this.#enter(step.name);
-      await step.run(state as ReleaseState);
+      await this.#run(step.name, () => step.run(state as ReleaseState));
     }
     return {
       payload: state.payload ?? null,

@@ -224,10 +224,12 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         kind: 'data.access',
         async read({ core, grant }) {
           const account = await permittedAccount(core, grant, accountId);
-          const balances = (await core.balances(account.id)).map(toOBBalance);
-          // The account goes along for the projection's rules (a credit card's booked
-          // balance), not into the answer.
-          return { records: { account: [toOBAccount(account, '')], balance: balances }, extra: undefined };
+          // Balances alone: the release does not carry the account's kind, so balance_inquiry
+          // keeps the available balance only (docs/policy.md).
+          return {
+            records: { balance: (await core.balances(account.id)).map(toOBBalance) },
+            extra: undefined,
+          };
         },
         answer: (projected) => ({
           Data: { Balance: projected.balance },
