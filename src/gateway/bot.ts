@@ -5,6 +5,7 @@
 // platform gets ciphertext, or plain text that says nothing about the customer (help, "I did
 // not understand", "your link does not cover that").
 import type { DataCluster, Purpose } from '../access/index.ts';
+import type { AlertReplies } from '../alerts/index.ts';
 import type { EntryKind } from '../audit/index.ts';
 import type { Account, BankCore, Card } from '../bank/index.ts';
 import {
@@ -42,16 +43,8 @@ export interface BotAnswer {
   text?: string;
 }
 
-/** The screening context's side of "Was this you?" answers. */
-export interface AlertReplies {
-  /** Records the answer; returns the card to freeze on "no" (null when unknown or not this customer's). */
-  answer(input: {
-    bankId: string;
-    customerId: string;
-    alertId: string;
-    answer: 'yes' | 'no';
-  }): Promise<{ cardId: string | null; transactionId?: string } | null>;
-}
+/** The alert loop's side of "Was this you?" answers (src/alerts). */
+export type { AlertReplies } from '../alerts/index.ts';
 
 export interface BankBotOptions {
   /** The consent context (the bank's name in refusals). */

@@ -4,11 +4,21 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BearerTokenAccess } from '../access/index.ts';
+import {
+  ALERT_RAISED_TOPIC,
+  alertRaisedHandler,
+  DeviceAlertSink,
+  RELAY_PUSH_TOPIC,
+  type RelayWebhook,
+  relayPushHandler,
+  screeningReplies,
+} from '../alerts/index.ts';
 import { AuditTrail } from '../audit/index.ts';
 import {
   type Bank,
   type BankCore,
   BankDirectory,
+  CoreBookings,
   DEMO_BANKS,
   regionFor,
   SqlBankCore,
@@ -21,6 +31,7 @@ import {
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
 import { ReleasePath } from '../release/index.ts';
@@ -35,10 +46,14 @@ import {
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
-import { DeviceAlertSink, type RelayWebhook, screeningReplies } from './alerts.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
+import {
+  purchaseNotificationListener,
+  TRANSACTION_BOOKED_TOPIC,
+  transactionBookedHandler,
+} from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
 import { bankSealers } from './sealers.ts';
@@ -78,6 +93,14 @@ export interface RunningGateway {
   ingestKeys: ReadonlyMap<string, string>;
   /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
   connectRelay(webhook: RelayWebhook): void;
+  /** Pushes owed to the relay (enqueueRelayPush in src/alerts), delivered by `outboxWorker`. */
+  outbox: Outbox;
+  outboxWorker: OutboxWorker;
+  /**
+   * The core's booked hook: code that books a payment (checkout, transfers) calls
+   * `bookings.booked(trx, [...])` in its transaction; purchase notifications listen to it.
+   */
+  bookings: CoreBookings;
   close(): Promise<void>;
 }
 
@@ -187,6 +210,8 @@ export async function startGateway(
     if (!c) throw new Error(`no core for bank ${bankId}`);
     return c;
   };
+  // Pushes to the platform's relay leave through the outbox, out of the request path.
+  const outbox = new Outbox(database);
   // Late-bound: the sink needs the service's pairwise subjects, the service needs the sink.
   let consentRef: ConsentService | undefined;
   const consentEvents =
@@ -215,6 +240,8 @@ export async function startGateway(
       pairwiseSubject: (bankId, platform, customerId) =>
         consentRef!.pairwiseSubject(bankId, platform, customerId),
       consent: (id) => consentRef!.store.get(id),
+      push: async (bankId, body) =>
+        void (await outbox.enqueue({ topic: RELAY_PUSH_TOPIC, bankId, payload: { body } })),
       onError: (error, event) =>
         app.log.warn({ err: error, bank: event.bankId }, 'link end not announced to the relay'),
     }),
@@ -234,6 +261,7 @@ export async function startGateway(
     consent,
     release,
     relay: () => relayWebhook,
+    outbox: true,
     onError: (error) =>
       app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),
   });
@@ -243,6 +271,10 @@ export async function startGateway(
       return card ? { customerId: card.customerId, status: card.status } : undefined;
     },
   };
+  // Transactions as they are booked: card authorisations from the ingest below, the bank's own
+  // payments through `bookings.booked`; customers who asked are notified (purchase-notifications.ts).
+  const bookings = new CoreBookings();
+  bookings.onBooked(purchaseNotificationListener());
   const models = new ModelRegistry(database);
   const screening = new ScreeningService({
     database,
@@ -251,6 +283,40 @@ export async function startGateway(
     sink,
     cards,
     rules: DEMO_SCREENING_RULES,
+    // A screened card authorisation is a pending card payment in the core, in the same commit.
+    onScreened: async (trx, bankId, events, alerted) =>
+      void (await bookings.bookCardPayments(
+        trx,
+        bankId,
+        events.map((event) => (alerted.has(event.transactionId) ? { ...event, fraudAlert: true } : event)),
+      )),
+  });
+  const outboxWorker = new OutboxWorker({
+    database,
+    handlers: new Map([
+      [ALERT_RAISED_TOPIC, alertRaisedHandler(sink, (alertId) => screening.alert(alertId))],
+      [
+        TRANSACTION_BOOKED_TOPIC,
+        transactionBookedHandler({
+          consent,
+          release,
+          core,
+          relayConnected: () => relayWebhook !== undefined,
+        }),
+      ],
+      [
+        RELAY_PUSH_TOPIC,
+        relayPushHandler({
+          relay: () => relayWebhook,
+          onAlertDelivered: (alertId) => screening.markDelivered(alertId),
+        }),
+      ],
+    ]),
+    onError: (error, message, dead) =>
+      (dead ? app.log.error.bind(app.log) : app.log.debug.bind(app.log))(
+        { err: error, bank: message.bankId, topic: message.topic, attempts: message.attempts },
+        dead ? 'outbox message dead: out of attempts' : 'outbox delivery failed; retrying',
+      ),
   });
   const ingestKeys = config.ingestKeys.size
     ? config.ingestKeys
@@ -313,6 +379,7 @@ export async function startGateway(
   logMetrics(app.metricsRegistry, logs);
   transparencyEvents.attach(app.log, app.metricsRegistry);
   screeningMetrics(app.metricsRegistry, database, models);
+  outboxMetrics(app.metricsRegistry, database);
   // First start: each bank's own screening model, trained on its core's history (see docs/screening.md).
   await trainMissingBankModels(
     database,
@@ -323,6 +390,7 @@ export async function startGateway(
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
+  await outboxWorker.start();
   const escalation = setInterval(
     () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
     Math.min(30_000, config.alertReplySeconds * 1000),
@@ -358,9 +426,14 @@ export async function startGateway(
     ingestKeys,
     connectRelay(webhook) {
       relayWebhook = webhook;
+      outboxWorker.wake();
     },
+    outbox,
+    outboxWorker,
+    bookings,
     async close() {
       consent.stop();
+      await outboxWorker.stop();
       clearInterval(escalation);
       clearInterval(budgets);
       await nats?.close();
