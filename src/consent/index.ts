@@ -14,9 +14,20 @@ export {
   verifyPassword,
 } from './authenticator.ts';
 export { type BankBrand, bankBrand, logoMark } from './brand.ts';
-export { clientMetadata, type PlatformRegistration } from './clients.ts';
+export {
+  clientMetadata,
+  type MerchantClient,
+  merchantClientMetadata,
+  type PlatformRegistration,
+} from './clients.ts';
 export { accessTokenHash, DPOP_ALGS, DpopVerifier, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';
+export {
+  InvalidPaymentDetailError,
+  PAYMENT_INITIATION_TYPE,
+  type PaymentInitiationDetail,
+  parsePaymentInitiation,
+} from './payment-rar.ts';
 export { ACCESS_TOKEN_TTL, CODE_TTL } from './provider.ts';
 export {
   ACCOUNT_ACCESS_TYPE,
