@@ -20,7 +20,7 @@ export {
   merchantClientMetadata,
   type PlatformRegistration,
 } from './clients.ts';
-export { accessTokenHash, DPOP_ALGS, DpopVerifier, normaliseHtu } from './dpop.ts';
+export { accessTokenHash, DPOP_ALGS, DpopVerifier, dpopProblem, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';
 export {
   InvalidPaymentDetailError,

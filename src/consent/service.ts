@@ -96,7 +96,11 @@ export class ConsentService {
     return this.options.platforms.find((p) => p.clientId === clientId);
   }
   platformName(clientId: string): string {
-    return this.platform(clientId)?.tradingName ?? clientId;
+    return (
+      this.platform(clientId)?.tradingName ??
+      this.options.merchants?.find((m) => m.clientId === clientId)?.tradingName ??
+      clientId
+    );
   }
 
   /** A per-bank secret shared by all instances (sealed in the database). */
