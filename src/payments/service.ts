@@ -150,6 +150,17 @@ export class PaymentService {
     return null;
   }
 
+  /**
+   * OB funds confirmation of an authorised consent: can the chosen account pay exactly this
+   * amount now. The amount is the one the customer approved, so the answer is exact.
+   */
+  async fundsForConsent(consent: ConsentRow): Promise<boolean> {
+    const balances = await this.options.core(consent.bank_id).balances(consent.debtor_account_id!);
+    const available = balances.find((b) => b.type === 'InterimAvailable');
+    if (!available || available.creditDebit === 'Debit') return false;
+    return toCents(available.amount) >= toCents(consent.amount);
+  }
+
   #stateProblem(consent: ConsentRow): Problem {
     if (consent.status === 'Rejected' && consent.expires_at <= new Date())
       return new Problem(410, 'payment-consent-expired', 'Consent expired', 'the customer did not approve this payment in time');
