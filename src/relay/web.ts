@@ -42,9 +42,9 @@ export async function ensureWebClient(dist: string, log: (msg: string) => void =
 
 export async function webRoutes(
   app: FastifyInstance,
-  o: { dist: string; connectSrc: string[] },
+  webClient: { dist: string; connectSrc: string[] },
 ): Promise<void> {
-  if (!existsSync(join(o.dist, 'index.html'))) {
+  if (!existsSync(join(webClient.dist, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
@@ -60,7 +60,7 @@ export async function webRoutes(
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
-    `connect-src 'self' ${o.connectSrc.join(' ')}`.trim(),
+    `connect-src 'self' ${webClient.connectSrc.join(' ')}`.trim(),
     "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'self'",
@@ -70,7 +70,7 @@ export async function webRoutes(
     reply.header('content-security-policy', csp);
   });
   await app.register(fastifyStatic, {
-    root: o.dist,
+    root: webClient.dist,
     prefix: '/',
     wildcard: false,
     schemaHide: true,
