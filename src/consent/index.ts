@@ -1,6 +1,6 @@
 // Consent: the bank's FAPI 2.0 authorization server, consent records, the screens at the
 // bank, DPoP-bound purpose-checked access to the data API, receipts and revocation.
-export { DpopConsentAccess, PURPOSE_HEADER } from './access.ts';
+export { DpopConsentAccess, denialProblem, PURPOSE_HEADER } from './access.ts';
 export {
   type CustomerAuthenticator,
   DEMO_PASSWORD,

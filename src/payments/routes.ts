@@ -4,8 +4,8 @@
 // idempotency key is looked at; every answer with a body carries the bank's x-jws-signature.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessResolver } from '../access/index.ts';
 import { badRequest, noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
+import type { Authenticated, ReleasePath } from '../release/index.ts';
 import { releaseFundsAnswer } from './funds.ts';
 import { JwsSignatureError, signDetached, verifyDetachedJws } from './jws.ts';
 import { consentResponse, fundsConfirmationResponse, paymentResponse } from './ob-mapping.ts';
@@ -401,10 +401,12 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
   );
 }
 
+const authenticatedOf = (request: FastifyRequest) => request as unknown as { authenticated?: Authenticated };
+
 /** The platform's funds attestation (purpose checkout, the link's DPoP token). */
 export async function fundsAttestationRoutes(
   app: FastifyInstance,
-  o: { service: PaymentService; access: AccessResolver; banks: ReadonlySet<string> },
+  o: { service: PaymentService; release: ReleasePath; banks: ReadonlySet<string> },
 ): Promise<void> {
   app.post<{ Params: { bankId: string }; Body: { amount: string; currency: string } }>(
     '/banks/:bankId/checkout/funds-attestations',
@@ -453,15 +455,20 @@ export async function fundsAttestationRoutes(
       onRequest: async (request) => {
         const bankId = (request.params as { bankId: string }).bankId;
         if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-        request.grant = await o.access.resolve({
-          bankId,
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
+        const caller = { bankId, method: request.method, url: request.url, headers: request.headers };
+        authenticatedOf(request).authenticated = await o.release.authenticate({
+          kind: 'request',
+          request: caller,
         });
       },
     },
     async (request) =>
-      releaseFundsAnswer(o.service, o.access, request.grant!, request.body.amount, request.body.currency),
+      releaseFundsAnswer(
+        o.service,
+        o.release,
+        authenticatedOf(request).authenticated!,
+        request.body.amount,
+        request.body.currency,
+      ),
   );
 }

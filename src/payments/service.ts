@@ -28,6 +28,8 @@ export interface PaymentServiceOptions {
   merchants: readonly MerchantRegistration[];
   /** The sealed receipt to the customer's device (wired by the gateway; may be absent). */
   deliverReceipt?: PaymentReleases['deliverReceipt'];
+  /** A receipt that could not be delivered (the payment stands; the merchant has its confirmation). */
+  onReceiptError?(error: unknown): void;
 }
 
 export interface ConsentInput {
@@ -284,6 +286,7 @@ export class PaymentService {
       store: this.store,
       signer: (bankId) => this.signer(bankId),
       ...(this.options.deliverReceipt ? { deliverReceipt: this.options.deliverReceipt } : {}),
+      onReceiptError: (error) => this.options.onReceiptError?.(error),
     };
   }
 

@@ -3,6 +3,7 @@
 // back to a plain list of its fields. Every value goes in as text, never as HTML.
 import { alertCard } from './alert-card.ts';
 import { dateTime, shortDate } from './format.ts';
+import { purchaseCard } from './purchase-card.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -256,6 +257,8 @@ export function renderPayload(
       return cards(p, act);
     case 'alert':
       return alertCard(p, str(field(p, 'alert_id')) || headerId, act);
+    case 'transaction_notification':
+      return purchaseCard(p);
     default:
       return details(p);
   }
@@ -276,6 +279,8 @@ export function cardTitle(type: string, payload: unknown): string {
       return 'Your cards';
     case 'alert':
       return 'Payment check';
+    case 'transaction_notification':
+      return str(p['direction']) === 'credit' ? 'Money in' : 'New payment';
     case 'receipt':
       return 'Receipt';
     default:
