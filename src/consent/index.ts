@@ -22,6 +22,7 @@ export {
 } from './clients.ts';
 export { accessTokenHash, DPOP_ALGS, DpopVerifier, dpopProblem, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';
+export type { LinkPayment, LinkPayments } from './link-payments.ts';
 export {
   InvalidPaymentDetailError,
   PAYMENT_INITIATION_TYPE,

@@ -354,6 +354,7 @@ export async function startGateway(
     deliverReceipt: receiptDelivery({ release, outbox }),
     onReceiptError: (error) => app.log.warn({ err: error }, 'payment receipt not delivered to the device'),
   });
+  consent.linkPayments = payments.linkPayments();
   const bot = new BankBot({
     consent,
     release,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditTrail } from '../audit/index.ts';
 import type { BankCore, TransferOutcome } from '../bank/index.ts';
-import type { ConsentService } from '../consent/index.ts';
+import type { ConsentService, LinkPayments } from '../consent/index.ts';
 import { forbidden, notFound, Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
@@ -172,6 +172,24 @@ export class PaymentService {
       .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0));
     for (const link of links) if (!(await this.store.linkStopped(bankId, link.id))) return link.id;
     return null;
+  }
+
+  /** The connected-apps page's view of a link: payments made through it, and the stop switch. */
+  linkPayments(): LinkPayments {
+    return {
+      list: async (bankId, linkConsentId) =>
+        (await this.store.paymentsThroughLink(bankId, linkConsentId)).map((p) => ({
+          id: p.id,
+          merchantName: this.#merchants.get(p.merchant_id)?.tradingName ?? p.merchant_id,
+          amount: String(p.amount),
+          currency: p.currency,
+          orderReference: p.order_reference,
+          status: p.status,
+          at: p.created_at,
+        })),
+      stopped: (bankId, linkConsentId) => this.store.linkStopped(bankId, linkConsentId),
+      stop: (bankId, linkConsentId) => this.store.stopLink(bankId, linkConsentId),
+    };
   }
 
   /**

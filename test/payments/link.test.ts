@@ -188,5 +188,37 @@ for (const backend of await storageBackends('checkout link')) {
       for (const kind of ['payment.funds-check', 'payment.authorised', 'payment.executed', 'payment.receipt'])
         assert.ok(kinds.includes(kind as never), `${kind} in ${kinds.join(', ')}`);
     });
+
+    test('connected apps list the payments made through the link, and stop future ones', async () => {
+      const base = `${t.gw.url}/banks/${BANK}`;
+      const page = await linked.jar.fetch(`${base}/connected-apps/${linked.link.consentId}`);
+      const html = await page.text();
+      assert.equal(page.status, 200, html);
+      assert.match(html, /Payments through this app/);
+      assert.match(html, /Harbour Tea Co\.<\/strong> — GBP 7\.50, order T-77, Paid/);
+      const history = await (await linked.jar.fetch(`${base}/access-history`)).text();
+      assert.match(
+        history,
+        /data-kind="payment.executed" data-platform="merchant-harbour-tea"[^]*?A payment to [^]{0,60}Harbour Tea Co\.[^]{0,20} was made/,
+      );
+      assert.match(history, /Your bank sent a payment receipt to your device/);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+      const stop = await linked.jar.fetch(`${base}/connected-apps/${linked.link.consentId}/stop-checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf }),
+      });
+      assert.equal(stop.status, 303);
+      const after = await attest('1.00');
+      assert.equal(after.status, 403);
+      assert.equal(
+        ((await after.json()) as Record<string, unknown>)['type'],
+        'urn:proviso:problem:checkout-stopped',
+      );
+      assert.match(
+        await (await linked.jar.fetch(`${base}/connected-apps/${linked.link.consentId}`)).text(),
+        /Stopped:/,
+      );
+    });
   });
 }
