@@ -153,6 +153,8 @@ export async function approvalRoutes(
     const accounts = customerId
       ? (await svc.options.core(bankId).accounts(customerId))
           .filter((a) => a.currency === consent.currency && a.kind !== 'savings')
+          // The current account first: the usual way to pay; a credit card is the second choice.
+          .sort((a, b) => Number(a.kind !== 'current') - Number(b.kind !== 'current'))
           .map((a) => ({ id: a.id, label: `${a.nickname} ••${a.identification.slice(-4)}` }))
       : [];
     const init = consent.initiation as ObInitiation;

@@ -199,7 +199,7 @@ for (const backend of await storageBackends('checkout link')) {
       const history = await (await linked.jar.fetch(`${base}/access-history`)).text();
       assert.match(
         history,
-        /data-kind="payment.executed" data-platform="merchant-harbour-tea"[^]*?A payment to [^]{0,60}Harbour Tea Co\.[^]{0,20} was made/,
+        /data-kind="payment.executed" data-platform="merchant-harbour-tea"[\s\S]*?A payment to [\s\S]{0,60}Harbour Tea Co\.[\s\S]{0,20} was made/,
       );
       assert.match(history, /Your bank sent a payment receipt to your device/);
       const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
