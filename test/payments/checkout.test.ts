@@ -110,6 +110,12 @@ for (const backend of await storageBackends('checkout')) {
         ['AcceptedSettlementCompleted', '12.34', 'GBP', 'A-1001', data['DomesticPaymentId']],
       );
       assert.equal(typeof claims.log_index, 'number');
+      // Nothing about the account in the gateway's logs: not its number, not the amount.
+      const account = (await t.gw.core(BANK).account(accountId))!;
+      const logs = t.logs.join('');
+      assert.equal(logs.includes(account.identification), false, 'account number in the logs');
+      assert.equal(logs.includes('12.34'), false, 'amount in the logs');
+      assert.ok(logs.includes('/domestic-payments'), 'the logs do hold the requests');
     });
 
     test('the bank signs its answers: x-jws-signature verifies over the body with the bank JWKS', async () => {
