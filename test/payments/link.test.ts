@@ -183,9 +183,48 @@ for (const backend of await storageBackends('checkout link')) {
       assert.equal(receipt['bank_reference'], paymentId);
       assert.equal((receipt['paid_from'] as Record<string, unknown>)['account_id'], current.id);
       assert.equal(receipt['confirmation'], paid.headers.get('x-proviso-payment-confirmation'));
+      // A refund: the money back, and a refund receipt sealed to the same device.
+      const refund = await m.call(
+        'POST',
+        `/domestic-payments/${paymentId}/proviso-refunds`,
+        await m.clientToken(),
+        {
+          Data: { Amount: { Amount: '2.50', Currency: 'GBP' }, Reference: 'T-77 part' },
+        },
+      );
+      assert.equal(refund.status, 201, refund.text);
+      const refundId = String((refund.body['Data'] as Record<string, unknown>)['RefundId']);
+      const refundPush = await until(
+        () =>
+          relay.bodies
+            .flatMap((b) =>
+              (b['entry'] as { messaging: Record<string, unknown>[] }[]).flatMap((e) => e.messaging),
+            )
+            .find(
+              (msg) => (msg['message'] as { mid?: string } | undefined)?.mid === `refund_receipt-${refundId}`,
+            ),
+        'the refund receipt push',
+      );
+      const refunded = await openEnvelope<Record<string, unknown>>(
+        (refundPush['message'] as { envelope: string }).envelope,
+        {
+          deviceKey: device,
+          bankKeys: jwks,
+          expect: { bankId: BANK, consentCommitment: linked.link.consentId },
+        },
+      );
+      assert.equal(refunded.header.type, 'refund_receipt');
+      assert.equal(refunded.payload['status'], 'Refunded');
+      assert.equal((refunded.payload['summary'] as Record<string, unknown>)['total_cost'], -2.5);
       // Every step of it is in the customer's log: funds checks, approval, execution, receipt.
       const kinds = (await t.gw.audit.history(BANK, demo.id)).map((e) => e.kind);
-      for (const kind of ['payment.funds-check', 'payment.authorised', 'payment.executed', 'payment.receipt'])
+      for (const kind of [
+        'payment.funds-check',
+        'payment.authorised',
+        'payment.executed',
+        'payment.refunded',
+        'payment.receipt',
+      ])
         assert.ok(kinds.includes(kind as never), `${kind} in ${kinds.join(', ')}`);
     });
 
