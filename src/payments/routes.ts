@@ -170,6 +170,10 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         tags,
         security,
         summary: 'Create a domestic payment consent (merchant, client-credentials token)',
+        description:
+          'UK OB OBWriteDomesticConsent4 without DebtorAccount (the customer chooses at the bank). Problems: ' +
+          'jws-signature-invalid (400), creditor-not-merchant (403), currency-not-supported, amount-not-supported, ' +
+          'idempotency-key-reused (422), idempotent-request-in-flight (409).',
         params: params(),
         querystring: noQuery,
         headers: pisWriteHeaders,
@@ -220,6 +224,8 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         tags,
         security,
         summary: 'Funds confirmation for an authorised consent: yes or no, never a balance',
+        description:
+          'Authorization-code token of that consent. Problems: token-not-for-consent (403), payment-consent-not-found (404), consent-not-authorised (409).',
         params: params('ConsentId'),
         querystring: noQuery,
         headers: pisHeaders,
@@ -261,7 +267,9 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         summary: 'Make the payment the customer approved (authorization-code token of that consent)',
         description:
           'Answers 201 with the payment and an `x-proviso-payment-confirmation` header (compact JWS by the bank). ' +
-          'Refused payments: 422 insufficient-funds or account-blocked, with DomesticPaymentId (status Rejected); no balance is revealed.',
+          'Refused payments: 422 insufficient-funds or account-blocked, with DomesticPaymentId (status Rejected); no balance is revealed. ' +
+          'Other problems: jws-signature-invalid, payment-does-not-match-consent (400), token-not-for-consent (403), ' +
+          'consent-not-authorised (409), payment-consent-expired (410), idempotency-key-reused (422).',
         params: params(),
         querystring: noQuery,
         headers: pisWriteHeaders,
@@ -361,6 +369,9 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         security,
         summary:
           'Proviso extension: refund a payment to the account that paid (merchant, client credentials)',
+        description:
+          'UK OB PIS has no merchant refund; this books a credit back to the account that paid and seals a refund receipt to the customer device. ' +
+          'Answers with x-proviso-refund-confirmation (compact JWS). Problems: payment-not-refundable (409), refund-exceeds-payment, idempotency-key-reused (422).',
         params: params('DomesticPaymentId'),
         querystring: noQuery,
         headers: pisWriteHeaders,
