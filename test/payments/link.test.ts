@@ -55,6 +55,8 @@ for (const backend of await storageBackends('checkout link')) {
   describe(`checkout through the chat link on ${backend.name}`, () => {
     let t: TestGateway;
     let linked: Linked;
+    /** A second link of the same customer, for purchase notifications. */
+    let notified: Linked;
     let device: CryptoKeyPair;
     let relay: Awaited<ReturnType<typeof fakeRelay>>;
     let jwks: JsonWebKeySet;
@@ -69,6 +71,10 @@ for (const backend of await storageBackends('checkout link')) {
         deviceKey: toBase64Url(await exportX25519PublicKey(device.publicKey)),
       });
       jwks = (await (await fetch(`${t.gw.url}/banks/${BANK}/jwks.json`)).json()) as JsonWebKeySet;
+      notified = await linkCustomer(t, {
+        purposes: ['transaction_notifications'],
+        clusters: ['transactions'],
+      });
     });
     after(async () => {
       await t.close();
@@ -183,6 +189,21 @@ for (const backend of await storageBackends('checkout link')) {
       assert.equal(receipt['bank_reference'], paymentId);
       assert.equal((receipt['paid_from'] as Record<string, unknown>)['account_id'], current.id);
       assert.equal(receipt['confirmation'], paid.headers.get('x-proviso-payment-confirmation'));
+      // The core's booked hook: the debit is also a purchase notification to the customer's
+      // transaction_notifications link (another device), as it happens.
+      const debit = (await t.gw.core(BANK).transactions(current.id, { limit: 5 })).items.find((x) =>
+        x.description.includes('T-77'),
+      )!;
+      const notice = await until(
+        () =>
+          relay.bodies
+            .flatMap((b) =>
+              (b['entry'] as { messaging: Record<string, unknown>[] }[]).flatMap((e) => e.messaging),
+            )
+            .find((msg) => (msg['message'] as { mid?: string } | undefined)?.mid === `txn-${debit.id}`),
+        'the purchase notification',
+      );
+      assert.deepEqual(notice['recipient'], { id: notified.link.subject });
       // A refund: the money back, and a refund receipt sealed to the same device.
       const refund = await m.call(
         'POST',
