@@ -170,6 +170,9 @@ export class PaymentService {
       expires_at: new Date(Date.now() + CONSENT_TTL_MS),
     });
     if (!approved) throw this.#stateProblem(consent);
+    // The customer is known from here on: the merchant's consent (what it asked to be paid) and
+    // the approval are both in the customer's log.
+    await this.#log(approved, 'payment.initiated', Buffer.from(JSON.stringify(approved.initiation)));
     await this.#log(approved, 'payment.authorised', null);
     return approved;
   }
