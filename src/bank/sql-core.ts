@@ -2,6 +2,7 @@
 // so a page costs the same at any depth.
 import { sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
+import type { CoreBookings } from './booking.ts';
 import {
   type Account,
   type AccountKind,
@@ -14,8 +15,11 @@ import {
   type Transaction,
   type TransactionPage,
   type TransactionQuery,
+  type TransferOrder,
+  type TransferOutcome,
 } from './model.ts';
 import type { CoreTables } from './tables.ts';
+import { bookTransfer } from './transfer.ts';
 
 function encodeCursor(t: Transaction): string {
   return Buffer.from(JSON.stringify([t.bookedAt.toISOString(), t.id])).toString('base64url');
@@ -32,7 +36,7 @@ function decodeCursor(cursor: string): [Date, string] {
   }
 }
 
-function toAccount(r: CoreTables['core_account']): Account {
+function toAccount(r: Omit<CoreTables['core_account'], 'blocked'>): Account {
   return {
     id: r.id,
     customerId: r.customer_id,
@@ -223,4 +227,21 @@ export class SqlBankCore implements BankCore {
       .executeTakeFirst();
     return r ? toCard(r) : null;
   }
+
+  /** Books a checkout payment or refund (see transfer.ts), announced to the booked hook in its transaction. */
+  async bookTransfer(order: TransferOrder): Promise<TransferOutcome> {
+    const bookings = this.#bookings;
+    return bookTransfer(
+      this.#db,
+      this.bankId,
+      order,
+      bookings ? (trx, booked) => bookings.booked(trx, booked) : undefined,
+    );
+  }
+
+  /** The core's booked hook (purchase notifications): told of every transfer this core books. */
+  announceBookings(bookings: CoreBookings): void {
+    this.#bookings = bookings;
+  }
+  #bookings: CoreBookings | undefined;
 }

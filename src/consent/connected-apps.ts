@@ -2,6 +2,7 @@
 // one (revoke, renew, remove the device key). Needs the customer's session at the bank.
 import type { FastifyPluginAsync } from 'fastify';
 import { noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
+import { linkPaymentsSection } from './link-payments.ts';
 import {
   type BankParams,
   bankParams,
@@ -20,12 +21,14 @@ const NOTICES = {
   revoked: 'Done: that app can no longer use your data.',
   renewed: 'Done: the consent was renewed.',
   'device-removed': "Done: the device key was removed and that app's access stopped.",
+  'checkout-stopped': 'Done: that app can no longer check funds or send you receipts for payments.',
 } as const;
 
 const ACTIONS = {
   revoke: 'Stop sharing: revoke the consent and its tokens, at once on every instance',
   renew: 'Reauthorise: extend the consent by its duration from today (max 365 days), same link',
   'remove-device': "Remove a lost device's key (ends the consent)",
+  'stop-checkout': 'Stop payments through this link: no more funds answers or receipts through it',
 } as const;
 
 /** The customer's own consent at this bank, or a 404 problem. */
@@ -108,9 +111,24 @@ export const connectedApps: FastifyPluginAsync<ScreenOptions> = async (
       const accounts = await consent.options.core(bankId).accounts(session.customer_id);
       const shared = accounts.filter((a) => record.accountIds.includes(a.id)).map(accountLabel);
       const view = await dashboardView(consent, bankId, session.customer_id, session.csrf);
+      const payments =
+        consent.linkPayments && record.purposes.includes('checkout')
+          ? linkPaymentsSection({
+              base: `/banks/${bankId}`,
+              consentId,
+              csrf: session.csrf,
+              payments: await consent.linkPayments.list(bankId, consentId),
+              stopped: await consent.linkPayments.stopped(bankId, consentId),
+            })
+          : '';
       return sendHtml(
         reply,
-        consentDetailPage(view, { ...record, platformName: consent.platformName(record.clientId) }, shared),
+        consentDetailPage(
+          view,
+          { ...record, platformName: consent.platformName(record.clientId) },
+          shared,
+          payments,
+        ),
       );
     },
   );
@@ -137,6 +155,7 @@ export const connectedApps: FastifyPluginAsync<ScreenOptions> = async (
         const record = await ownConsent(consent, bankId, consentId, session.customer_id);
         try {
           if (action === 'revoke') await consent.revoke(record.id, 'customer');
+          else if (action === 'stop-checkout') await consent.linkPayments?.stop(bankId, record.id);
           else if (action === 'renew') await consent.store.reauthorise(record.id, session.customer_id);
           else {
             await consent.store.removeDeviceKey(record.id, session.customer_id);
@@ -147,7 +166,14 @@ export const connectedApps: FastifyPluginAsync<ScreenOptions> = async (
             throw new Problem(409, 'consent-state', 'Not possible now', error.message);
           throw error;
         }
-        const notice = action === 'revoke' ? 'revoked' : action === 'renew' ? 'renewed' : 'device-removed';
+        const notice =
+          action === 'revoke'
+            ? 'revoked'
+            : action === 'renew'
+              ? 'renewed'
+              : action === 'stop-checkout'
+                ? 'checkout-stopped'
+                : 'device-removed';
         return reply.code(303).header('location', `/banks/${bankId}/connected-apps?notice=${notice}`).send();
       },
     );

@@ -14,9 +14,21 @@ export {
   verifyPassword,
 } from './authenticator.ts';
 export { type BankBrand, bankBrand, logoMark } from './brand.ts';
-export { clientMetadata, type PlatformRegistration } from './clients.ts';
-export { accessTokenHash, DPOP_ALGS, DpopVerifier, normaliseHtu } from './dpop.ts';
+export {
+  clientMetadata,
+  type MerchantClient,
+  merchantClientMetadata,
+  type PlatformRegistration,
+} from './clients.ts';
+export { accessTokenHash, DPOP_ALGS, DpopVerifier, dpopProblem, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';
+export type { LinkPayment, LinkPayments } from './link-payments.ts';
+export {
+  InvalidPaymentDetailError,
+  PAYMENT_INITIATION_TYPE,
+  type PaymentInitiationDetail,
+  parsePaymentInitiation,
+} from './payment-rar.ts';
 export { ACCESS_TOKEN_TTL, CODE_TTL } from './provider.ts';
 export {
   ACCOUNT_ACCESS_TYPE,
@@ -30,6 +42,7 @@ export { RECEIPT_TYP } from './receipts.ts';
 export { consentsStillAuthorised } from './release-guard.ts';
 export { claimProofsInBatch, RecentProofs } from './replay.ts';
 export { consentRoutes } from './routes.ts';
+export { esc, htmlErrorPage, page as bankPage } from './screens.ts';
 export { type AccessHistoryRecord, ConsentService, type ConsentServiceOptions } from './service.ts';
 export {
   CONSENT_CHANNEL,

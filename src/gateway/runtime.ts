@@ -32,6 +32,12 @@ import {
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
 import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
+import {
+  ensureMerchantAccounts,
+  type MerchantRegistration,
+  PaymentService,
+  withPaymentConsents,
+} from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
 import { ReleasePath } from '../release/index.ts';
@@ -49,6 +55,7 @@ import { type RunningWitness, startWitness } from '../witness/index.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
+import { demoMerchantRegistrations, receiptDelivery } from './payments.ts';
 import {
   purchaseNotificationListener,
   TRANSACTION_BOOKED_TOPIC,
@@ -89,6 +96,8 @@ export interface RunningGateway {
   core(bankId: string): BankCore;
   /** The screening engine and its alert queue. */
   screening: ScreeningService;
+  /** Checkout: payment consents, payments, refunds, funds attestations. */
+  payments: PaymentService;
   /** Per-bank keys for the authorisation ingest endpoint. */
   ingestKeys: ReadonlyMap<string, string>;
   /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
@@ -117,6 +126,8 @@ export interface RuntimeOptions {
   consentEvents?: ConsentEvents;
   /** Where answers to "Was this you?" go (the screening context). */
   alerts?: AlertReplies;
+  /** Merchants registered with every bank; default: the demo merchants, keys in the data folder. */
+  merchants?: MerchantRegistration[];
 }
 
 /** Witnesses from configuration, or a local demo witness following every bank's log. */
@@ -192,7 +203,7 @@ export async function startGateway(
   const logs = await openBankLogs(database, keyStore, banks, transparency, transparencyEvents.witnessFailure);
   const audit = new AuditTrail(database, kek, logs, {
     ...transparencyEvents.policy(transparency),
-    consents: consentsStillAuthorised,
+    consents: withPaymentConsents(consentsStillAuthorised),
     replays: claimProofsInBatch,
   });
   let url = config.publicUrl ?? '';
@@ -204,6 +215,12 @@ export async function startGateway(
       jwks: { keys: [(await loadOrCreatePlatformKeys(config.dataDir)).publicJwk] },
     },
   ];
+  const merchants = options.merchants ?? (await demoMerchantRegistrations(config.dataDir));
+  await ensureMerchantAccounts(
+    database,
+    banks.map((b) => b.id),
+    merchants,
+  );
   const bankMap = new Map(banks.map((b) => [b.id, b]));
   const core = (bankId: string) => {
     const c = cores.get(bankId);
@@ -233,6 +250,7 @@ export async function startGateway(
     core,
     publicUrl: () => url,
     platforms,
+    merchants,
     policy: await createPolicyEngine(),
     // Ended links are also announced to the platform's relay, so the chat shows them at once.
     events: relayLinkNotices(consentEvents, {
@@ -275,6 +293,8 @@ export async function startGateway(
   // payments through `bookings.booked`; customers who asked are notified (purchase-notifications.ts).
   const bookings = new CoreBookings();
   bookings.onBooked(purchaseNotificationListener());
+  // Checkout payments and refunds the cores book are announced to the same hook.
+  for (const bankCore of cores.values()) bankCore.announceBookings(bookings);
   const models = new ModelRegistry(database);
   const screening = new ScreeningService({
     database,
@@ -327,6 +347,17 @@ export async function startGateway(
           ),
         ),
       );
+  const payments = new PaymentService({
+    database,
+    consent,
+    core,
+    audit,
+    keyStore,
+    merchants,
+    deliverReceipt: receiptDelivery({ release, outbox }),
+    onBackgroundError: (error, what) => app.log.warn({ err: error, what }, 'checkout background work failed'),
+  });
+  consent.linkPayments = payments.linkPayments();
   const bot = new BankBot({
     consent,
     release,
@@ -345,6 +376,7 @@ export async function startGateway(
     access: consent.access,
     release,
     consent,
+    payments,
     bot,
     screening: {
       service: screening,
@@ -390,6 +422,7 @@ export async function startGateway(
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
+  payments.startJobs();
   await outboxWorker.start();
   const escalation = setInterval(
     () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
@@ -423,6 +456,7 @@ export async function startGateway(
     transparency,
     core,
     screening,
+    payments,
     ingestKeys,
     connectRelay(webhook) {
       relayWebhook = webhook;
@@ -433,6 +467,7 @@ export async function startGateway(
     bookings,
     async close() {
       consent.stop();
+      payments.stop();
       await outboxWorker.stop();
       clearInterval(escalation);
       clearInterval(budgets);
