@@ -31,6 +31,8 @@ export interface RelayAppOptions {
   /** Origins the web client may fetch from besides the relay (the gateway, for bank JWKS). */
   connectSrc: string[];
   webDist: string;
+  /** Shops the web chat may browse (served to it at /shops.json). */
+  shopUrls?: string[];
   link: { purposes: string[]; clusters: string[]; durationDays: number };
   logLevel?: string | false;
   logStream?: NodeJS.WritableStream;
@@ -98,6 +100,8 @@ export async function buildRelay(o: RelayAppOptions): Promise<FastifyInstance> {
   await app.register(async (scope) => webhookRoutes(scope, o));
   await app.register(async (scope) => deviceRoutes(scope, o));
   await app.register(async (scope) => streamRoutes(scope, o));
-  await app.register(async (scope) => webRoutes(scope, { dist: o.webDist, connectSrc: o.connectSrc }));
+  await app.register(async (scope) =>
+    webRoutes(scope, { dist: o.webDist, connectSrc: o.connectSrc, shopUrls: o.shopUrls ?? [] }),
+  );
   return app;
 }

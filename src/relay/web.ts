@@ -42,8 +42,28 @@ export async function ensureWebClient(dist: string, log: (msg: string) => void =
 
 export async function webRoutes(
   app: FastifyInstance,
-  o: { dist: string; connectSrc: string[] },
+  o: { dist: string; connectSrc: string[]; shopUrls?: string[] },
 ): Promise<void> {
+  // Where the chat's "Shop" finds the merchants' catalogues (the chat fetches them itself).
+  app.get(
+    '/shops.json',
+    {
+      schema: {
+        tags: ['discovery'],
+        summary: 'The shops (merchant apps) the web chat may browse',
+        querystring: { type: 'object', properties: {}, additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            required: ['shops'],
+            additionalProperties: false,
+            properties: { shops: { type: 'array', items: { type: 'string', format: 'uri' } } },
+          },
+        },
+      },
+    },
+    async () => ({ shops: o.shopUrls ?? [] }),
+  );
   if (!existsSync(join(o.dist, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
       reply

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { validate } from '@readme/openapi-parser';
 import {
   type MerchantConfig,
   type PaymentOutcome,
@@ -288,6 +289,22 @@ for (const backend of await storageBackends('merchant orders')) {
       assert.equal(a.keys.length, 1);
       assert.equal(a.keys[0]!['d'], undefined);
       assert.notEqual(a.keys[0]!['kid'], b.keys[0]!['kid']);
+    });
+
+    it('describes every route in a valid OpenAPI 3.1 document', async () => {
+      const doc = (await (await fetch(`${shop.url}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
+      const result = await validate(structuredClone(doc) as never);
+      assert.ok(result.valid, JSON.stringify(result).slice(0, 1000));
+      for (const path of [
+        '/merchants',
+        '/merchants/{merchantId}/orders',
+        '/merchants/{merchantId}/orders/{orderId}',
+        '/merchants/{merchantId}/callback',
+        '/merchants/{merchantId}/staff/orders/{orderId}/refund',
+      ])
+        assert.ok(doc.paths[path], `OpenAPI lacks ${path}`);
     });
   });
 }
