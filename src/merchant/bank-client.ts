@@ -171,6 +171,17 @@ export class BankPaymentClient implements PaymentRail {
         Name: creditor.name,
       },
       RemittanceInformation: { Reference: order.id, Unstructured: `${merchant.name} order ${order.id}` },
+      // The receipt's lines for the shopper's device (OB SupplementaryData slot, docs/checkout.md).
+      SupplementaryData: {
+        proviso_receipt: {
+          elements: order.items.map((line) => ({
+            title: `${line.emoji} ${line.name}`,
+            quantity: line.quantity,
+            price: Number(line.unit_price),
+            currency: order.currency,
+          })),
+        },
+      },
     };
   }
 

@@ -30,6 +30,8 @@ export interface MerchantRouteOptions {
   allowedOrigins: string[];
   /** Where the chat is, for the "back to the chat" link after approval. */
   chatUrl: string;
+  /** The banks the merchants take payments through, with each one's currency. */
+  banks: { id: string; currency: string }[];
 }
 
 const merchantParams = {
@@ -61,14 +63,17 @@ export function orderView(order: Order, withApproval = false): Record<string, un
   };
 }
 
-export function merchantView(merchant: Merchant): Record<string, unknown> {
+export function merchantView(
+  merchant: Merchant,
+  banks: { id: string; currency: string }[],
+): Record<string, unknown> {
   return {
     id: merchant.id,
     name: merchant.name,
     tagline: merchant.tagline,
     emoji: merchant.emoji,
     colour: merchant.colour,
-    banks: Object.keys(merchant.accounts),
+    banks: banks.filter((b) => merchant.accounts[b.id]),
     products: merchant.products.map((p) => ({
       id: p.id,
       name: p.name,
@@ -141,7 +146,7 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
         },
       },
     },
-    async () => ({ merchants: o.merchants.map(merchantView) }),
+    async () => ({ merchants: o.merchants.map((m) => merchantView(m, o.banks)) }),
   );
 
   app.get(
@@ -157,7 +162,7 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
       },
     },
     async (request) =>
-      merchantView(o.checkout.merchant((request.params as { merchantId: string }).merchantId)),
+      merchantView(o.checkout.merchant((request.params as { merchantId: string }).merchantId), o.banks),
   );
 
   app.post(

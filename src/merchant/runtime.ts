@@ -110,6 +110,7 @@ export async function startMerchants(
       staffPassword: (id) => secrets.staffPasswords.get(id) ?? '',
       allowedOrigins: [new URL(config.chatUrl).origin],
       chatUrl: config.chatUrl,
+      banks: config.banks,
     }),
   );
   const listening = await app.listen({ host: config.host, port: config.port });

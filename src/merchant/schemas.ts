@@ -38,7 +38,16 @@ export const merchantSchema = {
     tagline: { type: 'string' },
     emoji: { type: 'string' },
     colour: { type: 'string' },
-    banks: { type: 'array', items: bankIdSchema, description: 'banks whose customers can pay here' },
+    banks: {
+      type: 'array',
+      description: 'banks whose customers can pay here, and the currency they pay in',
+      items: {
+        type: 'object',
+        required: ['id', 'currency'],
+        additionalProperties: false,
+        properties: { id: bankIdSchema, currency: currencySchema },
+      },
+    },
     products: { type: 'array', items: productSchema },
   },
 } as const;

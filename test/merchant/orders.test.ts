@@ -98,14 +98,21 @@ for (const backend of await storageBackends('merchant orders')) {
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('access-control-allow-origin'), CHAT);
       const body = (await res.json()) as {
-        merchants: { id: string; banks: string[]; products: { prices: object }[] }[];
+        merchants: {
+          id: string;
+          banks: { id: string; currency: string }[];
+          products: { prices: object }[];
+        }[];
       };
       assert.deepEqual(
         body.merchants.map((m) => m.id),
         ['corner-books', 'harbour-tea'],
       );
       for (const m of body.merchants) {
-        assert.deepEqual(m.banks, ['northwind', 'fjord']);
+        assert.deepEqual(m.banks, [
+          { id: 'northwind', currency: 'GBP' },
+          { id: 'fjord', currency: 'EUR' },
+        ]);
         for (const p of m.products) assert.deepEqual(Object.keys(p.prices).sort(), ['EUR', 'GBP']);
       }
       const other = await fetch(`${shop.url}/merchants`, { headers: { origin: 'http://evil.test' } });
