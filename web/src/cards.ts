@@ -3,6 +3,7 @@
 // back to a plain list of its fields. Every value goes in as text, never as HTML.
 import { alertCard } from './alert-card.ts';
 import { dateTime, shortDate } from './format.ts';
+import { receiptCard } from './receipt-card.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -256,6 +257,9 @@ export function renderPayload(
       return cards(p, act);
     case 'alert':
       return alertCard(p, str(field(p, 'alert_id')) || headerId, act);
+    case 'receipt':
+    case 'refund_receipt':
+      return receiptCard(p, type === 'refund_receipt');
     default:
       return details(p);
   }
@@ -278,6 +282,8 @@ export function cardTitle(type: string, payload: unknown): string {
       return 'Payment check';
     case 'receipt':
       return 'Receipt';
+    case 'refund_receipt':
+      return 'Refund receipt';
     default:
       return type;
   }
