@@ -175,7 +175,7 @@ export class BankPaymentClient implements PaymentRail {
       SupplementaryData: {
         proviso_receipt: {
           elements: order.items.map((line) => ({
-            title: `${line.emoji} ${line.name}`,
+            title: line.name,
             quantity: line.quantity,
             price: Number(line.unit_price),
             currency: order.currency,

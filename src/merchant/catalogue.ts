@@ -1,3 +1,5 @@
+import type { PictureKind } from './pictures.ts';
+
 // The demo merchants and their catalogues. A merchant is a separate party from the bank and
 // from the platform: it holds an account at each demo bank (the creditor of its payments)
 // and prices every product in each bank's currency, so a customer of either bank can buy.
@@ -6,8 +8,8 @@ export interface Product {
   id: string;
   name: string;
   description: string;
-  /** An emoji: the card's picture without an image request (the chat's CSP allows data: only). */
-  emoji: string;
+  /** What the picture shows, and in which colours (pictures.ts draws it as inline SVG). */
+  picture: { kind: PictureKind; colour: string; accent?: string };
   /** Minor units per currency (pence, cents). */
   prices: Record<string, number>;
 }
@@ -23,7 +25,8 @@ export interface Merchant {
   id: string;
   name: string;
   tagline: string;
-  emoji: string;
+  /** The shop's sign: a picture like its products'. */
+  logo: { kind: PictureKind; colour: string; accent?: string };
   colour: string;
   products: Product[];
   /** The merchant's own account at each bank it takes payments through. */
@@ -35,7 +38,7 @@ export const DEMO_MERCHANTS: readonly Merchant[] = [
     id: 'corner-books',
     name: 'Corner Books',
     tagline: 'An independent bookshop',
-    emoji: '📚',
+    logo: { kind: 'book', colour: '#7a3e9d' },
     colour: '#7a3e9d',
     accounts: {
       northwind: {
@@ -50,21 +53,21 @@ export const DEMO_MERCHANTS: readonly Merchant[] = [
         id: 'atlas',
         name: 'The Pocket Atlas',
         description: 'Every country on one page each; hardback, 240 pages.',
-        emoji: '🗺️',
+        picture: { kind: 'book', colour: '#2e6f9e' },
         prices: { GBP: 1499, EUR: 1699 },
       },
       {
         id: 'novel',
         name: 'Night Train North',
         description: 'A thriller set on the last sleeper to the Arctic.',
-        emoji: '📕',
+        picture: { kind: 'book', colour: '#9e2a2b' },
         prices: { GBP: 899, EUR: 999 },
       },
       {
         id: 'cookbook',
         name: 'One Pan Suppers',
         description: '80 weeknight recipes, one pan each.',
-        emoji: '🍳',
+        picture: { kind: 'book', colour: '#d08c1f', accent: '#fff3d6' },
         prices: { GBP: 2200, EUR: 2500 },
       },
     ],
@@ -73,8 +76,8 @@ export const DEMO_MERCHANTS: readonly Merchant[] = [
     id: 'harbour-tea',
     name: 'Harbour Tea Co.',
     tagline: 'Tea and coffee, roasted and blended weekly',
-    emoji: '☕',
-    colour: '#8a5a2b',
+    logo: { kind: 'tin', colour: '#1f6f78' },
+    colour: '#1f6f78',
     accounts: {
       northwind: {
         schemeName: 'UK.OBIE.SortCodeAccountNumber',
@@ -92,21 +95,21 @@ export const DEMO_MERCHANTS: readonly Merchant[] = [
         id: 'breakfast-tea',
         name: 'Harbour Breakfast, 100 g',
         description: 'Strong Assam and Ceylon loose leaf; takes milk well.',
-        emoji: '🫖',
+        picture: { kind: 'tin', colour: '#1f6f78' },
         prices: { GBP: 750, EUR: 850 },
       },
       {
         id: 'house-coffee',
         name: 'House Coffee, 250 g',
         description: 'Chocolate and hazelnut; whole beans, roasted weekly.',
-        emoji: '☕',
+        picture: { kind: 'bag', colour: '#6b4226' },
         prices: { GBP: 1100, EUR: 1250 },
       },
       {
         id: 'mug',
         name: 'Enamel Mug',
         description: 'The harbour mug, 350 ml.',
-        emoji: '🍵',
+        picture: { kind: 'mug', colour: '#3d5a80' },
         prices: { GBP: 1200, EUR: 1350 },
       },
     ],
@@ -140,7 +143,6 @@ export interface CartLine {
 export interface PricedLine {
   product: string;
   name: string;
-  emoji: string;
   quantity: number;
   unit_price: string;
   line_total: string;
@@ -182,7 +184,6 @@ export function priceCart(merchant: Merchant, lines: CartLine[], currency: strin
     return {
       product: product.id,
       name: product.name,
-      emoji: product.emoji,
       quantity: line.quantity,
       unit_price: formatMinor(unit),
       line_total: formatMinor(unit * line.quantity),

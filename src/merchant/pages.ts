@@ -1,6 +1,7 @@
 // The merchant's two HTML pages: the one the shopper's approval tab lands on after the bank
 // (it says what happened and closes itself when the chat opened it), and the staff orders page.
 import type { Merchant } from './catalogue.ts';
+import { pictureUri } from './pictures.ts';
 import type { Order } from './store.ts';
 
 const escapeHtml = (s: string) =>
@@ -41,7 +42,7 @@ const OUTCOME: Record<string, string> = {
 export function callbackPage(merchant: Merchant, order: Order, chatUrl: string): string {
   const key = order.status === 'rejected' ? (order.reason ?? 'payment-failed') : order.status;
   const text = OUTCOME[key] ?? OUTCOME['payment-failed']!;
-  const body = `<div class="card" data-order-status="${escapeHtml(order.status)}"><p class="mark">${merchant.emoji}</p><h1>${escapeHtml(merchant.name)}</h1><p id="outcome">${escapeHtml(text)}</p><p class="small">Order ${escapeHtml(order.id)} · ${escapeHtml(order.amount)} ${escapeHtml(order.currency)}</p><p><a href="${escapeHtml(chatUrl)}">Back to the chat</a></p></div>`;
+  const body = `<div class="card" data-order-status="${escapeHtml(order.status)}"><p><img src="${pictureUri(merchant.logo.kind, merchant.logo.colour)}" alt="" width="56" height="56"></p><h1>${escapeHtml(merchant.name)}</h1><p id="outcome">${escapeHtml(text)}</p><p class="small">Order ${escapeHtml(order.id)} · ${escapeHtml(order.amount)} ${escapeHtml(order.currency)}</p><p><a href="${escapeHtml(chatUrl)}">Back to the chat</a></p></div>`;
   // Opened by the chat as its own tab: close it so the shopper is back in the conversation.
   return page(merchant.name, body, 'if (window.opener) setTimeout(function(){window.close()}, 1500);');
 }
@@ -61,7 +62,7 @@ export function ordersPage(merchant: Merchant, orders: Order[]): string {
       return `<tr data-order="${order.id}"><td>${order.created_at.toISOString().slice(0, 16).replace('T', ' ')}<br><span class="small">${order.id}</span></td><td class="items">${items}</td><td class="num">${escapeHtml(order.amount)} ${order.currency}</td><td>${escapeHtml(order.bank_id)}</td><td><span class="st ${order.status}">${order.status}</span>${reason}</td><td>${order.confirmation_jws ? '✓ signed by the bank' : ''}</td><td>${refund}</td></tr>`;
     })
     .join('');
-  const body = `<h1>${merchant.emoji} ${escapeHtml(merchant.name)} — orders</h1><p class="small">What this merchant knows about each order: the items, the amount, the bank it was paid through, the status and the bank's signed confirmation. Never the customer's name, account or balance.</p><table><thead><tr><th>placed</th><th class="items">items</th><th>amount</th><th>bank</th><th>status</th><th>confirmation</th><th></th></tr></thead><tbody>${rows || '<tr><td colspan="7">No orders yet.</td></tr>'}</tbody></table>`;
+  const body = `<h1>${escapeHtml(merchant.name)} — orders</h1><p class="small">What this merchant knows about each order: the items, the amount, the bank it was paid through, the status and the bank's signed confirmation. Never the customer's name, account or balance.</p><table><thead><tr><th>placed</th><th class="items">items</th><th>amount</th><th>bank</th><th>status</th><th>confirmation</th><th></th></tr></thead><tbody>${rows || '<tr><td colspan="7">No orders yet.</td></tr>'}</tbody></table>`;
   const script =
     "document.addEventListener('click',function(e){var b=e.target.closest('[data-refund]');if(!b)return;b.disabled=true;fetch(b.dataset.refund,{method:'POST'}).then(function(){location.reload()})});";
   return page(`${merchant.name} — orders`, body, script);

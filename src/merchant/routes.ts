@@ -8,6 +8,7 @@ import { noQuery, problemResponses, unauthorized } from '../http/index.ts';
 import { formatMinor, type Merchant } from './catalogue.ts';
 import { type Checkout, redirectPath } from './checkout.ts';
 import { callbackPage, ordersPage } from './pages.ts';
+import { pictureUri } from './pictures.ts';
 import {
   callbackQuerySchema,
   jwksSchema,
@@ -71,14 +72,14 @@ export function merchantView(
     id: merchant.id,
     name: merchant.name,
     tagline: merchant.tagline,
-    emoji: merchant.emoji,
+    logo: pictureUri(merchant.logo.kind, merchant.logo.colour, merchant.logo.accent),
     colour: merchant.colour,
     banks: banks.filter((b) => merchant.accounts[b.id]),
     products: merchant.products.map((p) => ({
       id: p.id,
       name: p.name,
       description: p.description,
-      emoji: p.emoji,
+      image: pictureUri(p.picture.kind, p.picture.colour, p.picture.accent),
       prices: Object.fromEntries(Object.entries(p.prices).map(([c, minor]) => [c, formatMinor(minor)])),
     })),
   };

@@ -13,13 +13,13 @@ const currencySchema = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
 
 export const productSchema = {
   type: 'object',
-  required: ['id', 'name', 'description', 'emoji', 'prices'],
+  required: ['id', 'name', 'description', 'image', 'prices'],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
     name: { type: 'string' },
     description: { type: 'string' },
-    emoji: { type: 'string' },
+    image: { type: 'string', pattern: '^data:image/svg\\+xml;base64,', description: 'inline SVG picture' },
     prices: {
       type: 'object',
       description: 'price per currency, two decimals',
@@ -30,13 +30,13 @@ export const productSchema = {
 
 export const merchantSchema = {
   type: 'object',
-  required: ['id', 'name', 'tagline', 'emoji', 'colour', 'banks', 'products'],
+  required: ['id', 'name', 'tagline', 'logo', 'colour', 'banks', 'products'],
   additionalProperties: false,
   properties: {
     id: merchantIdSchema,
     name: { type: 'string' },
     tagline: { type: 'string' },
-    emoji: { type: 'string' },
+    logo: { type: 'string', pattern: '^data:image/svg\\+xml;base64,', description: 'inline SVG picture' },
     colour: { type: 'string' },
     banks: {
       type: 'array',
@@ -100,12 +100,11 @@ export const orderSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['product', 'name', 'emoji', 'quantity', 'unit_price', 'line_total'],
+        required: ['product', 'name', 'quantity', 'unit_price', 'line_total'],
         additionalProperties: false,
         properties: {
           product: { type: 'string' },
           name: { type: 'string' },
-          emoji: { type: 'string' },
           quantity: { type: 'integer' },
           unit_price: amountSchema,
           line_total: amountSchema,

@@ -11,7 +11,8 @@ interface Product {
   id: string;
   name: string;
   description: string;
-  emoji: string;
+  /** data:image/svg+xml picture (anything else is not shown). */
+  image: string;
   prices: Record<string, string>;
 }
 
@@ -19,7 +20,7 @@ interface Merchant {
   id: string;
   name: string;
   tagline: string;
-  emoji: string;
+  logo: string;
   colour: string;
   banks: { id: string; currency: string }[];
   products: Product[];
@@ -70,6 +71,12 @@ export const REJECTION_TEXT: Record<string, string> = {
   'payment-failed': 'The payment did not go through and nothing was charged. Please try again in a moment.',
 };
 
+/** A shop's picture, only ever an inline SVG image (no script runs in an <img>). */
+function picture(uri: string, size: number): HTMLElement | null {
+  if (!uri.startsWith('data:image/svg+xml;base64,')) return null;
+  return h('img', { src: uri, alt: '', width: String(size), height: String(size) });
+}
+
 const newToken = () => `cart_${crypto.randomUUID().replaceAll('-', '')}`;
 
 /** One shop window in a bank's conversation: merchant tabs, products, cart, Pay. */
@@ -108,7 +115,8 @@ export async function openShop(bank: string): Promise<void> {
             'aria-selected': String(m.id === merchant.id),
             'data-merchant': m.id,
           },
-          `${m.emoji} ${m.name}`,
+          picture(m.logo, 22),
+          h('span', {}, m.name),
         );
         tab.addEventListener('click', () => {
           current = m;
@@ -156,7 +164,7 @@ export async function openShop(bank: string): Promise<void> {
         return h(
           'li',
           { class: 'product', 'data-product': p.id },
-          h('span', { class: 'product-pic', 'aria-hidden': 'true' }, p.emoji),
+          h('span', { class: 'product-pic', 'aria-hidden': 'true' }, picture(p.image, 40)),
           h(
             'div',
             { class: 'product-text' },
@@ -241,7 +249,7 @@ async function checkout(
     h(
       'article',
       { class: 'card order' },
-      h('h2', { class: 'card-title' }, `${merchant.emoji} ${merchant.name} · ${total}`),
+      h('h2', { class: 'card-title' }, `${merchant.name} · ${total}`),
       status,
     ),
   );
