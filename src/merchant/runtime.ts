@@ -25,6 +25,8 @@ export interface MerchantRuntimeOptions {
   /** The payment API per bank; default: BankPaymentClient against the configured gateway. */
   rail?: (bankId: string) => PaymentRail | undefined;
   logStream?: NodeJS.WritableStream;
+  /** The fetch the payment clients call the banks with (the bench times the payment API through it). */
+  fetch?: typeof fetch;
 }
 
 export interface RunningMerchants {
@@ -58,6 +60,7 @@ export async function startMerchants(
           privateJwk: secrets.keys.get(merchantId)!.privateJwk,
         }),
         allowInsecure: config.gatewayUrl.startsWith('http:'),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
       }),
     ]),
   );

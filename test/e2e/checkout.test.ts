@@ -1,0 +1,179 @@
+// Checkout in real Chromium against the real gateway, relay and merchant app: the shopper
+// browses the shops in the bank's conversation, fills a basket, double-clicks Pay (one order),
+// approves at the bank in a new tab (login + one-time code), and gets a sealed receipt card
+// with ✓ Verified; the merchant's order is paid, the payment is in the bank core and in the
+// customer's transactions (the bank's transactions card), and the log holds its entries.
+// Then what a shopper meets when it does not work: declined at the bank, not enough money,
+// a blocked account — each a polite sentence, the order rejected, no balance anywhere.
+// PROVISO_SCREENSHOTS=<dir> saves each screen at 1280 and 390 px.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  coreLinesFor,
+  decideAtBank,
+  orderOutcome,
+  paymentLogKinds,
+  pressPay,
+  setAccounts,
+  shot,
+} from './checkout-steps.ts';
+import {
+  DESKTOP,
+  fillBasket,
+  linkBank,
+  PHONE,
+  type ShopSystem,
+  startShopSystem,
+} from './checkout-support.ts';
+
+let s: ShopSystem;
+before(async () => {
+  s = await startShopSystem();
+});
+after(() => s?.close());
+
+const WAIT = { timeout: 60_000 };
+
+async function receiptCard(page: Page, count: number): Promise<string> {
+  const selector = 'li[data-type="receipt"]';
+  await page.waitForFunction(
+    ([sel, n]) => document.querySelectorAll(sel as string).length > (n as number),
+    [selector, count] as const,
+    WAIT,
+  );
+  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), undefined, WAIT);
+  return (await page.locator(selector).last().textContent()) ?? '';
+}
+
+for (const [label, width, options] of [
+  ['phone', 390, PHONE],
+  ['desktop', 1280, DESKTOP],
+] as const) {
+  describe(`checkout at ${width} px (${label})`, () => {
+    let context: BrowserContext;
+    let page: Page;
+    before(async () => {
+      context = await s.browser.newContext(options);
+      page = await context.newPage();
+      await linkBank(s, page, 'northwind');
+    });
+    after(() => context?.close());
+
+    test('browse → basket → Pay (double-click) → approve at the bank → sealed receipt, order paid', async () => {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await fillBasket(page, 'Corner Books', [
+        ['The Pocket Atlas', 2],
+        ['Night Train North', 1],
+      ]);
+      const total = await page
+        .locator('article.shop')
+        .last()
+        .locator('.cart-total')
+        .getAttribute('data-total');
+      assert.equal(total, '38.97');
+      await shot(page, 'shop-basket', width);
+      const ordersBefore = await s.shops.store.recentOrders('corner-books');
+      const receiptsBefore = await page.locator('li[data-type="receipt"]').count();
+      const tab = await pressPay(page, { doubleClick: true });
+      await decideAtBank(s, tab, 'northwind', {
+        decision: 'approve',
+        shotWidth: width,
+        shotName: 'bank-approve-payment',
+      });
+      assert.equal(await orderOutcome(page), 'paid');
+      const receipt = await receiptCard(page, receiptsBefore);
+      assert.match(receipt, /Corner Books/);
+      assert.match(receipt, /£38\.97/);
+      assert.match(receipt, /Pocket Atlas/);
+      assert.match(receipt, /✓ Verified by Northwind Bank/);
+      assert.equal(
+        await page.locator('li[data-type="receipt"]').last().getAttribute('data-verified'),
+        'true',
+      );
+      await shot(page, 'checkout-receipt', width);
+
+      // One order for the double-click, paid, with the bank's confirmation kept.
+      const orders = await s.shops.store.recentOrders('corner-books');
+      assert.equal(orders.length - ordersBefore.length, 1, 'a double-click on Pay made one order');
+      const order = orders[0]!;
+      assert.equal(order.status, 'paid');
+      assert.equal(order.amount, '38.97');
+      assert.ok(order.confirmation_jws && order.payment_id);
+
+      // The payment in the bank core: the customer's debit naming the merchant.
+      const lines = await coreLinesFor(s, 'northwind', 'demo', 'Corner Books');
+      assert.ok(
+        lines.some((t) => t.amount === '38.97' && t.creditDebit === 'Debit'),
+        JSON.stringify(lines),
+      );
+
+      // …and in the customer's own transactions, as the bank's sealed card shows them.
+      await page.getByRole('button', { name: 'Recent transactions', exact: true }).click();
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll('li[data-type="transactions"]')].some((li) =>
+            /Corner Books/.test(li.textContent ?? ''),
+          ),
+        undefined,
+        WAIT,
+      );
+
+      // The transparency log holds the payment's entries.
+      const kinds = await paymentLogKinds(s, 'northwind');
+      for (const kind of ['payment.consent', 'payment.approved', 'payment.executed'])
+        assert.ok((kinds[kind] ?? 0) >= 1, `log entry ${kind}: ${JSON.stringify(kinds)}`);
+      assert.deepEqual(errors, []);
+    });
+
+    test('declined at the bank: a polite no, the order rejected, nothing charged', async () => {
+      await fillBasket(page, 'Harbour Tea Co.', [['Enamel Mug', 1]]);
+      const tab = await pressPay(page);
+      await decideAtBank(s, tab, 'northwind', { decision: 'decline' });
+      assert.equal(await orderOutcome(page), 'declined');
+      const text = await page.locator('li.order-msg').last().textContent();
+      assert.match(text ?? '', /You declined the payment at your bank, so nothing was charged/);
+      await shot(page, 'checkout-declined', width);
+      const order = (await s.shops.store.recentOrders('harbour-tea'))[0]!;
+      assert.equal(order.status, 'rejected');
+      assert.equal(order.reason, 'declined');
+    });
+
+    test('not enough money: a polite no without a balance or a shortfall', async () => {
+      await setAccounts(s, 'northwind', 'demo', { balance: '1.00' });
+      try {
+        await fillBasket(page, 'Corner Books', [['One Pan Suppers', 1]]);
+        const tab = await pressPay(page);
+        await decideAtBank(s, tab, 'northwind', { decision: 'approve' });
+        assert.equal(await orderOutcome(page), 'insufficient-funds');
+        const text = (await page.locator('li.order-msg').last().textContent()) ?? '';
+        assert.match(text, /could not make this payment/);
+        assert.doesNotMatch(text, /1\.00|£1|short/, 'no balance and no shortfall in the chat');
+        await shot(page, 'checkout-insufficient-funds', width);
+        const order = (await s.shops.store.recentOrders('corner-books'))[0]!;
+        assert.equal(order.status, 'rejected');
+        assert.equal(order.reason, 'insufficient-funds');
+      } finally {
+        await setAccounts(s, 'northwind', 'demo', { balance: '5000.00' });
+      }
+    });
+
+    test('a blocked account: a polite no, the order rejected', async () => {
+      await setAccounts(s, 'northwind', 'demo', { blocked: true });
+      try {
+        await fillBasket(page, 'Harbour Tea Co.', [['House Coffee, 250 g', 2]]);
+        const tab = await pressPay(page);
+        await decideAtBank(s, tab, 'northwind', { decision: 'approve' });
+        assert.equal(await orderOutcome(page), 'account-frozen');
+        assert.match(
+          (await page.locator('li.order-msg').last().textContent()) ?? '',
+          /could not use that account or card/,
+        );
+        await shot(page, 'checkout-frozen', width);
+      } finally {
+        await setAccounts(s, 'northwind', 'demo', { blocked: false });
+      }
+    });
+  });
+}
