@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validate } from '@readme/openapi-parser';
 import {
+  Checkout,
+  DEMO_MERCHANTS,
   type MerchantConfig,
+  MerchantStore,
   type PaymentOutcome,
   type PaymentRail,
   type RunningMerchants,
@@ -312,6 +315,33 @@ for (const backend of await storageBackends('merchant orders')) {
         '/merchants/{merchantId}/staff/orders/{orderId}/refund',
       ])
         assert.ok(doc.paths[path], `OpenAPI lacks ${path}`);
+    });
+
+    it('an approval not given in time: the order is given up (rejected, approval-timed-out), a late redirect pays nothing', async () => {
+      let now = Date.now();
+      const checkout = new Checkout({
+        store: new MerchantStore(db.database),
+        merchants: DEMO_MERCHANTS,
+        rail: () => rail,
+        currencyOf: () => 'GBP',
+        publicUrl: () => shop.url,
+        approvalWindowMs: 60_000,
+        now: () => now,
+      });
+      const { order } = await checkout.createOrder('corner-books', {
+        orderToken: token(),
+        bank: 'northwind',
+        items: [{ product: 'atlas', quantity: 1 }],
+      });
+      assert.equal((await checkout.order('corner-books', order.id)).status, 'pending');
+      now += 61_000;
+      const late = await checkout.order('corner-books', order.id);
+      assert.equal(late.status, 'rejected');
+      assert.equal(late.reason, 'approval-timed-out');
+      const completes = rail.completes;
+      const after = await checkout.complete(new URL(`http://x/cb?code=c&state=state-${order.id}`));
+      assert.equal(after.status, 'rejected');
+      assert.equal(rail.completes, completes, 'no payment after the window');
     });
   });
 }
