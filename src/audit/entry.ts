@@ -28,6 +28,10 @@ export const ENTRY_KINDS = [
   'payment.initiated',
   'payment.authorised',
   'payment.rejected',
+  // Checkout (issue #12): the payment booked, a refund booked, the sealed receipt sent.
+  'payment.executed',
+  'payment.refunded',
+  'payment.receipt',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 

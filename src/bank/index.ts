@@ -11,6 +11,8 @@ export type {
   Transaction,
   TransactionPage,
   TransactionQuery,
+  TransferOrder,
+  TransferOutcome,
 } from './model.ts';
 export { InvalidCursorError } from './model.ts';
 export { EU, type Region, UK } from './simulator/catalog.ts';

@@ -95,7 +95,36 @@ export interface BankCore {
   cards(customerId: string): Promise<Card[]>;
   card(cardId: string): Promise<Card | null>;
   setCardStatus(cardId: string, status: Card['status']): Promise<Card | null>;
+  /**
+   * Books a transfer between two accounts of this bank (a checkout payment or a refund): the
+   * debtor is debited, the creditor credited, both as booked transactions, atomically. Refused
+   * without booking anything when the debtor cannot pay or is blocked.
+   */
+  bookTransfer?(order: TransferOrder): Promise<TransferOutcome>;
 }
+
+/** A transfer inside one bank: a merchant payment (customer → merchant) or a refund (back). */
+export interface TransferOrder {
+  debtorAccountId: string;
+  creditorAccountId: string;
+  /** Positive decimal string, at most 2 places. */
+  amount: string;
+  currency: string;
+  /** Shown on the debtor's statement (e.g. the merchant's name and the order reference). */
+  debtorDescription: string;
+  /** Shown on the creditor's statement. */
+  creditorDescription: string;
+  /** Counterparty name on the debtor's line (the merchant). */
+  merchantName: string;
+  category: string;
+}
+
+export type TransferOutcome =
+  | { status: 'booked'; debitTransactionId: string; creditTransactionId: string; bookedAt: Date }
+  | { status: 'insufficient-funds' }
+  | { status: 'account-blocked' }
+  | { status: 'account-not-found' }
+  | { status: 'currency-mismatch' };
 
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';

@@ -14,8 +14,11 @@ import {
   type Transaction,
   type TransactionPage,
   type TransactionQuery,
+  type TransferOrder,
+  type TransferOutcome,
 } from './model.ts';
 import type { CoreTables } from './tables.ts';
+import { bookTransfer } from './transfer.ts';
 
 function encodeCursor(t: Transaction): string {
   return Buffer.from(JSON.stringify([t.bookedAt.toISOString(), t.id])).toString('base64url');
@@ -32,7 +35,7 @@ function decodeCursor(cursor: string): [Date, string] {
   }
 }
 
-function toAccount(r: CoreTables['core_account']): Account {
+function toAccount(r: Omit<CoreTables['core_account'], 'blocked'>): Account {
   return {
     id: r.id,
     customerId: r.customer_id,
@@ -223,4 +226,24 @@ export class SqlBankCore implements BankCore {
       .executeTakeFirst();
     return r ? toCard(r) : null;
   }
+
+  /** Books a checkout payment or refund (see transfer.ts); fires the booking hooks after commit. */
+  async bookTransfer(order: TransferOrder): Promise<TransferOutcome> {
+    const outcome = await bookTransfer(this.#db, this.bankId, order);
+    if (outcome.status === 'booked')
+      for (const hook of this.#onBooked) {
+        try {
+          hook({ bankId: this.bankId, transactionIds: [outcome.debitTransactionId, outcome.creditTransactionId] });
+        } catch {
+          // A hook's failure (a notification not sent) never undoes a booked payment.
+        }
+      }
+    return outcome;
+  }
+
+  /** Called after each booked transfer commits (purchase notifications hang here). */
+  onTransactionBooked(hook: (booked: { bankId: string; transactionIds: string[] }) => void): void {
+    this.#onBooked.push(hook);
+  }
+  readonly #onBooked: ((booked: { bankId: string; transactionIds: string[] }) => void)[] = [];
 }

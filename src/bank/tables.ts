@@ -16,6 +16,8 @@ export interface CoreTables {
     opened_at: Date;
     ledger_balance: string;
     credit_limit: string | null;
+    /** Payments from a blocked account are refused (migration 0540). */
+    blocked: Generated<boolean>;
   };
   core_card: {
     bank_id: string;

@@ -2,6 +2,7 @@
 // is a confidential client authenticating with private_key_jwt; the bank holds only its
 // public keys.
 import type { JWK } from 'jose';
+import { PAYMENT_INITIATION_TYPE } from './payment-rar.ts';
 import { ACCOUNT_ACCESS_TYPE } from './rar.ts';
 
 export interface PlatformRegistration {
@@ -43,5 +44,36 @@ export function clientMetadata(p: PlatformRegistration): Record<string, unknown>
     dpop_bound_access_tokens: true,
     require_pushed_authorization_requests: true,
     authorization_details_types: [ACCOUNT_ACCESS_TYPE],
+  };
+}
+
+/** A merchant registered with a bank: initiates payments (PIS), never reads accounts. */
+export interface MerchantClient {
+  clientId: string;
+  tradingName: string;
+  redirectUris: string[];
+  jwks: { keys: JWK[] };
+}
+
+/**
+ * oidc-provider metadata for a merchant: FAPI 2.0 like a platform (PAR, private_key_jwt,
+ * DPoP), client credentials for its payment consents, no refresh tokens (one token per
+ * approved payment) and only the `payment_initiation` RAR type.
+ */
+export function merchantClientMetadata(m: MerchantClient): Record<string, unknown> {
+  return {
+    client_id: m.clientId,
+    client_name: m.tradingName,
+    redirect_uris: m.redirectUris,
+    jwks: m.jwks,
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    grant_types: ['authorization_code', 'client_credentials'],
+    response_types: ['code'],
+    subject_type: 'pairwise',
+    id_token_signed_response_alg: 'ES256',
+    dpop_bound_access_tokens: true,
+    require_pushed_authorization_requests: true,
+    authorization_details_types: [PAYMENT_INITIATION_TYPE],
   };
 }

@@ -44,6 +44,9 @@ const KIND_TEXT: Record<string, string> = {
   'card.action': 'A card was frozen or unfrozen by {app}',
   'payment.funds-check': '{app} asked whether a payment can be made',
   'payment.initiated': '{app} started a payment',
+  'payment.executed': 'A payment to {app} was made',
+  'payment.refunded': '{app} refunded a payment',
+  'payment.receipt': 'Your bank sent a payment receipt to your device through {app}',
   'payment.authorised': 'You approved a payment from {app}',
   'payment.rejected': 'A payment from {app} was not approved',
 };

@@ -14,9 +14,20 @@ export {
   verifyPassword,
 } from './authenticator.ts';
 export { type BankBrand, bankBrand, logoMark } from './brand.ts';
-export { clientMetadata, type PlatformRegistration } from './clients.ts';
-export { accessTokenHash, DPOP_ALGS, DpopVerifier, normaliseHtu } from './dpop.ts';
+export {
+  clientMetadata,
+  type MerchantClient,
+  merchantClientMetadata,
+  type PlatformRegistration,
+} from './clients.ts';
+export { accessTokenHash, DPOP_ALGS, DpopVerifier, dpopProblem, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';
+export {
+  InvalidPaymentDetailError,
+  PAYMENT_INITIATION_TYPE,
+  type PaymentInitiationDetail,
+  parsePaymentInitiation,
+} from './payment-rar.ts';
 export { ACCESS_TOKEN_TTL, CODE_TTL } from './provider.ts';
 export {
   ACCOUNT_ACCESS_TYPE,
@@ -27,6 +38,7 @@ export {
   parseAccountAccess,
 } from './rar.ts';
 export { RECEIPT_TYP } from './receipts.ts';
+export { esc, htmlErrorPage, page as bankPage } from './screens.ts';
 export { consentsStillAuthorised } from './release-guard.ts';
 export { consentRoutes } from './routes.ts';
 export { type AccessHistoryRecord, ConsentService, type ConsentServiceOptions } from './service.ts';

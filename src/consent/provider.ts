@@ -12,7 +12,13 @@ import Provider, {
 } from 'oidc-provider';
 import type { Database } from '../storage/index.ts';
 import { kyselyAdapter } from './adapter.ts';
-import { clientMetadata, type PlatformRegistration } from './clients.ts';
+import { clientMetadata, type MerchantClient, merchantClientMetadata, type PlatformRegistration } from './clients.ts';
+import {
+  InvalidPaymentDetailError,
+  PAYMENT_INITIATION_TYPE,
+  type PaymentInitiationDetail,
+  parsePaymentInitiation,
+} from './payment-rar.ts';
 import {
   ACCOUNT_ACCESS_TYPE,
   type AccountAccessDetail,
@@ -34,6 +40,10 @@ export interface BankProviderOptions {
   cookieKeys: string[];
   pairwiseSalt: Buffer;
   clients: PlatformRegistration[];
+  /** Merchants (payment initiators) registered at this bank. */
+  merchants?: MerchantClient[];
+  /** Resource indicator of the bank's Payment Initiation API (merchant tokens). */
+  paymentsBase?: string;
   consents: ConsentStore;
   secureCookies: boolean;
 }
@@ -48,11 +58,27 @@ function grantDetails(ctx: KoaContextWithOIDC, source: { rar?: unknown }): Accou
   return (fromSource ?? []).filter((d) => d.type === ACCOUNT_ACCESS_TYPE);
 }
 
+/** The approved payment detail on a merchant's grant (one per approved payment consent). */
+function paymentDetails(ctx: KoaContextWithOIDC, source: { rar?: unknown }): PaymentInitiationDetail[] {
+  const fromSource = (source.rar ?? ctx.oidc.grant?.rar) as PaymentInitiationDetail[] | undefined;
+  return (fromSource ?? []).filter((d) => d.type === PAYMENT_INITIATION_TYPE);
+}
+
+/** Whether the pending authorization request is a merchant's payment (not a platform's link). */
+function isPaymentRequest(params: Record<string, unknown> | undefined): boolean {
+  try {
+    const list = JSON.parse(String(params?.['authorization_details'] ?? '[]')) as { type?: unknown }[];
+    return Array.isArray(list) && list.some((d) => d?.type === PAYMENT_INITIATION_TYPE);
+  } catch {
+    return false;
+  }
+}
+
 export function createBankProvider(o: BankProviderOptions): Provider {
   const mountPath = new URL(o.issuer).pathname;
   const configuration: Configuration = {
     adapter: kyselyAdapter(o.database, o.bankId) as never,
-    clients: o.clients.map(clientMetadata) as never,
+    clients: [...o.clients.map(clientMetadata), ...(o.merchants ?? []).map(merchantClientMetadata)] as never,
     clientAuthMethods: ['private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
@@ -96,8 +122,11 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       RefreshToken: 2 * 366 * DAY,
     },
     interactions: {
-      url: async (_ctx: unknown, interaction: { uid: string }) =>
-        `${mountPath}/interaction/${interaction.uid}`,
+      // A merchant's payment goes to the bank's payment approval screen (src/payments).
+      url: async (_ctx: unknown, interaction: { uid: string; params?: Record<string, unknown> }) =>
+        isPaymentRequest(interaction.params)
+          ? `${mountPath}/payment-approval/${interaction.uid}`
+          : `${mountPath}/interaction/${interaction.uid}`,
     },
     renderError: async (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
       // A client that asks for JSON gets the OAuth error format; a browser the bank's page.
@@ -121,6 +150,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       fapi: { enabled: true, profile: '2.0' },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       dPoP: { enabled: true },
+      clientCredentials: { enabled: Boolean(o.merchants?.length) },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx: unknown, client: OidcClient, token: { clientId: string }) =>
@@ -131,9 +161,20 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       introspection: { enabled: false },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async () => o.apiBase,
+        defaultResource: async (_ctx: unknown, client: OidcClient) =>
+          o.merchants?.some((m) => m.clientId === client.clientId) && o.paymentsBase ? o.paymentsBase : o.apiBase,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, resource: string) => {
+        getResourceServerInfo: async (_ctx: unknown, resource: string, client: OidcClient) => {
+          const merchant = o.merchants?.some((m) => m.clientId === client.clientId) ?? false;
+          if (merchant && o.paymentsBase && resource === o.paymentsBase)
+            return {
+              scope: 'payments',
+              audience: o.paymentsBase,
+              accessTokenTTL: ACCESS_TOKEN_TTL,
+              accessTokenFormat: 'opaque',
+            };
+          if (merchant)
+            throw new errors.InvalidTarget(`a merchant's only resource here is ${o.paymentsBase}`);
           if (resource !== o.apiBase)
             throw new errors.InvalidTarget(`the only resource here is ${o.apiBase}`);
           return {
@@ -147,6 +188,22 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       richAuthorizationRequests: {
         enabled: true,
         types: {
+          [PAYMENT_INITIATION_TYPE]: {
+            validate: async (ctx: KoaContextWithOIDC, detail: Record<string, unknown>) => {
+              try {
+                parsePaymentInitiation(detail);
+              } catch (error) {
+                if (error instanceof InvalidPaymentDetailError)
+                  throw new errors.InvalidAuthorizationDetails(error.message);
+                throw error;
+              }
+              const all = JSON.parse(String(ctx.oidc.params?.['authorization_details'] ?? '[]')) as unknown[];
+              if (all.length !== 1)
+                throw new errors.InvalidAuthorizationDetails(
+                  `exactly one ${PAYMENT_INITIATION_TYPE} detail is required`,
+                );
+            },
+          },
           [ACCOUNT_ACCESS_TYPE]: {
             validate: async (ctx: KoaContextWithOIDC, detail: Record<string, unknown>) => {
               try {
@@ -164,12 +221,19 @@ export function createBankProvider(o: BankProviderOptions): Provider {
             },
           },
         },
-        authorizationDetailsForGrantSource: async (ctx: KoaContextWithOIDC) => grantDetails(ctx, {}),
+        authorizationDetailsForGrantSource: async (ctx: KoaContextWithOIDC) => [
+          ...grantDetails(ctx, {}),
+          ...paymentDetails(ctx, {}),
+        ],
         authorizationDetailsForAccessToken: async (
           ctx: KoaContextWithOIDC,
           token: { grantId?: string },
           source: unknown,
         ) => {
+          // A merchant's token carries its one approved payment; the payment consent's state is
+          // checked by the payment API on every use.
+          const payments = paymentDetails(ctx, source as { rar?: unknown });
+          if (payments.length > 0) return payments;
           const details = grantDetails(ctx, source as { rar?: unknown });
           const consent = await o.consents.byGrant(o.bankId, String(token.grantId));
           if (consent?.status !== 'authorised' || (consent.expiresAt && consent.expiresAt <= new Date()))

@@ -11,7 +11,7 @@ import type { Database } from '../storage/index.ts';
 import { DpopConsentAccess, decisionInput } from './access.ts';
 import { purgeExpiredOidc } from './adapter.ts';
 import { type CustomerAuthenticator, DemoAuthenticator, purgeLoginFailures } from './authenticator.ts';
-import type { PlatformRegistration } from './clients.ts';
+import type { MerchantClient, PlatformRegistration } from './clients.ts';
 import { DpopVerifier } from './dpop.ts';
 import { type ConsentEvents, noConsentEvents } from './events.ts';
 import { createBankProvider } from './provider.ts';
@@ -26,6 +26,8 @@ export interface ConsentServiceOptions {
   core(bankId: string): BankCore;
   publicUrl: () => string;
   platforms: PlatformRegistration[];
+  /** Merchants registered at every bank (payment initiators, issue #12). */
+  merchants?: MerchantClient[];
   policy: PolicyEngine;
   events?: ConsentEvents;
   authenticator?: CustomerAuthenticator;
@@ -83,6 +85,10 @@ export class ConsentService {
   apiBase(bankId: string): string {
     return `${this.issuer(bankId)}/open-banking/v3.1/aisp`;
   }
+  /** The Payment Initiation API's base: resource indicator and audience of merchant tokens. */
+  paymentsBase(bankId: string): string {
+    return `${this.issuer(bankId)}/open-banking/v3.1/pisp`;
+  }
   bankName(bankId: string): string {
     return this.options.banks.get(bankId)?.name ?? bankId;
   }
@@ -90,7 +96,11 @@ export class ConsentService {
     return this.options.platforms.find((p) => p.clientId === clientId);
   }
   platformName(clientId: string): string {
-    return this.platform(clientId)?.tradingName ?? clientId;
+    return (
+      this.platform(clientId)?.tradingName ??
+      this.options.merchants?.find((m) => m.clientId === clientId)?.tradingName ??
+      clientId
+    );
   }
 
   /** A per-bank secret shared by all instances (sealed in the database). */
@@ -137,6 +147,9 @@ export class ConsentService {
       cookieKeys: [cookie.toString('base64url')],
       pairwiseSalt: salt,
       clients: this.options.platforms,
+      ...(this.options.merchants?.length
+        ? { merchants: this.options.merchants, paymentsBase: this.paymentsBase(bankId) }
+        : {}),
       consents: this.store,
       secureCookies: this.options.publicUrl().startsWith('https:'),
     });

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { type ConsentService, consentRoutes } from '../consent/index.ts';
+import type { PaymentService } from '../payments/index.ts';
 import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
 import {
   AlertActionStore,
@@ -14,6 +15,7 @@ import { translogRoutes } from '../translog/index.ts';
 import type { BankBot } from './bot.ts';
 import type { GatewayContext } from './context.ts';
 import { investigatorDesk } from './investigator-desk.ts';
+import { registerPaymentRoutes } from './payments.ts';
 import { AISP_PREFIX, accountRoutes } from './routes/accounts.ts';
 import { botRoutes } from './routes/bot.ts';
 import { deviceKeyRoutes } from './routes/device-key.ts';
@@ -26,6 +28,8 @@ export interface GatewayOptions extends GatewayContext {
   readiness?: ReadinessCheck[];
   /** The consent context: authorization server, screens, platform consent API. */
   consent?: ConsentService;
+  /** Checkout: the Payment Initiation API, funds attestations, the approval screen (needs consent). */
+  payments?: PaymentService;
   /** The bank bot (needs the consent context). */
   bot?: BankBot;
   /** Fraud screening: ingest endpoint and the investigator view. */
@@ -91,6 +95,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
         name: 'transparency log',
         description: 'Checkpoints (C2SP signed notes), tiles (C2SP tlog-tiles), proofs',
       },
+      {
+        name: 'payments',
+        description:
+          'Payment Initiation (UK Open Banking v3.1 shapes) for merchants, funds attestations for platforms, the approval screen',
+      },
       { name: 'operations', description: 'Health, readiness and metrics' },
     ],
   });
@@ -110,6 +119,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     await app.register(async (scope) =>
       deviceKeyRoutes(scope, { banks: options.banks, consent, keyStore: options.keyStore }),
     );
+    if (options.payments) await registerPaymentRoutes(app, options, { payments: options.payments, consent });
   }
   const screening = options.screening;
   if (screening) {

@@ -20,6 +20,7 @@ import {
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { ensureMerchantAccounts, type MerchantRegistration, PaymentService } from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
 import {
@@ -37,6 +38,7 @@ import { DeviceAlertSink, type RelayWebhook, screeningReplies } from './alerts.t
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
+import { demoMerchantRegistrations, pushReceipt } from './payments.ts';
 import { relayLinkNotices } from './relay-events.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
 import { bankSealers } from './sealers.ts';
@@ -70,6 +72,8 @@ export interface RunningGateway {
   core(bankId: string): BankCore;
   /** The screening engine and its alert queue. */
   screening: ScreeningService;
+  /** Checkout: payment consents, payments, refunds, funds attestations. */
+  payments: PaymentService;
   /** Per-bank keys for the authorisation ingest endpoint. */
   ingestKeys: ReadonlyMap<string, string>;
   /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
@@ -90,6 +94,8 @@ export interface RuntimeOptions {
   consentEvents?: ConsentEvents;
   /** Where answers to "Was this you?" go (the screening context). */
   alerts?: AlertReplies;
+  /** Merchants registered with every bank; default: the demo merchants, keys in the data folder. */
+  merchants?: MerchantRegistration[];
 }
 
 /** Witnesses from configuration, or a local demo witness following every bank's log. */
@@ -176,6 +182,8 @@ export async function startGateway(
       jwks: { keys: [(await loadOrCreatePlatformKeys(config.dataDir)).publicJwk] },
     },
   ];
+  const merchants = options.merchants ?? (await demoMerchantRegistrations(config.dataDir));
+  await ensureMerchantAccounts(database, banks.map((b) => b.id), merchants);
   const bankMap = new Map(banks.map((b) => [b.id, b]));
   const core = (bankId: string) => {
     const c = cores.get(bankId);
@@ -203,6 +211,7 @@ export async function startGateway(
     core,
     publicUrl: () => url,
     platforms,
+    merchants,
     policy: await createPolicyEngine(),
     // Ended links are also announced to the platform's relay, so the chat shows them at once.
     events: relayLinkNotices(consentEvents, {
@@ -256,6 +265,15 @@ export async function startGateway(
           ),
         ),
       );
+  const payments = new PaymentService({
+    database,
+    consent,
+    core,
+    audit,
+    keyStore,
+    merchants,
+    deliverReceipt: pushReceipt({ consent, sealers, relay: () => relayWebhook }),
+  });
   const bot = new BankBot({
     consent,
     audit,
@@ -275,6 +293,7 @@ export async function startGateway(
     core,
     access: consent.access,
     consent,
+    payments,
     bot,
     screening: {
       service: screening,
@@ -350,6 +369,7 @@ export async function startGateway(
     transparency,
     core,
     screening,
+    payments,
     ingestKeys,
     connectRelay(webhook) {
       relayWebhook = webhook;

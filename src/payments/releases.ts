@@ -1,0 +1,238 @@
+// Every datum checkout lets out of the bank leaves through one function here: the payment
+// confirmation (merchant), the refund confirmation, the sealed receipt (device) — and the
+// funds answer in funds.ts. Each logs first (the transparency-log entry commits to the exact
+// bytes released) and then signs or seals. When the release context (src/release, issue #10)
+// lands, these are the functions to switch over to it.
+import type { AuditTrail } from '../audit/index.ts';
+import type { BankCore, TransferOutcome } from '../bank/index.ts';
+import type { ConsentService } from '../consent/index.ts';
+import {
+  PAYMENT_CONFIRMATION_TYP,
+  type PaymentConfirmation,
+  REFUND_CONFIRMATION_TYP,
+  signConfirmation,
+} from './confirmation.ts';
+import type { SigningKey } from './jws.ts';
+import type { MerchantRegistration } from './merchants.ts';
+import type { ConsentRow, PaymentRow, PaymentStore } from './store.ts';
+
+/** A sealed receipt on its way to the customer's device through the platform's link. */
+export interface ReceiptDelivery {
+  bankId: string;
+  linkConsentId: string;
+  /** Envelope id, also the relay's message id suffix. */
+  id: string;
+  type: 'receipt' | 'refund_receipt';
+  logIndex: number;
+  payload: Record<string, unknown>;
+}
+
+export interface PaymentReleases {
+  audit: AuditTrail;
+  consent: ConsentService;
+  core(bankId: string): BankCore;
+  store: PaymentStore;
+  signer(bankId: string): Promise<SigningKey>;
+  deliverReceipt?(delivery: ReceiptDelivery): Promise<void>;
+}
+
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+async function merchantSubject(r: PaymentReleases, consent: ConsentRow): Promise<string> {
+  return r.consent.pairwiseSubject(consent.bank_id, consent.merchant_id, consent.customer_id!);
+}
+
+/** The payment confirmation for the merchant: logged, signed, stored with the payment. */
+export async function releaseConfirmation(
+  r: PaymentReleases,
+  o: {
+    consent: ConsentRow;
+    paymentId: string;
+    outcome: Extract<TransferOutcome, { status: 'booked' }>;
+    merchant: MerchantRegistration;
+  },
+): Promise<{ payment: PaymentRow; consent: ConsentRow; confirmation: string }> {
+  const { consent } = o;
+  const claims: Omit<PaymentConfirmation, 'iat' | 'log_index'> = {
+    iss: r.consent.issuer(consent.bank_id),
+    payment_id: o.paymentId,
+    consent_id: consent.id,
+    status: 'AcceptedSettlementCompleted',
+    amount: consent.amount,
+    currency: consent.currency,
+    order_reference: consent.order_reference,
+    merchant: consent.merchant_id,
+    merchant_name: o.merchant.tradingName,
+    time: o.outcome.bookedAt.toISOString(),
+  };
+  const index = await r.audit.record({
+    bankId: consent.bank_id,
+    customerId: consent.customer_id!,
+    pairwiseId: await merchantSubject(r, consent),
+    consentId: consent.id,
+    platform: consent.merchant_id,
+    kind: 'payment.executed',
+    purpose: 'checkout',
+    clusters: ['payments'],
+    released: bytes(claims),
+  });
+  const confirmation = await signConfirmation(
+    { ...claims, log_index: index },
+    await r.signer(consent.bank_id),
+    PAYMENT_CONFIRMATION_TYP,
+  );
+  const payment = await r.store.insertPayment({
+    bank_id: consent.bank_id,
+    id: o.paymentId,
+    consent_id: consent.id,
+    merchant_id: consent.merchant_id,
+    status: 'AcceptedSettlementCompleted',
+    debit_transaction_id: o.outcome.debitTransactionId,
+    credit_transaction_id: o.outcome.creditTransactionId,
+    confirmation,
+    log_index: index,
+  });
+  const receipt = await receiptPayload(r, consent, o.merchant, {
+    reference: o.paymentId,
+    status: 'AcceptedSettlementCompleted',
+    total: consent.amount,
+    confirmation,
+  });
+  void releaseReceipt(r, consent, { id: o.paymentId, type: 'receipt', payload: receipt }).catch(() => {});
+  return { payment, consent, confirmation };
+}
+
+/** The refund: booked already; logged, confirmation signed, refund receipt sealed to the device. */
+export async function releaseRefund(
+  r: PaymentReleases,
+  o: {
+    consent: ConsentRow;
+    payment: PaymentRow;
+    merchant: MerchantRegistration;
+    amount: string;
+    reference: string;
+    refundId: string;
+  },
+) {
+  const { consent } = o;
+  const now = new Date();
+  const claims = {
+    iss: r.consent.issuer(consent.bank_id),
+    refund_id: o.refundId,
+    payment_id: o.payment.id,
+    consent_id: consent.id,
+    status: 'Refunded' as const,
+    amount: o.amount,
+    currency: consent.currency,
+    order_reference: consent.order_reference,
+    merchant: consent.merchant_id,
+    merchant_name: o.merchant.tradingName,
+    time: now.toISOString(),
+  };
+  const index = await r.audit.record({
+    bankId: consent.bank_id,
+    customerId: consent.customer_id!,
+    pairwiseId: await merchantSubject(r, consent),
+    consentId: consent.id,
+    platform: consent.merchant_id,
+    kind: 'payment.refunded',
+    purpose: 'checkout',
+    clusters: ['payments'],
+    released: bytes(claims),
+  });
+  const confirmation = await signConfirmation(
+    { ...claims, log_index: index },
+    await r.signer(consent.bank_id),
+    REFUND_CONFIRMATION_TYP,
+  );
+  const refund = await r.store.insertRefund({
+    bank_id: consent.bank_id,
+    id: o.refundId,
+    payment_id: o.payment.id,
+    amount: o.amount,
+    currency: consent.currency,
+    reference: o.reference,
+    confirmation,
+  });
+  const receipt = await receiptPayload(r, consent, o.merchant, {
+    reference: o.refundId,
+    status: 'Refunded',
+    total: o.amount,
+    confirmation,
+  });
+  void releaseReceipt(r, consent, { id: o.refundId, type: 'refund_receipt', payload: receipt }).catch(() => {});
+  return { refund, confirmation, createdAt: now };
+}
+
+/** The full receipt (Messenger receipt-template fields + which account paid + the bank's reference). */
+async function receiptPayload(
+  r: PaymentReleases,
+  consent: ConsentRow,
+  merchant: MerchantRegistration,
+  o: { reference: string; status: string; total: string; confirmation: string },
+): Promise<Record<string, unknown>> {
+  const core = r.core(consent.bank_id);
+  const [customer, account] = await Promise.all([
+    core.customer(consent.customer_id!),
+    core.account(consent.debtor_account_id!),
+  ]);
+  const last4 = account?.identification.slice(-4) ?? '';
+  const supplied = ((consent.initiation as { SupplementaryData?: { proviso_receipt?: Record<string, unknown> } })
+    .SupplementaryData?.proviso_receipt ?? {}) as Record<string, unknown>;
+  const total = Number(o.total);
+  return {
+    template_type: 'receipt',
+    recipient_name: customer?.displayName ?? '',
+    order_number: consent.order_reference,
+    currency: consent.currency,
+    payment_method: `${account?.nickname ?? 'Account'} ••${last4}`,
+    merchant_name: merchant.tradingName,
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    summary: { total_cost: o.status === 'Refunded' ? -total : total },
+    elements: Array.isArray(supplied['elements'])
+      ? supplied['elements']
+      : [{ title: `Order ${consent.order_reference}`, quantity: 1, price: total, currency: consent.currency }],
+    ...(supplied['address'] ? { address: supplied['address'] } : {}),
+    ...(Array.isArray(supplied['adjustments']) ? { adjustments: supplied['adjustments'] } : {}),
+    paid_from: { account_id: consent.debtor_account_id, nickname: account?.nickname ?? '', last4 },
+    bank_reference: o.reference,
+    status: o.status,
+    confirmation: o.confirmation,
+  };
+}
+
+/**
+ * The receipt to the device: only through a live checkout link that was not stopped, logged
+ * under that link (platform, purpose checkout) with the exact payload, then sealed and pushed.
+ */
+export async function releaseReceipt(
+  r: PaymentReleases,
+  consent: ConsentRow,
+  o: { id: string; type: ReceiptDelivery['type']; payload: Record<string, unknown> },
+): Promise<boolean> {
+  if (!r.deliverReceipt || !consent.link_consent_id || !consent.customer_id) return false;
+  if (await r.store.linkStopped(consent.bank_id, consent.link_consent_id)) return false;
+  const link = await r.consent.store.get(consent.link_consent_id);
+  if (!link || link.deviceKeyRemovedAt !== null || !r.consent.decide(link, { purpose: 'checkout', cluster: 'payments' }).allowed)
+    return false;
+  const logIndex = await r.audit.record({
+    bankId: consent.bank_id,
+    customerId: consent.customer_id,
+    pairwiseId: await r.consent.pairwiseSubject(consent.bank_id, link.clientId, consent.customer_id),
+    consentId: link.id,
+    platform: link.clientId,
+    kind: 'payment.receipt',
+    purpose: 'checkout',
+    clusters: ['payments'],
+    released: bytes(o.payload),
+  });
+  await r.deliverReceipt({
+    bankId: consent.bank_id,
+    linkConsentId: link.id,
+    id: o.id,
+    type: o.type,
+    logIndex,
+    payload: o.payload,
+  });
+  return true;
+}

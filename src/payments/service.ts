@@ -1,0 +1,293 @@
+// Checkout at the bank: a merchant's payment consent, the customer's approval, execution in
+// the bank core, refunds. Each release (consent, approval, execution, refund) is a
+// transparency-log entry before anything leaves (releases.ts); the merchant learns states and
+// the signed confirmation, never the debtor account.
+import { randomBytes } from 'node:crypto';
+import type { AuditTrail } from '../audit/index.ts';
+import type { BankCore, TransferOutcome } from '../bank/index.ts';
+import type { ConsentService } from '../consent/index.ts';
+import { forbidden, notFound, Problem } from '../http/index.ts';
+import type { KeyStore } from '../keys/index.ts';
+import type { Database } from '../storage/index.ts';
+import type { SigningKey } from './jws.ts';
+import type { MerchantRegistration } from './merchants.ts';
+import { canonical, type ObInitiation } from './ob-mapping.ts';
+import { type PaymentReleases, releaseConfirmation, releaseRefund } from './releases.ts';
+import { type ConsentRow, PaymentStore, type PaymentRow } from './store.ts';
+
+/** How long a customer has to approve, and then the merchant to submit the payment. */
+export const CONSENT_TTL_MS = 15 * 60_000;
+export const MAX_AMOUNT = 10_000;
+
+export interface PaymentServiceOptions {
+  database: Database;
+  consent: ConsentService;
+  core(bankId: string): BankCore;
+  audit: AuditTrail;
+  keyStore: KeyStore;
+  merchants: readonly MerchantRegistration[];
+  /** The sealed receipt to the customer's device (wired by the gateway; may be absent). */
+  deliverReceipt?: PaymentReleases['deliverReceipt'];
+}
+
+export interface ConsentInput {
+  Data: { Initiation: ObInitiation };
+  Risk: Record<string, unknown>;
+}
+
+export interface PaymentInput {
+  Data: { ConsentId: string; Initiation: ObInitiation };
+  Risk: Record<string, unknown>;
+}
+
+export interface Executed {
+  payment: PaymentRow;
+  consent: ConsentRow;
+  confirmation: string;
+}
+
+const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+const unprocessable = (slug: string, detail: string, extensions?: Record<string, unknown>) =>
+  new Problem(422, slug, 'Payment refused', detail, extensions ? { extensions } : {});
+
+export class PaymentService {
+  readonly store: PaymentStore;
+  readonly options: PaymentServiceOptions;
+  readonly #merchants: Map<string, MerchantRegistration>;
+  constructor(options: PaymentServiceOptions) {
+    this.options = options;
+    this.store = new PaymentStore(options.database);
+    this.#merchants = new Map(options.merchants.map((m) => [m.clientId, m]));
+  }
+
+  merchant(clientId: string): MerchantRegistration | undefined {
+    return this.#merchants.get(clientId);
+  }
+
+  /** The bank's ES256 key: response x-jws-signature, confirmations, attestations. */
+  async signer(bankId: string): Promise<SigningKey> {
+    const key = await this.options.keyStore.active(bankId, 'sign', 'ES256');
+    return { key: key.privateKey, kid: key.kid };
+  }
+
+  async createConsent(bankId: string, merchantId: string, input: ConsentInput): Promise<ConsentRow> {
+    const merchant = this.#merchants.get(merchantId)!;
+    const creditor = merchant.accounts[bankId];
+    const { Initiation } = input.Data;
+    const account = Initiation.CreditorAccount;
+    if (
+      !creditor ||
+      account.SchemeName !== creditor.schemeName ||
+      account.Identification.replaceAll(' ', '') !== creditor.identification
+    )
+      throw forbidden('creditor-not-merchant', "the creditor account is not this merchant's account at this bank");
+    const amount = Initiation.InstructedAmount;
+    if (amount.Currency !== creditor.currency)
+      throw unprocessable('currency-not-supported', `this bank takes domestic payments in ${creditor.currency}`);
+    if (!/^\d{1,5}\.\d{2}$/.test(amount.Amount) || Number(amount.Amount) <= 0 || Number(amount.Amount) > MAX_AMOUNT)
+      throw unprocessable('amount-not-supported', `the amount must be from 0.01 to ${MAX_AMOUNT}.00 with two decimals`);
+    const row = await this.store.insertConsent({
+      bank_id: bankId,
+      id: newId('pc'),
+      merchant_id: merchantId,
+      status: 'AwaitingAuthorisation',
+      initiation: Initiation,
+      risk: input.Risk,
+      amount: amount.Amount,
+      currency: amount.Currency,
+      order_reference: Initiation.RemittanceInformation?.Reference ?? Initiation.EndToEndIdentification,
+      creditor_account_id: creditor.accountId,
+      customer_id: null,
+      debtor_account_id: null,
+      link_consent_id: null,
+      expires_at: new Date(Date.now() + CONSENT_TTL_MS),
+    });
+    return row;
+  }
+
+  /** The consent as its merchant may see it; expired ones are Rejected first. */
+  async consentFor(bankId: string, merchantId: string, consentId: string): Promise<ConsentRow> {
+    await this.store.rejectExpired(bankId, consentId);
+    const row = await this.store.consent(bankId, consentId);
+    if (!row || row.merchant_id !== merchantId)
+      throw notFound('payment-consent', 'no payment consent with this id for this merchant');
+    return row;
+  }
+
+  /** The customer approved at the bank, paying from `debtorAccountId`. */
+  async approve(bankId: string, consentId: string, customerId: string, debtorAccountId: string): Promise<ConsentRow> {
+    await this.store.rejectExpired(bankId, consentId);
+    const account = await this.options.core(bankId).account(debtorAccountId);
+    const consent = await this.store.consent(bankId, consentId);
+    if (!consent) throw notFound('payment-consent', 'no such payment consent');
+    if (!account || account.customerId !== customerId || account.currency !== consent.currency)
+      throw forbidden('account-not-eligible', 'pay from one of your own accounts in the payment currency');
+    const link = await this.checkoutLink(bankId, customerId);
+    const approved = await this.store.transition(bankId, consentId, 'AwaitingAuthorisation', 'Authorised', {
+      customer_id: customerId,
+      debtor_account_id: debtorAccountId,
+      link_consent_id: link,
+      expires_at: new Date(Date.now() + CONSENT_TTL_MS),
+    });
+    if (!approved) throw this.#stateProblem(consent);
+    await this.#log(approved, 'payment.authorised', null);
+    return approved;
+  }
+
+  async decline(bankId: string, consentId: string, customerId: string | null): Promise<void> {
+    const declined = await this.store.transition(bankId, consentId, 'AwaitingAuthorisation', 'Rejected', {
+      customer_id: customerId,
+    });
+    if (declined?.customer_id) await this.#log(declined, 'payment.rejected', null);
+  }
+
+  /** The customer's newest live link (platform consent) with purpose checkout that was not stopped. */
+  async checkoutLink(bankId: string, customerId: string): Promise<string | null> {
+    const links = (await this.options.consent.store.forCustomer(bankId, customerId))
+      .filter((c) => c.deviceKeyRemovedAt === null && this.options.consent.decide(c, { purpose: 'checkout', cluster: 'payments' }).allowed)
+      .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0));
+    for (const link of links) if (!(await this.store.linkStopped(bankId, link.id))) return link.id;
+    return null;
+  }
+
+  /**
+   * OB funds confirmation of an authorised consent: can the chosen account pay exactly this
+   * amount now. The amount is the one the customer approved, so the answer is exact.
+   */
+  async fundsForConsent(consent: ConsentRow): Promise<boolean> {
+    const balances = await this.options.core(consent.bank_id).balances(consent.debtor_account_id!);
+    const available = balances.find((b) => b.type === 'InterimAvailable');
+    if (!available || available.creditDebit === 'Debit') return false;
+    return toCents(available.amount) >= toCents(consent.amount);
+  }
+
+  #stateProblem(consent: ConsentRow): Problem {
+    if (consent.status === 'Rejected' && consent.expires_at <= new Date())
+      return new Problem(410, 'payment-consent-expired', 'Consent expired', 'the customer did not approve this payment in time');
+    return new Problem(409, 'consent-not-authorised', 'Consent not usable', `the payment consent is ${consent.status}`);
+  }
+
+  async #log(consent: ConsentRow, kind: 'payment.authorised' | 'payment.rejected' | 'payment.initiated', released: Uint8Array | null) {
+    if (!consent.customer_id) return null;
+    return this.options.audit.record({
+      bankId: consent.bank_id,
+      customerId: consent.customer_id,
+      pairwiseId: await this.options.consent.pairwiseSubject(consent.bank_id, consent.merchant_id, consent.customer_id),
+      consentId: consent.id,
+      platform: consent.merchant_id,
+      kind,
+      purpose: 'checkout',
+      clusters: ['payments'],
+      released,
+    });
+  }
+
+  /** Executes an authorised consent once: debit, credit, log, confirmation, receipt. */
+  async execute(bankId: string, merchantId: string, tokenConsentId: string | null, input: PaymentInput): Promise<Executed> {
+    const consentId = input.Data.ConsentId;
+    if (tokenConsentId !== consentId)
+      throw forbidden('token-not-for-consent', 'this access token was approved for another payment consent');
+    const consent = await this.consentFor(bankId, merchantId, consentId);
+    if (canonical(consent.initiation) !== canonical(input.Data.Initiation))
+      throw new Problem(400, 'payment-does-not-match-consent', 'Invalid request', 'the Initiation differs from the one the customer approved');
+    const claimed = await this.store.transition(bankId, consentId, 'Authorised', 'Consumed');
+    if (!claimed) throw this.#stateProblem(consent);
+    const merchant = this.#merchants.get(merchantId)!;
+    const core = this.options.core(bankId);
+    const outcome: TransferOutcome = core.bookTransfer
+      ? await core.bookTransfer({
+          debtorAccountId: claimed.debtor_account_id!,
+          creditorAccountId: claimed.creditor_account_id,
+          amount: claimed.amount,
+          currency: claimed.currency,
+          debtorDescription: `${merchant.tradingName} ${claimed.order_reference}`,
+          creditorDescription: `Payment ${claimed.order_reference}`,
+          merchantName: merchant.tradingName,
+          category: 'shopping',
+        })
+      : { status: 'account-not-found' };
+    const paymentId = newId('dp');
+    if (outcome.status !== 'booked') {
+      const payment = await this.store.insertPayment({
+        bank_id: bankId,
+        id: paymentId,
+        consent_id: consentId,
+        merchant_id: merchantId,
+        status: 'Rejected',
+        debit_transaction_id: null,
+        credit_transaction_id: null,
+        confirmation: null,
+        log_index: null,
+      });
+      await this.store.transition(bankId, consentId, 'Consumed', 'Rejected');
+      await this.#log(claimed, 'payment.rejected', null);
+      throw refusal(outcome.status, payment.id);
+    }
+    return releaseConfirmation(this.#releases(), { consent: claimed, paymentId, outcome, merchant });
+  }
+
+  #releases(): PaymentReleases {
+    return {
+      audit: this.options.audit,
+      consent: this.options.consent,
+      core: this.options.core,
+      store: this.store,
+      signer: (bankId) => this.signer(bankId),
+      ...(this.options.deliverReceipt ? { deliverReceipt: this.options.deliverReceipt } : {}),
+    };
+  }
+
+  async paymentFor(bankId: string, merchantId: string, paymentId: string): Promise<{ payment: PaymentRow; consent: ConsentRow }> {
+    const payment = await this.store.payment(bankId, paymentId);
+    const consent = payment ? await this.store.consent(bankId, payment.consent_id) : null;
+    if (!payment || !consent || payment.merchant_id !== merchantId)
+      throw notFound('domestic-payment', 'no domestic payment with this id for this merchant');
+    return { payment, consent };
+  }
+
+  /** A merchant refund (Proviso extension): the money back to the account that paid. */
+  async refund(bankId: string, merchantId: string, paymentId: string, amount: { Amount: string; Currency: string }, reference: string) {
+    const { payment, consent } = await this.paymentFor(bankId, merchantId, paymentId);
+    if (payment.status !== 'AcceptedSettlementCompleted' || !consent.debtor_account_id)
+      throw new Problem(409, 'payment-not-refundable', 'Not refundable', 'only a completed payment can be refunded');
+    if (amount.Currency !== consent.currency)
+      throw unprocessable('refund-exceeds-payment', 'a refund is in the payment currency');
+    const already = (await this.store.refunds(bankId, paymentId)).reduce((s, r) => s + toCents(String(r.amount)), 0);
+    if (toCents(amount.Amount) <= 0 || already + toCents(amount.Amount) > toCents(consent.amount))
+      throw unprocessable('refund-exceeds-payment', 'refunds would exceed the payment');
+    const merchant = this.#merchants.get(merchantId)!;
+    const core = this.options.core(bankId);
+    const outcome: TransferOutcome = core.bookTransfer
+      ? await core.bookTransfer({
+          debtorAccountId: consent.creditor_account_id,
+          creditorAccountId: consent.debtor_account_id,
+          amount: amount.Amount,
+          currency: amount.Currency,
+          debtorDescription: `Refund ${consent.order_reference}`,
+          creditorDescription: `Refund from ${merchant.tradingName} ${consent.order_reference}`,
+          merchantName: merchant.tradingName,
+          category: 'refund',
+        })
+      : { status: 'account-not-found' };
+    if (outcome.status !== 'booked')
+      throw unprocessable('refund-not-booked', 'the refund could not be booked from the merchant account');
+    return releaseRefund(this.#releases(), { consent, payment, merchant, amount: amount.Amount, reference, refundId: newId('rf') });
+  }
+}
+
+export function toCents(amount: string): number {
+  const [whole, fraction = ''] = amount.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2));
+}
+
+function refusal(status: Exclude<TransferOutcome['status'], 'booked'>, paymentId: string): Problem {
+  const extensions = { DomesticPaymentId: paymentId };
+  switch (status) {
+    case 'insufficient-funds':
+      return unprocessable('insufficient-funds', 'the account the customer chose cannot make this payment now', extensions);
+    case 'account-blocked':
+      return unprocessable('account-blocked', 'the account the customer chose is blocked or its card is frozen', extensions);
+    default:
+      return unprocessable('payment-not-booked', 'the bank could not book this payment', extensions);
+  }
+}
