@@ -43,6 +43,8 @@ export async function startShopSystem(
   const merchantPort = await freePort();
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const merchantUrl = `http://127.0.0.1:${merchantPort}`;
+  // The gateway registers the demo merchants' redirect URIs from the process environment.
+  process.env['PROVISO_MERCHANT_URL'] = merchantUrl;
   const t = await startTestGateway(pgliteBackend, options.customers ?? 3, {
     env: { PROVISO_RELAY_URL: relayUrl, PROVISO_MERCHANT_URL: merchantUrl },
   });
