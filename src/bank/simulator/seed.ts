@@ -34,7 +34,7 @@ export async function seedBank(database: Database, o: SeedOptions): Promise<Seed
     .selectFrom('core_customer')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('bank_id', '=', o.bankId)
-    // The checkout merchants are business customers the gateway adds at start, not seeded ones.
+    // Merchants (business customers holding checkout creditor accounts) are not simulated.
     .where('id', 'not like', 'cus\\_merchant\\_%')
     .executeTakeFirstOrThrow();
   // Customers are generated in index order, so a bank already holding k customers
