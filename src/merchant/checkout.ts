@@ -35,6 +35,8 @@ export interface CheckoutOptions {
   /** How long an approval may take before the order is given up (ms). */
   approvalWindowMs: number;
   now?: () => number;
+  /** Why a payment step failed (error class and message, never a token or an amount). */
+  onBankError?: (step: 'start' | 'complete' | 'refund', error: unknown) => void;
 }
 
 export interface OrderRequest {
@@ -116,7 +118,8 @@ export class Checkout {
         started.authorizationUrl,
       );
       return { order, created, authorizationUrl: started.authorizationUrl };
-    } catch {
+    } catch (error) {
+      this.#o.onBankError?.('start', error);
       await this.#o.store.finish(order.id, { status: 'rejected', reason: 'payment-failed' });
       throw new CheckoutError(502, 'bank-unavailable', 'the bank did not accept the payment request');
     }
@@ -154,7 +157,8 @@ export class Checkout {
     let outcome: Awaited<ReturnType<PaymentRail['complete']>>;
     try {
       outcome = await rail.complete({ order, merchant, callbackUrl, pending });
-    } catch {
+    } catch (error) {
+      this.#o.onBankError?.('complete', error);
       outcome = { status: 'rejected', reason: 'payment-failed' };
     }
     return (await this.#o.store.finish(order.id, outcome)) ?? order;

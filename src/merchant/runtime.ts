@@ -72,6 +72,7 @@ export async function startMerchants(
     currencyOf: (bankId) => config.banks.find((b) => b.id === bankId)?.currency,
     publicUrl: () => url,
     approvalWindowMs: config.approvalWindowSeconds * 1000,
+    onBankError: (step, error) => app.log.warn({ step, err: error }, 'payment step failed at the bank'),
   });
   const app = await createHttpApp({
     title: 'Proviso demo merchants',
