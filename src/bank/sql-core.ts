@@ -233,7 +233,10 @@ export class SqlBankCore implements BankCore {
     if (outcome.status === 'booked')
       for (const hook of this.#onBooked) {
         try {
-          hook({ bankId: this.bankId, transactionIds: [outcome.debitTransactionId, outcome.creditTransactionId] });
+          hook({
+            bankId: this.bankId,
+            transactionIds: [outcome.debitTransactionId, outcome.creditTransactionId],
+          });
         } catch {
           // A hook's failure (a notification not sent) never undoes a booked payment.
         }

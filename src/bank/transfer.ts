@@ -51,7 +51,13 @@ export async function bookTransfer(
     const bookedAt = new Date();
     const debitTransactionId = newTransactionId();
     const creditTransactionId = newTransactionId();
-    const line = { bank_id: bankId, booked_at: bookedAt, status: 'booked', amount: order.amount, currency: order.currency };
+    const line = {
+      bank_id: bankId,
+      booked_at: bookedAt,
+      status: 'booked',
+      amount: order.amount,
+      currency: order.currency,
+    };
     await trx
       .insertInto('core_transaction')
       .values([

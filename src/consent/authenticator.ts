@@ -37,7 +37,12 @@ export interface CustomerAuthenticator {
    * The one-time code alone, for a customer the bank already knows in this browser (its own
    * session cookie): a returning customer approving a payment. Same throttling, same one use.
    */
-  confirmCode?(attempt: { bankId: string; customerId: string; otp: string; ip: string }): Promise<LoginResult>;
+  confirmCode?(attempt: {
+    bankId: string;
+    customerId: string;
+    otp: string;
+    ip: string;
+  }): Promise<LoginResult>;
 }
 
 interface CredentialTables {
@@ -206,11 +211,24 @@ export class DemoAuthenticator implements CustomerAuthenticator {
     return { ok: true, customerId: customer.id };
   }
 
-  async confirmCode({ bankId, customerId, otp, ip }: { bankId: string; customerId: string; otp: string; ip: string }): Promise<LoginResult> {
+  async confirmCode({
+    bankId,
+    customerId,
+    otp,
+    ip,
+  }: {
+    bankId: string;
+    customerId: string;
+    otp: string;
+    ip: string;
+  }): Promise<LoginResult> {
     const customer = await this.#core(bankId).customer(customerId);
     if (!customer) return { ok: false, reason: 'invalid' };
     const name = customer.username;
-    const [byUser, byIp] = await Promise.all([this.#failures(bankId, `user:${name}`), this.#failures(bankId, `ip:${ip}`)]);
+    const [byUser, byIp] = await Promise.all([
+      this.#failures(bankId, `user:${name}`),
+      this.#failures(bankId, `ip:${ip}`),
+    ]);
     if (byUser >= this.#limits.perUsername || byIp >= this.#limits.perIp)
       return { ok: false, reason: 'throttled', retryAfterSeconds: this.#limits.windowSeconds };
     const credential = await this.#db
@@ -220,7 +238,9 @@ export class DemoAuthenticator implements CustomerAuthenticator {
       .where('customer_id', '=', customerId)
       .executeTakeFirst();
     const delta =
-      credential && /^\d{6}$/.test(otp) ? totpFor(credential.totp_secret).validate({ token: otp, window: 1 }) : null;
+      credential && /^\d{6}$/.test(otp)
+        ? totpFor(credential.totp_secret).validate({ token: otp, window: 1 })
+        : null;
     if (delta === null) return this.#fail(bankId, name, ip);
     const step = Math.floor(Date.now() / 30_000) + delta;
     const claimed = await this.#db

@@ -38,9 +38,9 @@ export {
   parseAccountAccess,
 } from './rar.ts';
 export { RECEIPT_TYP } from './receipts.ts';
-export { esc, htmlErrorPage, page as bankPage } from './screens.ts';
 export { consentsStillAuthorised } from './release-guard.ts';
 export { consentRoutes } from './routes.ts';
+export { esc, htmlErrorPage, page as bankPage } from './screens.ts';
 export { type AccessHistoryRecord, ConsentService, type ConsentServiceOptions } from './service.ts';
 export {
   CONSENT_CHANNEL,

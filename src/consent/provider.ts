@@ -12,7 +12,12 @@ import Provider, {
 } from 'oidc-provider';
 import type { Database } from '../storage/index.ts';
 import { kyselyAdapter } from './adapter.ts';
-import { clientMetadata, type MerchantClient, merchantClientMetadata, type PlatformRegistration } from './clients.ts';
+import {
+  clientMetadata,
+  type MerchantClient,
+  merchantClientMetadata,
+  type PlatformRegistration,
+} from './clients.ts';
 import {
   InvalidPaymentDetailError,
   PAYMENT_INITIATION_TYPE,
@@ -162,7 +167,9 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx: unknown, client: OidcClient) =>
-          o.merchants?.some((m) => m.clientId === client.clientId) && o.paymentsBase ? o.paymentsBase : o.apiBase,
+          o.merchants?.some((m) => m.clientId === client.clientId) && o.paymentsBase
+            ? o.paymentsBase
+            : o.apiBase,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, resource: string, client: OidcClient) => {
           const merchant = o.merchants?.some((m) => m.clientId === client.clientId) ?? false;

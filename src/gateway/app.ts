@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { type ConsentService, consentRoutes } from '../consent/index.ts';
-import type { PaymentService } from '../payments/index.ts';
 import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
+import type { PaymentService } from '../payments/index.ts';
 import {
   AlertActionStore,
   type CardDirectory,

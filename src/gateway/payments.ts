@@ -13,8 +13,8 @@ import {
   merchantBaseUrl,
   merchantKeyFile,
   merchantRedirectUri,
-  PISP_PREFIX,
   type PaymentService,
+  PISP_PREFIX,
   paymentRoutes,
   type ReceiptDelivery,
 } from '../payments/index.ts';
@@ -24,7 +24,10 @@ import type { GatewayContext } from './context.ts';
 import type { BankSealers } from './sealers.ts';
 
 /** The demo merchants as every bank registers them; their private keys stay in the data folder. */
-export async function demoMerchantRegistrations(dataDir: string, env = process.env): Promise<MerchantRegistration[]> {
+export async function demoMerchantRegistrations(
+  dataDir: string,
+  env = process.env,
+): Promise<MerchantRegistration[]> {
   const base = merchantBaseUrl(env);
   return Promise.all(
     DEMO_MERCHANTS.map(async (m) => ({
@@ -79,7 +82,8 @@ export function pushReceipt(o: {
       ],
     });
     const status = await postToRelay(relay, delivery.bankId, body, o.timeoutMs ?? 5000);
-    if (status < 200 || status > 299) throw new Error(`the relay refused the receipt push with HTTP ${status}`);
+    if (status < 200 || status > 299)
+      throw new Error(`the relay refused the receipt push with HTTP ${status}`);
   };
 }
 
@@ -95,9 +99,15 @@ export async function registerPaymentRoutes(
     o.payments.options.merchants.map((m) => m.clientId),
     () => ctx.publicUrl,
   );
-  await app.register(async (scope) => paymentRoutes(scope, { service: o.payments, tokens, banks, publicUrl: () => ctx.publicUrl }), {
-    prefix: PISP_PREFIX,
-  });
-  await app.register(async (scope) => fundsAttestationRoutes(scope, { service: o.payments, access: ctx.access, banks }));
+  await app.register(
+    async (scope) =>
+      paymentRoutes(scope, { service: o.payments, tokens, banks, publicUrl: () => ctx.publicUrl }),
+    {
+      prefix: PISP_PREFIX,
+    },
+  );
+  await app.register(async (scope) =>
+    fundsAttestationRoutes(scope, { service: o.payments, access: ctx.access, banks }),
+  );
   await app.register(async (scope) => approvalRoutes(scope, { payments: o.payments, consent: o.consent }));
 }

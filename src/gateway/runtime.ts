@@ -20,7 +20,12 @@ import {
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
-import { ensureMerchantAccounts, type MerchantRegistration, PaymentService } from '../payments/index.ts';
+import {
+  ensureMerchantAccounts,
+  type MerchantRegistration,
+  PaymentService,
+  withPaymentConsents,
+} from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
 import {
@@ -171,7 +176,7 @@ export async function startGateway(
   const logs = await openBankLogs(database, keyStore, banks, transparency, transparencyEvents.witnessFailure);
   const audit = new AuditTrail(database, kek, logs, {
     ...transparencyEvents.policy(transparency),
-    consents: consentsStillAuthorised,
+    consents: withPaymentConsents(consentsStillAuthorised),
   });
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [
@@ -183,7 +188,11 @@ export async function startGateway(
     },
   ];
   const merchants = options.merchants ?? (await demoMerchantRegistrations(config.dataDir));
-  await ensureMerchantAccounts(database, banks.map((b) => b.id), merchants);
+  await ensureMerchantAccounts(
+    database,
+    banks.map((b) => b.id),
+    merchants,
+  );
   const bankMap = new Map(banks.map((b) => [b.id, b]));
   const core = (bankId: string) => {
     const c = cores.get(bankId);

@@ -16,7 +16,7 @@ import {
   parsePaymentInitiation,
 } from '../consent/index.ts';
 import { noQuery, notFound, problemResponses } from '../http/index.ts';
-import { approvalLoginPage, approvalPage, type ApprovalView } from './approval-page.ts';
+import { type ApprovalView, approvalLoginPage, approvalPage } from './approval-page.ts';
 import type { ObInitiation } from './ob-mapping.ts';
 import type { PaymentService } from './service.ts';
 import type { ConsentRow } from './store.ts';
@@ -31,7 +31,9 @@ const params = {
   },
 } as const;
 const html = { 200: { type: 'string', description: 'HTML page' } } as const;
-const redirect = { 303: { type: 'null', description: "Back to the merchant, or on to the account choice" } } as const;
+const redirect = {
+  303: { type: 'null', description: 'Back to the merchant, or on to the account choice' },
+} as const;
 
 interface SessionTables {
   consent_customer_session: { digest: Uint8Array; bank_id: string; customer_id: string; expires_at: Date };
@@ -83,7 +85,9 @@ export async function approvalRoutes(
       .send(body);
 
   async function csrfFor(bankId: string, uid: string): Promise<string> {
-    return createHmac('sha256', await svc.secret(bankId, 'cookie')).update(`payment-csrf:${uid}`).digest('base64url');
+    return createHmac('sha256', await svc.secret(bankId, 'cookie'))
+      .update(`payment-csrf:${uid}`)
+      .digest('base64url');
   }
 
   /** The customer this browser is logged in as at this bank (the consent screens' own session), if any. */
@@ -105,11 +109,17 @@ export async function approvalRoutes(
     if (!svc.options.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
     const provider = await svc.provider(bankId);
     const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => null);
-    if (!details || details.uid !== uid) return { error: 'This payment request has expired or was already used. Go back to the shop and try again.' } as const;
+    if (!details || details.uid !== uid)
+      return {
+        error: 'This payment request has expired or was already used. Go back to the shop and try again.',
+      } as const;
     const clientId = String(details.params['client_id']);
     let detail: PaymentInitiationDetail;
     try {
-      const list = JSON.parse(String(details.params['authorization_details'] ?? '[]')) as Record<string, unknown>[];
+      const list = JSON.parse(String(details.params['authorization_details'] ?? '[]')) as Record<
+        string,
+        unknown
+      >[];
       const found = list.find((d) => d['type'] === PAYMENT_INITIATION_TYPE);
       if (!found) throw new Error();
       detail = parsePaymentInitiation(found);
@@ -131,7 +141,15 @@ export async function approvalRoutes(
     return { provider, details, detail, consent, clientId, redirectOrigin } as const;
   }
 
-  async function view(bankId: string, uid: string, consent: ConsentRow, detail: PaymentInitiationDetail, customerId: string | null, askCode: boolean, error?: string): Promise<ApprovalView> {
+  async function view(
+    bankId: string,
+    uid: string,
+    consent: ConsentRow,
+    detail: PaymentInitiationDetail,
+    customerId: string | null,
+    askCode: boolean,
+    error?: string,
+  ): Promise<ApprovalView> {
     const accounts = customerId
       ? (await svc.options.core(bankId).accounts(customerId))
           .filter((a) => a.currency === consent.currency && a.kind !== 'savings')
@@ -154,7 +172,11 @@ export async function approvalRoutes(
   }
 
   /** Who approves: the logged-in oidc session, else a returning customer (bank session + live link). */
-  async function approver(request: FastifyRequest, bankId: string, session: { accountId?: string } | undefined) {
+  async function approver(
+    request: FastifyRequest,
+    bankId: string,
+    session: { accountId?: string } | undefined,
+  ) {
     if (session?.accountId) return { customerId: session.accountId, askCode: false };
     const known = await bankSession(request, bankId);
     if (known && (await payments.checkoutLink(bankId, known))) return { customerId: known, askCode: true };
@@ -175,14 +197,22 @@ export async function approvalRoutes(
     async (request, reply) => {
       const { bankId, uid } = request.params;
       const p = await pending(request, reply, bankId, uid);
-      if ('error' in p) return send(reply, htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''), 400);
+      if ('error' in p)
+        return send(
+          reply,
+          htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
+          400,
+        );
       const who = await approver(request, bankId, p.details.session);
       const v = await view(bankId, uid, p.consent, p.detail, who?.customerId ?? null, who?.askCode ?? false);
       return send(reply, who ? approvalPage(v) : approvalLoginPage(v), 200, p.redirectOrigin);
     },
   );
 
-  app.post<{ Params: { bankId: string; uid: string }; Body: { csrf: string; username: string; password: string; otp: string } }>(
+  app.post<{
+    Params: { bankId: string; uid: string };
+    Body: { csrf: string; username: string; password: string; otp: string };
+  }>(
     '/banks/:bankId/payment-approval/:uid/login',
     {
       schema: {
@@ -207,9 +237,18 @@ export async function approvalRoutes(
     async (request, reply) => {
       const { bankId, uid } = request.params;
       const p = await pending(request, reply, bankId, uid);
-      if ('error' in p) return send(reply, htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''), 400);
+      if ('error' in p)
+        return send(
+          reply,
+          htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
+          400,
+        );
       if (!safeEqual(request.body.csrf, await csrfFor(bankId, uid)))
-        return send(reply, htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'), 403);
+        return send(
+          reply,
+          htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'),
+          403,
+        );
       const result = await svc.authenticator.authenticate({
         bankId,
         username: request.body.username,
@@ -218,17 +257,33 @@ export async function approvalRoutes(
         ip: request.ip,
       });
       if (!result.ok) {
-        const v = await view(bankId, uid, p.consent, p.detail, null, false, result.reason === 'throttled'
-          ? 'Too many failed attempts. Logging in is paused for this username; try again in 15 minutes.'
-          : 'The username, password or one-time code is not right. Check them and try again.');
+        const v = await view(
+          bankId,
+          uid,
+          p.consent,
+          p.detail,
+          null,
+          false,
+          result.reason === 'throttled'
+            ? 'Too many failed attempts. Logging in is paused for this username; try again in 15 minutes.'
+            : 'The username, password or one-time code is not right. Check them and try again.',
+        );
         return send(reply, approvalLoginPage(v), result.reason === 'throttled' ? 429 : 401, p.redirectOrigin);
       }
-      const to = await p.provider.interactionResult(request.raw, reply.raw, { login: { accountId: result.customerId } }, { mergeWithLastSubmission: false });
+      const to = await p.provider.interactionResult(
+        request.raw,
+        reply.raw,
+        { login: { accountId: result.customerId } },
+        { mergeWithLastSubmission: false },
+      );
       return reply.code(303).header('location', to).send();
     },
   );
 
-  app.post<{ Params: { bankId: string; uid: string }; Body: { csrf: string; decision: 'approve' | 'decline'; account?: string; otp?: string } }>(
+  app.post<{
+    Params: { bankId: string; uid: string };
+    Body: { csrf: string; decision: 'approve' | 'decline'; account?: string; otp?: string };
+  }>(
     '/banks/:bankId/payment-approval/:uid/decide',
     {
       schema: {
@@ -253,26 +308,60 @@ export async function approvalRoutes(
     async (request, reply) => {
       const { bankId, uid } = request.params;
       const p = await pending(request, reply, bankId, uid);
-      if ('error' in p) return send(reply, htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''), 400);
+      if ('error' in p)
+        return send(
+          reply,
+          htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
+          400,
+        );
       if (!safeEqual(request.body.csrf, await csrfFor(bankId, uid)))
-        return send(reply, htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'), 403);
+        return send(
+          reply,
+          htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'),
+          403,
+        );
       const who = await approver(request, bankId, p.details.session);
       if (request.body.decision === 'decline') {
         await payments.decline(bankId, p.consent.id, who?.customerId ?? null);
-        const to = await p.provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'the customer declined the payment' }, { mergeWithLastSubmission: false });
+        const to = await p.provider.interactionResult(
+          request.raw,
+          reply.raw,
+          { error: 'access_denied', error_description: 'the customer declined the payment' },
+          { mergeWithLastSubmission: false },
+        );
         return reply.code(303).header('location', to).send();
       }
-      if (!who) return send(reply, approvalLoginPage(await view(bankId, uid, p.consent, p.detail, null, false, 'Log in first.')), 401, p.redirectOrigin);
+      if (!who)
+        return send(
+          reply,
+          approvalLoginPage(await view(bankId, uid, p.consent, p.detail, null, false, 'Log in first.')),
+          401,
+          p.redirectOrigin,
+        );
       const again = (error: string, status: number) =>
-        view(bankId, uid, p.consent, p.detail, who.customerId, who.askCode, error).then((v) => send(reply, approvalPage(v), status, p.redirectOrigin));
+        view(bankId, uid, p.consent, p.detail, who.customerId, who.askCode, error).then((v) =>
+          send(reply, approvalPage(v), status, p.redirectOrigin),
+        );
       if (who.askCode) {
         const confirmed = svc.authenticator.confirmCode
-          ? await svc.authenticator.confirmCode({ bankId, customerId: who.customerId, otp: request.body.otp ?? '', ip: request.ip })
+          ? await svc.authenticator.confirmCode({
+              bankId,
+              customerId: who.customerId,
+              otp: request.body.otp ?? '',
+              ip: request.ip,
+            })
           : ({ ok: false, reason: 'invalid' } as const);
-        if (!confirmed.ok) return again('The one-time code is not right. Type the code your authenticator app shows now.', 401);
+        if (!confirmed.ok)
+          return again(
+            'The one-time code is not right. Type the code your authenticator app shows now.',
+            401,
+          );
       }
-      const own = (await svc.options.core(bankId).accounts(who.customerId)).find((a) => a.id === request.body.account);
-      if (!own || own.currency !== p.consent.currency || own.kind === 'savings') return again('Choose one of your accounts to pay from.', 400);
+      const own = (await svc.options.core(bankId).accounts(who.customerId)).find(
+        (a) => a.id === request.body.account,
+      );
+      if (!own || own.currency !== p.consent.currency || own.kind === 'savings')
+        return again('Choose one of your accounts to pay from.', 400);
       const approved = await payments.approve(bankId, p.consent.id, who.customerId, own.id);
       const grant = new p.provider.Grant({ accountId: who.customerId, clientId: p.clientId });
       grant.addOIDCScope('openid');
@@ -282,7 +371,9 @@ export async function approvalRoutes(
       const result = p.details.session?.accountId
         ? { consent: { grantId } }
         : { login: { accountId: who.customerId }, consent: { grantId } };
-      const to = await p.provider.interactionResult(request.raw, reply.raw, result, { mergeWithLastSubmission: true });
+      const to = await p.provider.interactionResult(request.raw, reply.raw, result, {
+        mergeWithLastSubmission: true,
+      });
       return reply.code(303).header('location', to).send();
     },
   );

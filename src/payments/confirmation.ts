@@ -55,7 +55,11 @@ export interface VerifyConfirmationOptions {
   merchant?: string;
 }
 
-async function verify(jws: string, o: VerifyConfirmationOptions, typ: string): Promise<Record<string, unknown>> {
+async function verify(
+  jws: string,
+  o: VerifyConfirmationOptions,
+  typ: string,
+): Promise<Record<string, unknown>> {
   const keys = typeof o.jwks === 'function' ? o.jwks : createLocalJWKSet(o.jwks);
   let payload: Record<string, unknown>;
   try {
@@ -68,7 +72,8 @@ async function verify(jws: string, o: VerifyConfirmationOptions, typ: string): P
   if (o.merchant !== undefined && payload['merchant'] !== o.merchant)
     throw new ConfirmationInvalidError('the confirmation is for another merchant');
   for (const field of ['payment_id', 'amount', 'currency', 'order_reference', 'time'])
-    if (typeof payload[field] !== 'string') throw new ConfirmationInvalidError(`the confirmation lacks ${field}`);
+    if (typeof payload[field] !== 'string')
+      throw new ConfirmationInvalidError(`the confirmation lacks ${field}`);
   return payload;
 }
 

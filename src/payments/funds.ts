@@ -39,7 +39,8 @@ export async function releaseFundsAnswer(
   if (grant.purpose !== 'checkout')
     throw forbidden('purpose-not-checkout', 'a funds attestation is asked under the purpose checkout');
   // Cedar decides per account (checkout may use the payments cluster only).
-  const covered = grant.accountIds ?? (await service.options.core(bankId).accounts(grant.customerId)).map((a) => a.id);
+  const covered =
+    grant.accountIds ?? (await service.options.core(bankId).accounts(grant.customerId)).map((a) => a.id);
   const accounts: string[] = [];
   let refusal: unknown = forbidden('account-not-consented', 'this link covers no account');
   for (const accountId of covered) {

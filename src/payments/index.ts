@@ -28,4 +28,5 @@ export {
 export type { ReceiptDelivery } from './releases.ts';
 export { fundsAttestationRoutes, PISP_PREFIX, paymentRoutes } from './routes.ts';
 export { CONSENT_TTL_MS, PaymentService, type PaymentServiceOptions } from './service.ts';
+export { withPaymentConsents } from './store.ts';
 export { MerchantTokens } from './tokens.ts';

@@ -2,8 +2,9 @@
 // v3.1.4+: no b64 header, the body bytes as the payload, the OB claims in the protected header
 // and listed in `crit`), and the bank's signed payment confirmations. jose does the signing and
 // verification; this file only builds and takes apart the detached form.
-import { CompactSign, compactVerify, type JWK, type JWTVerifyGetKey, createLocalJWKSet } from 'jose';
+
 import type { KeyObject } from 'node:crypto';
+import { CompactSign, compactVerify, createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
 
 export const OB_IAT = 'http://openbanking.org.uk/iat';
 export const OB_ISS = 'http://openbanking.org.uk/iss';
@@ -21,7 +22,11 @@ export interface SigningKey {
 }
 
 /** `header..signature` over the exact body bytes, signed by `issuer`'s key (ES256). */
-export async function signDetached(body: string | Uint8Array, issuer: string, signer: SigningKey): Promise<string> {
+export async function signDetached(
+  body: string | Uint8Array,
+  issuer: string,
+  signer: SigningKey,
+): Promise<string> {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   const jws = await new CompactSign(bytes)
     .setProtectedHeader({
@@ -34,7 +39,7 @@ export async function signDetached(body: string | Uint8Array, issuer: string, si
       [OB_TAN]: TRUST_ANCHOR,
       crit: CRIT,
     })
-    .sign(signer.key);
+    .sign(signer.key, { crit: { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true } });
   const [header, , signature] = jws.split('.');
   return `${header}..${signature}`;
 }
@@ -66,6 +71,7 @@ export async function verifyDetachedJws(
   }
   if (issuer !== undefined && header[OB_ISS] !== issuer)
     throw new JwsSignatureError(`x-jws-signature names another issuer than ${issuer}`);
-  if (header[OB_TAN] !== TRUST_ANCHOR) throw new JwsSignatureError('x-jws-signature names another trust anchor');
+  if (header[OB_TAN] !== TRUST_ANCHOR)
+    throw new JwsSignatureError('x-jws-signature names another trust anchor');
   return header;
 }

@@ -160,7 +160,9 @@ export async function releaseRefund(
     total: o.amount,
     confirmation,
   });
-  void releaseReceipt(r, consent, { id: o.refundId, type: 'refund_receipt', payload: receipt }).catch(() => {});
+  void releaseReceipt(r, consent, { id: o.refundId, type: 'refund_receipt', payload: receipt }).catch(
+    () => {},
+  );
   return { refund, confirmation, createdAt: now };
 }
 
@@ -177,8 +179,9 @@ async function receiptPayload(
     core.account(consent.debtor_account_id!),
   ]);
   const last4 = account?.identification.slice(-4) ?? '';
-  const supplied = ((consent.initiation as { SupplementaryData?: { proviso_receipt?: Record<string, unknown> } })
-    .SupplementaryData?.proviso_receipt ?? {}) as Record<string, unknown>;
+  const supplied = ((
+    consent.initiation as { SupplementaryData?: { proviso_receipt?: Record<string, unknown> } }
+  ).SupplementaryData?.proviso_receipt ?? {}) as Record<string, unknown>;
   const total = Number(o.total);
   return {
     template_type: 'receipt',
@@ -191,7 +194,14 @@ async function receiptPayload(
     summary: { total_cost: o.status === 'Refunded' ? -total : total },
     elements: Array.isArray(supplied['elements'])
       ? supplied['elements']
-      : [{ title: `Order ${consent.order_reference}`, quantity: 1, price: total, currency: consent.currency }],
+      : [
+          {
+            title: `Order ${consent.order_reference}`,
+            quantity: 1,
+            price: total,
+            currency: consent.currency,
+          },
+        ],
     ...(supplied['address'] ? { address: supplied['address'] } : {}),
     ...(Array.isArray(supplied['adjustments']) ? { adjustments: supplied['adjustments'] } : {}),
     paid_from: { account_id: consent.debtor_account_id, nickname: account?.nickname ?? '', last4 },
@@ -213,7 +223,11 @@ export async function releaseReceipt(
   if (!r.deliverReceipt || !consent.link_consent_id || !consent.customer_id) return false;
   if (await r.store.linkStopped(consent.bank_id, consent.link_consent_id)) return false;
   const link = await r.consent.store.get(consent.link_consent_id);
-  if (!link || link.deviceKeyRemovedAt !== null || !r.consent.decide(link, { purpose: 'checkout', cluster: 'payments' }).allowed)
+  if (
+    !link ||
+    link.deviceKeyRemovedAt !== null ||
+    !r.consent.decide(link, { purpose: 'checkout', cluster: 'payments' }).allowed
+  )
     return false;
   const logIndex = await r.audit.record({
     bankId: consent.bank_id,

@@ -53,27 +53,39 @@ const state = (request: FastifyRequest) => request as unknown as PaymentRequestS
 export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOptions): Promise<void> {
   const { service } = o;
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
-    state(request).rawBody = String(body);
-    try {
-      done(null, JSON.parse(String(body)));
-    } catch {
-      done(badRequest('malformed-json', 'the body is not valid JSON'), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (request, body, done) => {
+      state(request).rawBody = String(body);
+      try {
+        done(null, JSON.parse(String(body)));
+      } catch {
+        done(badRequest('malformed-json', 'the body is not valid JSON'), undefined);
+      }
+    },
+  );
 
   // Authenticate before parsing: token, DPoP proof, merchant.
   app.addHook('onRequest', async (request) => {
     const bankId = (request.params as { bankId?: string }).bankId ?? '';
     if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-    state(request).merchant = await o.tokens.authenticate(bankId, request.method, request.url, request.headers);
+    state(request).merchant = await o.tokens.authenticate(
+      bankId,
+      request.method,
+      request.url,
+      request.headers,
+    );
   });
 
   // The bank signs every answer it gives (non-repudiation, OB x-jws-signature).
   app.addHook('onSend', async (request, reply, payload) => {
     if (typeof payload !== 'string' || payload.length === 0) return payload;
     const bankId = (request.params as { bankId: string }).bankId;
-    reply.header('x-jws-signature', await signDetached(payload, service.options.consent.issuer(bankId), await service.signer(bankId)));
+    reply.header(
+      'x-jws-signature',
+      await signDetached(payload, service.options.consent.issuer(bankId), await service.signer(bankId)),
+    );
     const interaction = request.headers['x-fapi-interaction-id'];
     if (typeof interaction === 'string') reply.header('x-fapi-interaction-id', interaction);
     return payload;
@@ -85,7 +97,12 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
   async function verifySignature(request: FastifyRequest, merchantId: string): Promise<void> {
     const merchant = service.merchant(merchantId)!;
     try {
-      await verifyDetachedJws(state(request).rawBody ?? '', String(request.headers['x-jws-signature']), merchant.jwks, merchantId);
+      await verifyDetachedJws(
+        state(request).rawBody ?? '',
+        String(request.headers['x-jws-signature']),
+        merchant.jwks,
+        merchantId,
+      );
     } catch (error) {
       if (error instanceof JwsSignatureError) throw badRequest('jws-signature-invalid', error.message);
       throw error;
@@ -102,13 +119,25 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
     const bankId = (request.params as { bankId: string }).bankId;
     const merchantId = state(request).merchant!.merchantId;
     const key = String(request.headers['x-idempotency-key']);
-    const digest = createHash('sha256').update(state(request).rawBody ?? '').digest();
+    const digest = createHash('sha256')
+      .update(state(request).rawBody ?? '')
+      .digest();
     const previous = await service.store.claimKey(bankId, merchantId, route, key, digest);
     if (previous) {
       if (!digest.equals(Buffer.from(previous.body_sha256)))
-        throw new Problem(422, 'idempotency-key-reused', 'Idempotency key reused', 'this x-idempotency-key was used with another body');
+        throw new Problem(
+          422,
+          'idempotency-key-reused',
+          'Idempotency key reused',
+          'this x-idempotency-key was used with another body',
+        );
       if (previous.status_code === null)
-        throw new Problem(409, 'idempotent-request-in-flight', 'Request in progress', 'the first request with this key is still being processed');
+        throw new Problem(
+          409,
+          'idempotent-request-in-flight',
+          'Request in progress',
+          'the first request with this key is still being processed',
+        );
       reply.headers((previous.headers ?? {}) as Record<string, string>);
       if (previous.status_code >= 400) reply.type('application/problem+json');
       return reply.code(previous.status_code).send(previous.response);
@@ -124,7 +153,11 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
       }
       answer = { status: error.status, body: error.toDocument(), headers: error.headers };
     }
-    await service.store.finishKey(bankId, merchantId, route, key, { statusCode: answer.status, response: answer.body, headers: answer.headers });
+    await service.store.finishKey(bankId, merchantId, route, key, {
+      statusCode: answer.status,
+      response: answer.body,
+      headers: answer.headers,
+    });
     reply.headers(answer.headers);
     if (answer.status >= 400) reply.type('application/problem+json');
     return reply.code(answer.status).send(answer.body);
@@ -149,7 +182,10 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
       await verifySignature(request, merchantId);
       return idempotent(request, reply, 'consent', async () => {
         const row = await service.createConsent(request.params.bankId, merchantId, request.body);
-        return { status: 201, body: consentResponse(row, self(request, `/domestic-payment-consents/${row.id}`)) };
+        return {
+          status: 201,
+          body: consentResponse(row, self(request, `/domestic-payment-consents/${row.id}`)),
+        };
       });
     },
   );
@@ -168,7 +204,11 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
       },
     },
     async (request) => {
-      const row = await service.consentFor(request.params.bankId, state(request).merchant!.merchantId, request.params.ConsentId);
+      const row = await service.consentFor(
+        request.params.bankId,
+        state(request).merchant!.merchantId,
+        request.params.ConsentId,
+      );
       return consentResponse(row, self(request, `/domestic-payment-consents/${row.id}`));
     },
   );
@@ -190,12 +230,25 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
       const caller = state(request).merchant!;
       const { bankId, ConsentId } = request.params;
       if (caller.consentId !== ConsentId)
-        throw new Problem(403, 'token-not-for-consent', 'Not allowed', 'this access token was approved for another payment consent');
+        throw new Problem(
+          403,
+          'token-not-for-consent',
+          'Not allowed',
+          'this access token was approved for another payment consent',
+        );
       const consent = await service.consentFor(bankId, caller.merchantId, ConsentId);
       if (consent.status !== 'Authorised')
-        throw new Problem(409, 'consent-not-authorised', 'Consent not usable', `the payment consent is ${consent.status}`);
+        throw new Problem(
+          409,
+          'consent-not-authorised',
+          'Consent not usable',
+          `the payment consent is ${consent.status}`,
+        );
       const available = await service.fundsForConsent(consent);
-      return fundsConfirmationResponse(available, self(request, `/domestic-payment-consents/${ConsentId}/funds-confirmation`));
+      return fundsConfirmationResponse(
+        available,
+        self(request, `/domestic-payment-consents/${ConsentId}/funds-confirmation`),
+      );
     },
   );
 
@@ -220,10 +273,19 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
       const caller = state(request).merchant!;
       await verifySignature(request, caller.merchantId);
       return idempotent(request, reply, 'payment', async () => {
-        const done = await service.execute(request.params.bankId, caller.merchantId, caller.consentId, request.body);
+        const done = await service.execute(
+          request.params.bankId,
+          caller.merchantId,
+          caller.consentId,
+          request.body,
+        );
         return {
           status: 201,
-          body: paymentResponse(done.payment, done.consent, self(request, `/domestic-payments/${done.payment.id}`)),
+          body: paymentResponse(
+            done.payment,
+            done.consent,
+            self(request, `/domestic-payments/${done.payment.id}`),
+          ),
           headers: { 'x-proviso-payment-confirmation': done.confirmation },
         };
       });
@@ -244,7 +306,11 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
       },
     },
     async (request) => {
-      const { payment, consent } = await service.paymentFor(request.params.bankId, state(request).merchant!.merchantId, request.params.DomesticPaymentId);
+      const { payment, consent } = await service.paymentFor(
+        request.params.bankId,
+        state(request).merchant!.merchantId,
+        request.params.DomesticPaymentId,
+      );
       return paymentResponse(payment, consent, self(request, `/domestic-payments/${payment.id}`));
     },
   );
@@ -264,26 +330,37 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
             type: 'object',
             required: ['confirmation'],
             additionalProperties: false,
-            properties: { confirmation: { type: 'string', description: 'Compact JWS, typ proviso-payment+jwt' } },
+            properties: {
+              confirmation: { type: 'string', description: 'Compact JWS, typ proviso-payment+jwt' },
+            },
           },
           ...problemResponses(400, 401, 403, 404),
         },
       },
     },
     async (request) => {
-      const { payment } = await service.paymentFor(request.params.bankId, state(request).merchant!.merchantId, request.params.DomesticPaymentId);
-      if (!payment.confirmation) throw notFound('payment-confirmation', 'a rejected payment has no confirmation');
+      const { payment } = await service.paymentFor(
+        request.params.bankId,
+        state(request).merchant!.merchantId,
+        request.params.DomesticPaymentId,
+      );
+      if (!payment.confirmation)
+        throw notFound('payment-confirmation', 'a rejected payment has no confirmation');
       return { confirmation: payment.confirmation };
     },
   );
 
-  app.post<{ Params: { bankId: string; DomesticPaymentId: string }; Body: { Data: { Amount: { Amount: string; Currency: string }; Reference: string } } }>(
+  app.post<{
+    Params: { bankId: string; DomesticPaymentId: string };
+    Body: { Data: { Amount: { Amount: string; Currency: string }; Reference: string } };
+  }>(
     '/domestic-payments/:DomesticPaymentId/proviso-refunds',
     {
       schema: {
         tags,
         security,
-        summary: 'Proviso extension: refund a payment to the account that paid (merchant, client credentials)',
+        summary:
+          'Proviso extension: refund a payment to the account that paid (merchant, client credentials)',
         params: params('DomesticPaymentId'),
         querystring: noQuery,
         headers: pisWriteHeaders,
@@ -309,7 +386,12 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
               Reference,
               CreationDateTime: done.createdAt.toISOString(),
             },
-            Links: { Self: self(request, `/domestic-payments/${DomesticPaymentId}/proviso-refunds/${done.refund.id}`) },
+            Links: {
+              Self: self(
+                request,
+                `/domestic-payments/${DomesticPaymentId}/proviso-refunds/${done.refund.id}`,
+              ),
+            },
             Meta: {},
           },
           headers: { 'x-proviso-refund-confirmation': done.confirmation },
@@ -330,13 +412,17 @@ export async function fundsAttestationRoutes(
       schema: {
         tags,
         security,
-        summary: 'Can this customer pay this amount now? A signed yes/no (never a balance), 5 per link per day',
+        summary:
+          'Can this customer pay this amount now? A signed yes/no (never a balance), 5 per link per day',
         params: params(),
         querystring: noQuery,
         headers: {
           type: 'object',
           required: ['x-proviso-purpose'],
-          properties: { 'x-proviso-purpose': { type: 'string', const: 'checkout' }, ...pisHeaders.properties },
+          properties: {
+            'x-proviso-purpose': { type: 'string', const: 'checkout' },
+            ...pisHeaders.properties,
+          },
         },
         body: {
           type: 'object',
@@ -367,9 +453,15 @@ export async function fundsAttestationRoutes(
       onRequest: async (request) => {
         const bankId = (request.params as { bankId: string }).bankId;
         if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-        request.grant = await o.access.resolve({ bankId, method: request.method, url: request.url, headers: request.headers });
+        request.grant = await o.access.resolve({
+          bankId,
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+        });
       },
     },
-    async (request) => releaseFundsAnswer(o.service, o.access, request.grant!, request.body.amount, request.body.currency),
+    async (request) =>
+      releaseFundsAnswer(o.service, o.access, request.grant!, request.body.amount, request.body.currency),
   );
 }

@@ -93,7 +93,17 @@ const risk = {
   properties: {
     PaymentContextCode: {
       type: 'string',
-      enum: ['BillingGoodsAndServicesInAdvance', 'BillingGoodsAndServicesInArrears', 'EcommerceMerchantInitiatedPayment', 'EcommerceGoods', 'EcommerceServices', 'FaceToFacePointOfSale', 'TransferToSelf', 'TransferToThirdParty', 'PispPayee'],
+      enum: [
+        'BillingGoodsAndServicesInAdvance',
+        'BillingGoodsAndServicesInArrears',
+        'EcommerceMerchantInitiatedPayment',
+        'EcommerceGoods',
+        'EcommerceServices',
+        'FaceToFacePointOfSale',
+        'TransferToSelf',
+        'TransferToThirdParty',
+        'PispPayee',
+      ],
     },
     MerchantCategoryCode: { type: 'string', minLength: 3, maxLength: 4 },
     MerchantCustomerIdentification: text(70),
@@ -105,7 +115,12 @@ export const consentBody = {
   required: ['Data', 'Risk'],
   additionalProperties: false,
   properties: {
-    Data: { type: 'object', required: ['Initiation'], additionalProperties: false, properties: { Initiation: initiationSchema } },
+    Data: {
+      type: 'object',
+      required: ['Initiation'],
+      additionalProperties: false,
+      properties: { Initiation: initiationSchema },
+    },
     Risk: risk,
   },
 } as const;
@@ -169,12 +184,22 @@ export const paymentResponseSchema = {
   properties: {
     Data: {
       type: 'object',
-      required: ['DomesticPaymentId', 'ConsentId', 'CreationDateTime', 'Status', 'StatusUpdateDateTime', 'Initiation'],
+      required: [
+        'DomesticPaymentId',
+        'ConsentId',
+        'CreationDateTime',
+        'Status',
+        'StatusUpdateDateTime',
+        'Initiation',
+      ],
       properties: {
         DomesticPaymentId: { type: 'string' },
         ConsentId: { type: 'string' },
         CreationDateTime: dateTime,
-        Status: { type: 'string', enum: ['AcceptedSettlementInProcess', 'AcceptedSettlementCompleted', 'Rejected'] },
+        Status: {
+          type: 'string',
+          enum: ['AcceptedSettlementInProcess', 'AcceptedSettlementCompleted', 'Rejected'],
+        },
         StatusUpdateDateTime: dateTime,
         Initiation: initiationSchema,
       },
@@ -244,12 +269,14 @@ export const pisWriteHeaders = {
       minLength: 1,
       maxLength: 40,
       pattern: '^(?!\\s)(.*)(\\S)$',
-      description: 'Same key and body within 24 h: the first answer again; same key, another body: 422 idempotency-key-reused',
+      description:
+        'Same key and body within 24 h: the first answer again; same key, another body: 422 idempotency-key-reused',
     },
     'x-jws-signature': {
       type: 'string',
       maxLength: 4096,
-      description: 'Detached JWS (header..signature) over the body by a registered key of the merchant (OB profile)',
+      description:
+        'Detached JWS (header..signature) over the body by a registered key of the merchant (OB profile)',
     },
   },
 } as const;

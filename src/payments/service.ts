@@ -13,7 +13,7 @@ import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import { canonical, type ObInitiation } from './ob-mapping.ts';
 import { type PaymentReleases, releaseConfirmation, releaseRefund } from './releases.ts';
-import { type ConsentRow, PaymentStore, type PaymentRow } from './store.ts';
+import { type ConsentRow, type PaymentRow, PaymentStore } from './store.ts';
 
 /** How long a customer has to approve, and then the merchant to submit the payment. */
 export const CONSENT_TTL_MS = 15 * 60_000;
@@ -80,12 +80,25 @@ export class PaymentService {
       account.SchemeName !== creditor.schemeName ||
       account.Identification.replaceAll(' ', '') !== creditor.identification
     )
-      throw forbidden('creditor-not-merchant', "the creditor account is not this merchant's account at this bank");
+      throw forbidden(
+        'creditor-not-merchant',
+        "the creditor account is not this merchant's account at this bank",
+      );
     const amount = Initiation.InstructedAmount;
     if (amount.Currency !== creditor.currency)
-      throw unprocessable('currency-not-supported', `this bank takes domestic payments in ${creditor.currency}`);
-    if (!/^\d{1,5}\.\d{2}$/.test(amount.Amount) || Number(amount.Amount) <= 0 || Number(amount.Amount) > MAX_AMOUNT)
-      throw unprocessable('amount-not-supported', `the amount must be from 0.01 to ${MAX_AMOUNT}.00 with two decimals`);
+      throw unprocessable(
+        'currency-not-supported',
+        `this bank takes domestic payments in ${creditor.currency}`,
+      );
+    if (
+      !/^\d{1,5}\.\d{2}$/.test(amount.Amount) ||
+      Number(amount.Amount) <= 0 ||
+      Number(amount.Amount) > MAX_AMOUNT
+    )
+      throw unprocessable(
+        'amount-not-supported',
+        `the amount must be from 0.01 to ${MAX_AMOUNT}.00 with two decimals`,
+      );
     const row = await this.store.insertConsent({
       bank_id: bankId,
       id: newId('pc'),
@@ -115,7 +128,12 @@ export class PaymentService {
   }
 
   /** The customer approved at the bank, paying from `debtorAccountId`. */
-  async approve(bankId: string, consentId: string, customerId: string, debtorAccountId: string): Promise<ConsentRow> {
+  async approve(
+    bankId: string,
+    consentId: string,
+    customerId: string,
+    debtorAccountId: string,
+  ): Promise<ConsentRow> {
     await this.store.rejectExpired(bankId, consentId);
     const account = await this.options.core(bankId).account(debtorAccountId);
     const consent = await this.store.consent(bankId, consentId);
@@ -144,7 +162,11 @@ export class PaymentService {
   /** The customer's newest live link (platform consent) with purpose checkout that was not stopped. */
   async checkoutLink(bankId: string, customerId: string): Promise<string | null> {
     const links = (await this.options.consent.store.forCustomer(bankId, customerId))
-      .filter((c) => c.deviceKeyRemovedAt === null && this.options.consent.decide(c, { purpose: 'checkout', cluster: 'payments' }).allowed)
+      .filter(
+        (c) =>
+          c.deviceKeyRemovedAt === null &&
+          this.options.consent.decide(c, { purpose: 'checkout', cluster: 'payments' }).allowed,
+      )
       .sort((a, b) => (b.authorisedAt?.getTime() ?? 0) - (a.authorisedAt?.getTime() ?? 0));
     for (const link of links) if (!(await this.store.linkStopped(bankId, link.id))) return link.id;
     return null;
@@ -163,16 +185,34 @@ export class PaymentService {
 
   #stateProblem(consent: ConsentRow): Problem {
     if (consent.status === 'Rejected' && consent.expires_at <= new Date())
-      return new Problem(410, 'payment-consent-expired', 'Consent expired', 'the customer did not approve this payment in time');
-    return new Problem(409, 'consent-not-authorised', 'Consent not usable', `the payment consent is ${consent.status}`);
+      return new Problem(
+        410,
+        'payment-consent-expired',
+        'Consent expired',
+        'the customer did not approve this payment in time',
+      );
+    return new Problem(
+      409,
+      'consent-not-authorised',
+      'Consent not usable',
+      `the payment consent is ${consent.status}`,
+    );
   }
 
-  async #log(consent: ConsentRow, kind: 'payment.authorised' | 'payment.rejected' | 'payment.initiated', released: Uint8Array | null) {
+  async #log(
+    consent: ConsentRow,
+    kind: 'payment.authorised' | 'payment.rejected' | 'payment.initiated',
+    released: Uint8Array | null,
+  ) {
     if (!consent.customer_id) return null;
     return this.options.audit.record({
       bankId: consent.bank_id,
       customerId: consent.customer_id,
-      pairwiseId: await this.options.consent.pairwiseSubject(consent.bank_id, consent.merchant_id, consent.customer_id),
+      pairwiseId: await this.options.consent.pairwiseSubject(
+        consent.bank_id,
+        consent.merchant_id,
+        consent.customer_id,
+      ),
       consentId: consent.id,
       platform: consent.merchant_id,
       kind,
@@ -183,13 +223,23 @@ export class PaymentService {
   }
 
   /** Executes an authorised consent once: debit, credit, log, confirmation, receipt. */
-  async execute(bankId: string, merchantId: string, tokenConsentId: string | null, input: PaymentInput): Promise<Executed> {
+  async execute(
+    bankId: string,
+    merchantId: string,
+    tokenConsentId: string | null,
+    input: PaymentInput,
+  ): Promise<Executed> {
     const consentId = input.Data.ConsentId;
     if (tokenConsentId !== consentId)
       throw forbidden('token-not-for-consent', 'this access token was approved for another payment consent');
     const consent = await this.consentFor(bankId, merchantId, consentId);
     if (canonical(consent.initiation) !== canonical(input.Data.Initiation))
-      throw new Problem(400, 'payment-does-not-match-consent', 'Invalid request', 'the Initiation differs from the one the customer approved');
+      throw new Problem(
+        400,
+        'payment-does-not-match-consent',
+        'Invalid request',
+        'the Initiation differs from the one the customer approved',
+      );
     const claimed = await this.store.transition(bankId, consentId, 'Authorised', 'Consumed');
     if (!claimed) throw this.#stateProblem(consent);
     const merchant = this.#merchants.get(merchantId)!;
@@ -237,7 +287,11 @@ export class PaymentService {
     };
   }
 
-  async paymentFor(bankId: string, merchantId: string, paymentId: string): Promise<{ payment: PaymentRow; consent: ConsentRow }> {
+  async paymentFor(
+    bankId: string,
+    merchantId: string,
+    paymentId: string,
+  ): Promise<{ payment: PaymentRow; consent: ConsentRow }> {
     const payment = await this.store.payment(bankId, paymentId);
     const consent = payment ? await this.store.consent(bankId, payment.consent_id) : null;
     if (!payment || !consent || payment.merchant_id !== merchantId)
@@ -246,13 +300,27 @@ export class PaymentService {
   }
 
   /** A merchant refund (Proviso extension): the money back to the account that paid. */
-  async refund(bankId: string, merchantId: string, paymentId: string, amount: { Amount: string; Currency: string }, reference: string) {
+  async refund(
+    bankId: string,
+    merchantId: string,
+    paymentId: string,
+    amount: { Amount: string; Currency: string },
+    reference: string,
+  ) {
     const { payment, consent } = await this.paymentFor(bankId, merchantId, paymentId);
     if (payment.status !== 'AcceptedSettlementCompleted' || !consent.debtor_account_id)
-      throw new Problem(409, 'payment-not-refundable', 'Not refundable', 'only a completed payment can be refunded');
+      throw new Problem(
+        409,
+        'payment-not-refundable',
+        'Not refundable',
+        'only a completed payment can be refunded',
+      );
     if (amount.Currency !== consent.currency)
       throw unprocessable('refund-exceeds-payment', 'a refund is in the payment currency');
-    const already = (await this.store.refunds(bankId, paymentId)).reduce((s, r) => s + toCents(String(r.amount)), 0);
+    const already = (await this.store.refunds(bankId, paymentId)).reduce(
+      (s, r) => s + toCents(String(r.amount)),
+      0,
+    );
     if (toCents(amount.Amount) <= 0 || already + toCents(amount.Amount) > toCents(consent.amount))
       throw unprocessable('refund-exceeds-payment', 'refunds would exceed the payment');
     const merchant = this.#merchants.get(merchantId)!;
@@ -271,7 +339,14 @@ export class PaymentService {
       : { status: 'account-not-found' };
     if (outcome.status !== 'booked')
       throw unprocessable('refund-not-booked', 'the refund could not be booked from the merchant account');
-    return releaseRefund(this.#releases(), { consent, payment, merchant, amount: amount.Amount, reference, refundId: newId('rf') });
+    return releaseRefund(this.#releases(), {
+      consent,
+      payment,
+      merchant,
+      amount: amount.Amount,
+      reference,
+      refundId: newId('rf'),
+    });
   }
 }
 
@@ -284,9 +359,17 @@ function refusal(status: Exclude<TransferOutcome['status'], 'booked'>, paymentId
   const extensions = { DomesticPaymentId: paymentId };
   switch (status) {
     case 'insufficient-funds':
-      return unprocessable('insufficient-funds', 'the account the customer chose cannot make this payment now', extensions);
+      return unprocessable(
+        'insufficient-funds',
+        'the account the customer chose cannot make this payment now',
+        extensions,
+      );
     case 'account-blocked':
-      return unprocessable('account-blocked', 'the account the customer chose is blocked or its card is frozen', extensions);
+      return unprocessable(
+        'account-blocked',
+        'the account the customer chose is blocked or its card is frozen',
+        extensions,
+      );
     default:
       return unprocessable('payment-not-booked', 'the bank could not book this payment', extensions);
   }

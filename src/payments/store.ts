@@ -1,7 +1,7 @@
 // The payment tables (migration 0540): consents, payments, refunds, idempotency records, the
 // funds-probe budget. State changes are single conditional statements, so two requests racing
 // on one consent cannot both move it (one payment per consent, charged once).
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
 
 export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Consumed';
@@ -67,7 +67,8 @@ export interface PaymentTables {
 export type ConsentRow = PaymentTables['payment_consent'];
 export type PaymentRow = PaymentTables['payment'];
 
-const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+const json = (value: unknown) =>
+  (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
 
 export class PaymentStore {
   readonly #db;
@@ -104,7 +105,9 @@ export class PaymentStore {
     id: string,
     from: ConsentStatus,
     to: ConsentStatus,
-    extra: Partial<Pick<ConsentRow, 'customer_id' | 'debtor_account_id' | 'link_consent_id' | 'expires_at'>> = {},
+    extra: Partial<
+      Pick<ConsentRow, 'customer_id' | 'debtor_account_id' | 'link_consent_id' | 'expires_at'>
+    > = {},
   ): Promise<ConsentRow | null> {
     const r = await this.#db
       .updateTable('payment_consent')
@@ -130,7 +133,11 @@ export class PaymentStore {
   }
 
   async insertPayment(row: Omit<PaymentRow, 'created_at' | 'status_updated_at'>): Promise<PaymentRow> {
-    return this.#db.insertInto('payment').values(row as never).returningAll().executeTakeFirstOrThrow();
+    return this.#db
+      .insertInto('payment')
+      .values(row as never)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   async payment(bankId: string, id: string): Promise<PaymentRow | null> {
@@ -154,15 +161,29 @@ export class PaymentStore {
   }
 
   async insertRefund(row: Omit<PaymentTables['payment_refund'], 'created_at'>) {
-    return this.#db.insertInto('payment_refund').values(row as never).returningAll().executeTakeFirstOrThrow();
+    return this.#db
+      .insertInto('payment_refund')
+      .values(row as never)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   /** Payments the customer made through a link (connected-apps page). */
   async paymentsThroughLink(bankId: string, linkConsentId: string) {
     return this.#db
       .selectFrom('payment_consent as c')
-      .innerJoin('payment as p', (j) => j.onRef('p.consent_id', '=', 'c.id').onRef('p.bank_id', '=', 'c.bank_id'))
-      .select(['p.id', 'p.status', 'c.amount', 'c.currency', 'c.merchant_id', 'c.order_reference', 'p.created_at'])
+      .innerJoin('payment as p', (j) =>
+        j.onRef('p.consent_id', '=', 'c.id').onRef('p.bank_id', '=', 'c.bank_id'),
+      )
+      .select([
+        'p.id',
+        'p.status',
+        'c.amount',
+        'c.currency',
+        'c.merchant_id',
+        'c.order_reference',
+        'p.created_at',
+      ])
       .where('c.bank_id', '=', bankId)
       .where('c.link_consent_id', '=', linkConsentId)
       .orderBy('p.created_at', 'desc')
@@ -233,7 +254,12 @@ export class PaymentStore {
   // ---- funds probes and stopped links -------------------------------------------------------
 
   /** Uses one probe of today's budget; false when the budget is spent. */
-  async useProbe(bankId: string, linkConsentId: string, budget: number, now = new Date()): Promise<number | null> {
+  async useProbe(
+    bankId: string,
+    linkConsentId: string,
+    budget: number,
+    now = new Date(),
+  ): Promise<number | null> {
     const day = now.toISOString().slice(0, 10);
     const r = await sql<{ used: number }>`
       insert into payment_funds_probe (bank_id, link_consent_id, day, used) values (${bankId}, ${linkConsentId}, ${day}, 1)
@@ -261,4 +287,35 @@ export class PaymentStore {
       .executeTakeFirst();
     return r !== undefined;
   }
+}
+
+/**
+ * The payment side of the audit trail's release guard: among `ids`, the payment consents a
+ * release may still be logged under (approved or consumed by its one payment) — asked inside
+ * the log batch's transaction, like the link consents' guard.
+ */
+export async function paymentConsentsStillValid(
+  trx: unknown,
+  ids: readonly string[],
+): Promise<ReadonlySet<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await (trx as Kysely<PaymentTables>)
+    .selectFrom('payment_consent')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .where('status', 'in', ['Authorised', 'Consumed'])
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Link consents and payment consents (ids `pc_…`) guarded by their own tables, in one transaction. */
+export function withPaymentConsents(
+  linkGuard: (trx: unknown, ids: readonly string[], at: Date) => Promise<ReadonlySet<string>>,
+): (trx: unknown, ids: readonly string[], at: Date) => Promise<ReadonlySet<string>> {
+  return async (trx, ids, at) => {
+    const payments = ids.filter((id) => id.startsWith('pc_'));
+    const links = ids.filter((id) => !id.startsWith('pc_'));
+    const [a, b] = await Promise.all([linkGuard(trx, links, at), paymentConsentsStillValid(trx, payments)]);
+    return new Set([...a, ...b]);
+  };
 }

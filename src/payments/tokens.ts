@@ -30,16 +30,31 @@ export class MerchantTokens {
     this.#publicUrl = publicUrl;
   }
 
-  async authenticate(bankId: string, method: string, url: string, headers: Record<string, unknown>): Promise<MerchantCaller> {
+  async authenticate(
+    bankId: string,
+    method: string,
+    url: string,
+    headers: Record<string, unknown>,
+  ): Promise<MerchantCaller> {
     const authorization = headers['authorization'];
     if (typeof authorization !== 'string' || !/^DPoP /i.test(authorization))
-      throw dpopProblem('dpop-required', 'send the merchant\'s access token as "Authorization: DPoP <token>" with a DPoP proof', 'invalid_token');
+      throw dpopProblem(
+        'dpop-required',
+        'send the merchant\'s access token as "Authorization: DPoP <token>" with a DPoP proof',
+        'invalid_token',
+      );
     const token = authorization.slice(5).trim();
-    if (!TOKEN.test(token)) throw dpopProblem('invalid-token', 'the access token is malformed', 'invalid_token');
+    if (!TOKEN.test(token))
+      throw dpopProblem('invalid-token', 'the access token is malformed', 'invalid_token');
     const proof = headers['dpop'];
     if (typeof proof !== 'string' || proof.includes(','))
       throw dpopProblem('dpop-proof-missing', 'send exactly one DPoP proof header with a DPoP-bound token');
-    const verified = await this.#dpop.verify(proof, method, `${this.#publicUrl()}${url.split('?')[0]}`, token);
+    const verified = await this.#dpop.verify(
+      proof,
+      method,
+      `${this.#publicUrl()}${url.split('?')[0]}`,
+      token,
+    );
     const row = await this.#db
       .selectFrom('consent_oidc')
       .select(['model', 'payload', 'expires_at'])
@@ -47,7 +62,12 @@ export class MerchantTokens {
       .where('model', 'in', ['AccessToken', 'ClientCredentials'])
       .where('id', '=', token)
       .executeTakeFirst();
-    if (!row) throw dpopProblem('invalid-token', 'the access token is unknown, revoked or for another bank', 'invalid_token');
+    if (!row)
+      throw dpopProblem(
+        'invalid-token',
+        'the access token is unknown, revoked or for another bank',
+        'invalid_token',
+      );
     if (row.expires_at && row.expires_at <= new Date())
       throw dpopProblem('expired-token', 'the access token has expired', 'invalid_token');
     const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as {
@@ -57,7 +77,11 @@ export class MerchantTokens {
       rar?: { type?: string; consent_id?: string }[];
     };
     if (!payload.jkt || payload.jkt !== verified.jkt)
-      throw dpopProblem('dpop-key-mismatch', 'the DPoP proof is signed by a key the access token is not bound to', 'invalid_token');
+      throw dpopProblem(
+        'dpop-key-mismatch',
+        'the DPoP proof is signed by a key the access token is not bound to',
+        'invalid_token',
+      );
     const merchantId = String(payload.clientId ?? '');
     if (!this.#merchants.has(merchantId))
       throw forbidden('not-a-merchant', 'only a merchant registered at this bank may use the payment API');
@@ -65,7 +89,8 @@ export class MerchantTokens {
     if (!audience.includes(`${this.#publicUrl()}/banks/${bankId}/open-banking/v3.1/pisp`))
       throw dpopProblem('invalid-token', 'this access token is not for the payment API', 'invalid_token');
     await this.#dpop.claim(verified);
-    const detail = row.model === 'AccessToken' ? payload.rar?.find((d) => d.type === 'payment_initiation') : undefined;
+    const detail =
+      row.model === 'AccessToken' ? payload.rar?.find((d) => d.type === 'payment_initiation') : undefined;
     return { merchantId, consentId: detail?.consent_id ?? null };
   }
 }

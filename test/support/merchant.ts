@@ -4,7 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { DEMO_MERCHANTS, type DemoMerchant, merchantBaseUrl, merchantKeyFile, merchantRedirectUri, signDetached } from '../../src/payments/index.ts';
+import {
+  DEMO_MERCHANTS,
+  type DemoMerchant,
+  merchantBaseUrl,
+  merchantKeyFile,
+  merchantRedirectUri,
+  signDetached,
+} from '../../src/payments/index.ts';
 import { loadOrCreatePlatformKeys } from '../../src/platform-client/index.ts';
 import type { TestGateway } from './gateway.ts';
 
@@ -49,11 +56,18 @@ export class TestMerchant {
     this.pisBase = `${o.t.gw.url}/banks/${o.bank}/open-banking/v3.1/pisp`;
   }
 
-  static async create(t: TestGateway, bank = 'northwind', merchant = DEMO_MERCHANTS[0]!): Promise<TestMerchant> {
+  static async create(
+    t: TestGateway,
+    bank = 'northwind',
+    merchant = DEMO_MERCHANTS[0]!,
+  ): Promise<TestMerchant> {
     const { privateJwk } = await loadOrCreatePlatformKeys(t.dataDir, merchantKeyFile(merchant));
     const key = (await importJWK(privateJwk as JWK, 'ES256')) as CryptoKey;
     const issuer = new URL(`${t.gw.url}/banks/${bank}`);
-    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }));
+    const as = await oauth.processDiscoveryResponse(
+      issuer,
+      await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }),
+    );
     const dpopKeys = await oauth.generateKeyPair('ES256', { extractable: true });
     return new TestMerchant({ t, merchant, bank, as, key, kid: String(privateJwk.kid), dpopKeys });
   }
@@ -87,7 +101,13 @@ export class TestMerchant {
   }
 
   /** A PIS call: DPoP proof, and on POST a detached JWS over the exact body and an idempotency key. */
-  async call(method: 'GET' | 'POST', path: string, token: string, body?: unknown, o: { key?: string; text?: string } = {}): Promise<PisAnswer> {
+  async call(
+    method: 'GET' | 'POST',
+    path: string,
+    token: string,
+    body?: unknown,
+    o: { key?: string; text?: string } = {},
+  ): Promise<PisAnswer> {
     const url = `${this.pisBase}${path}`;
     const headers: Record<string, string> = {
       authorization: `DPoP ${token}`,
@@ -102,7 +122,12 @@ export class TestMerchant {
     }
     const res = await fetch(url, { method, headers, ...(text !== undefined ? { body: text } : {}) });
     const answer = await res.text();
-    return { status: res.status, headers: res.headers, text: answer, body: answer ? (JSON.parse(answer) as Record<string, unknown>) : {} };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text: answer,
+      body: answer ? (JSON.parse(answer) as Record<string, unknown>) : {},
+    };
   }
 
   async createConsent(amount: string, order: string, extra: Record<string, unknown> = {}): Promise<string> {
@@ -151,11 +176,21 @@ export class TestMerchant {
   /** The callback: the code for a token bound to this merchant's DPoP key. */
   async redeem(callback: string, pending: { state: string; codeVerifier: string }): Promise<string> {
     const params = oauth.validateAuthResponse(this.as, this.client, new URL(callback), pending.state);
-    const res = await oauth.authorizationCodeGrantRequest(this.as, this.client, this.#auth, params, this.redirectUri, pending.codeVerifier, {
-      DPoP: oauth.DPoP(this.client, this.dpopKeys),
-      ...insecure,
+    const res = await oauth.authorizationCodeGrantRequest(
+      this.as,
+      this.client,
+      this.#auth,
+      params,
+      this.redirectUri,
+      pending.codeVerifier,
+      {
+        DPoP: oauth.DPoP(this.client, this.dpopKeys),
+        ...insecure,
+      },
+    );
+    const tokens = await oauth.processAuthorizationCodeResponse(this.as, this.client, res, {
+      expectedNonce: oauth.expectNoNonce,
     });
-    const tokens = await oauth.processAuthorizationCodeResponse(this.as, this.client, res, { expectedNonce: oauth.expectNoNonce });
     return tokens.access_token;
   }
 }
@@ -163,7 +198,12 @@ export class TestMerchant {
 async function dpopFor(keys: CryptoKeyPair, method: string, url: string, token: string): Promise<string> {
   const { SignJWT, exportJWK } = await import('jose');
   const { createHash } = await import('node:crypto');
-  return new SignJWT({ htm: method, htu: url, ath: createHash('sha256').update(token).digest('base64url'), jti: randomUUID() })
+  return new SignJWT({
+    htm: method,
+    htu: url,
+    ath: createHash('sha256').update(token).digest('base64url'),
+    jti: randomUUID(),
+  })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
     .setIssuedAt()
     .sign(keys.privateKey);
