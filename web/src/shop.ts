@@ -67,7 +67,7 @@ export const REJECTION_TEXT: Record<string, string> = {
   'approval-timed-out':
     'The approval at your bank was not finished in time, so the order was cancelled and nothing was charged. You can try again.',
   'account-frozen':
-    'Your bank could not use that account or card right now (it may be frozen), so nothing was charged. You can unfreeze it in this chat and try again.',
+    'Your bank could not use that account or card right now (it may be frozen or blocked), so nothing was charged. If you froze a card, you can unfreeze it here; otherwise please ask your bank.',
   'payment-failed': 'The payment did not go through and nothing was charged. Please try again in a moment.',
 };
 
