@@ -133,6 +133,31 @@ for (const [label, width, options] of [
           (kinds[kind] ?? 0) > (kindsBefore[kind] ?? 0),
           `a new ${kind} log entry: ${JSON.stringify(kinds)}`,
         );
+
+      // The shop refunds: the money is back in the account and a sealed refund receipt arrives.
+      const staff = `corner-books:${s.shops.secrets.staffPasswords.get('corner-books')}`;
+      const refundsBefore = await page.locator('li[data-type="refund_receipt"]').count();
+      const refund = await fetch(`${s.shops.url}/merchants/corner-books/staff/orders/${order.id}/refund`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(staff).toString('base64')}` },
+      });
+      assert.equal(refund.status, 200, await refund.clone().text());
+      assert.equal(((await refund.json()) as { status: string }).status, 'refunded');
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('li[data-type="refund_receipt"][data-verified="true"]').length > n,
+        refundsBefore,
+        WAIT,
+      );
+      assert.match(
+        (await page.locator('li[data-type="refund_receipt"]').last().textContent()) ?? '',
+        /£38\.97/,
+      );
+      const back = await coreLinesFor(s, 'northwind', 'demo', 'Corner Books');
+      assert.ok(
+        back.some((t) => t.accountId === current.id && t.amount === '38.97' && t.creditDebit === 'Credit'),
+        JSON.stringify(back),
+      );
+      await shot(page, 'checkout-refund', width);
       assert.deepEqual(errors, []);
     });
 

@@ -42,7 +42,14 @@ export function receiptCard(p: Obj, refund: boolean): HTMLElement {
           ? `Refund from ${str(field(p, 'merchant_name')) || 'the shop'}`
           : `Paid to ${str(field(p, 'merchant_name'))}`,
       ),
-      h('strong', { class: 'receipt-total' }, Number.isFinite(total) ? formatMoney(total, currency) : ''),
+      h(
+        'strong',
+        { class: `receipt-total${refund ? ' refund' : ''}` },
+        // A refund is money back: shown as a plus, whatever sign the bank's summary uses.
+        Number.isFinite(total)
+          ? `${refund ? '+' : ''}${formatMoney(refund ? Math.abs(total) : total, currency)}`
+          : '',
+      ),
     ),
     elements.length
       ? h(
