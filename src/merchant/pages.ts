@@ -22,7 +22,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .rejected{background:#fde7e7;color:#9b1c1c}.refunded{background:#e8eefc;color:#23479b}
 button{font:inherit;border:0;border-radius:8px;padding:5px 12px;background:#23479b;color:#fff;cursor:pointer}
 .small{font-size:.85rem;color:#555}
-@media (max-width:600px){td.items,th.items{display:none}}`;
+@media (max-width:600px){thead{display:none}table,tbody,tr,td{display:block;width:100%}tr{padding:8px 0;border-bottom:1px solid #eee}td{border:0;padding:3px 12px}td.num{text-align:left}td:empty{display:none}}`;
 
 function page(title: string, body: string, script = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main>${body}</main>${script ? `<script>${script}</script>` : ''}</body></html>`;

@@ -158,6 +158,22 @@ for (const [label, width, options] of [
         JSON.stringify(back),
       );
       await shot(page, 'checkout-refund', width);
+
+      // The shop's own orders page (staff login): the order, refunded, with the bank's signature.
+      const password = s.shops.secrets.staffPasswords.get('corner-books')!;
+      const desk = await s.browser.newContext({
+        ...options,
+        httpCredentials: { username: 'corner-books', password },
+      });
+      try {
+        const ordersPage = await desk.newPage();
+        await ordersPage.goto(`${s.shops.url}/merchants/corner-books/staff/orders`);
+        const row = ordersPage.locator(`tr[data-order="${order.id}"]`);
+        assert.match((await row.textContent()) ?? '', /refunded.*signed by the bank/s);
+        await shot(ordersPage, 'merchant-orders', width);
+      } finally {
+        await desk.close();
+      }
       assert.deepEqual(errors, []);
     });
 
@@ -211,3 +227,26 @@ for (const [label, width, options] of [
     });
   });
 }
+
+test('a Fjordbank customer pays both shops in EUR from the same chat', async () => {
+  const context = await s.browser.newContext(PHONE);
+  const page = await context.newPage();
+  try {
+    await linkBank(s, page, 'fjord');
+    for (const [shop, product, total] of [
+      ['Harbour Tea Co.', 'Harbour Breakfast, 100 g', '€8.50'],
+      ['Corner Books', 'Night Train North', '€9.99'],
+    ] as const) {
+      await fillBasket(page, shop, [[product, 1]]);
+      const receipts = await page.locator('li[data-type="receipt"]').count();
+      const tab = await pressPay(page);
+      await decideAtBank(s, tab, 'fjord', { decision: 'approve' });
+      assert.equal(await orderOutcome(page), 'paid');
+      const receipt = await receiptCard(page, receipts);
+      assert.match(receipt, new RegExp(`${shop.replace('.', '\\.')}[\\s\\S]*${total.replace('€', '€')}`));
+      assert.match(receipt, /✓ Verified by Fjordbank/);
+    }
+  } finally {
+    await context.close();
+  }
+});
