@@ -73,7 +73,7 @@ for (const [label, width, options] of [
         .locator('.cart-total')
         .getAttribute('data-total');
       assert.equal(total, '38.97');
-      await shot(page, 'shop-basket', width);
+      await shot(page, 'checkout-shop', width);
       const ordersBefore = await s.shops.store.recentOrders('corner-books');
       const kindsBefore = await paymentLogKinds(s, 'northwind');
       const receiptsBefore = await page.locator('li[data-type="receipt"]').count();
@@ -86,7 +86,7 @@ for (const [label, width, options] of [
         decision: 'approve',
         account: new RegExp(`••${current.identification.slice(-4)}`),
         shotWidth: width,
-        shotName: 'bank-approve-payment',
+        shotName: 'checkout-bank-approve',
       });
       assert.equal(await orderOutcome(page), 'paid');
       const receipt = await receiptCard(page, receiptsBefore);
@@ -170,7 +170,7 @@ for (const [label, width, options] of [
         await ordersPage.goto(`${s.shops.url}/merchants/corner-books/staff/orders`);
         const row = ordersPage.locator(`tr[data-order="${order.id}"]`);
         assert.match((await row.textContent()) ?? '', /refunded.*signed by the bank/s);
-        await shot(ordersPage, 'merchant-orders', width);
+        await shot(ordersPage, 'checkout-merchant-orders', width);
       } finally {
         await desk.close();
       }
