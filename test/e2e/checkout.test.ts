@@ -81,6 +81,9 @@ for (const [label, width, options] of [
       const core = s.t.gw.core('northwind');
       const demo = (await core.customerByUsername('demo'))!;
       const current = (await core.accounts(demo.id)).find((a) => a.kind === 'current')!;
+      const debitsBefore = (await coreLinesFor(s, 'northwind', 'demo', 'Corner Books')).filter(
+        (t) => t.creditDebit === 'Debit',
+      ).length;
       const tab = await pressPay(page, { doubleClick: true });
       await decideAtBank(s, tab, 'northwind', {
         decision: 'approve',
@@ -114,6 +117,7 @@ for (const [label, width, options] of [
         lines.some((t) => t.accountId === current.id && t.amount === '38.97' && t.creditDebit === 'Debit'),
         JSON.stringify(lines),
       );
+      assert.equal(lines.filter((t) => t.creditDebit === 'Debit').length, debitsBefore + 1, 'charged once');
 
       // …and in the customer's own transactions, as the bank's sealed card shows them.
       await page.getByRole('button', { name: 'Recent transactions', exact: true }).click();
