@@ -1,3 +1,4 @@
+export { type BookedTransaction, type BookingListener, type CardPayment, CoreBookings } from './booking.ts';
 export { DEMO_BANKS, type DemoBank, regionFor } from './demo.ts';
 export { type Bank, BankDirectory } from './directory.ts';
 export type {

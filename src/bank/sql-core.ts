@@ -2,6 +2,7 @@
 // so a page costs the same at any depth.
 import { sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
+import type { CoreBookings } from './booking.ts';
 import {
   type Account,
   type AccountKind,
@@ -227,26 +228,20 @@ export class SqlBankCore implements BankCore {
     return r ? toCard(r) : null;
   }
 
-  /** Books a checkout payment or refund (see transfer.ts); fires the booking hooks after commit. */
+  /** Books a checkout payment or refund (see transfer.ts), announced to the booked hook in its transaction. */
   async bookTransfer(order: TransferOrder): Promise<TransferOutcome> {
-    const outcome = await bookTransfer(this.#db, this.bankId, order);
-    if (outcome.status === 'booked')
-      for (const hook of this.#onBooked) {
-        try {
-          hook({
-            bankId: this.bankId,
-            transactionIds: [outcome.debitTransactionId, outcome.creditTransactionId],
-          });
-        } catch {
-          // A hook's failure (a notification not sent) never undoes a booked payment.
-        }
-      }
-    return outcome;
+    const bookings = this.#bookings;
+    return bookTransfer(
+      this.#db,
+      this.bankId,
+      order,
+      bookings ? (trx, booked) => bookings.booked(trx, booked) : undefined,
+    );
   }
 
-  /** Called after each booked transfer commits (purchase notifications hang here). */
-  onTransactionBooked(hook: (booked: { bankId: string; transactionIds: string[] }) => void): void {
-    this.#onBooked.push(hook);
+  /** The core's booked hook (purchase notifications): told of every transfer this core books. */
+  announceBookings(bookings: CoreBookings): void {
+    this.#bookings = bookings;
   }
-  readonly #onBooked: ((booked: { bankId: string; transactionIds: string[] }) => void)[] = [];
+  #bookings: CoreBookings | undefined;
 }

@@ -5,7 +5,8 @@
 // transactions inserted and both ledger balances moved. Nothing is booked when refused.
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import type { TransferOrder, TransferOutcome } from './model.ts';
+import type { BookedTransaction } from './booking.ts';
+import type { Transaction, TransferOrder, TransferOutcome } from './model.ts';
 import type { CoreTables } from './tables.ts';
 
 const newTransactionId = () => `txn_${randomBytes(10).toString('hex')}`;
@@ -14,12 +15,14 @@ export async function bookTransfer(
   db: Kysely<CoreTables>,
   bankId: string,
   order: TransferOrder,
+  /** Announces the two booked lines inside the transaction (the core's booked hook). */
+  announce?: (trx: Kysely<unknown>, booked: readonly BookedTransaction[]) => Promise<void>,
 ): Promise<TransferOutcome> {
   return db.transaction().execute(async (trx) => {
     const ids = [order.debtorAccountId, order.creditorAccountId].sort();
     const rows = await trx
       .selectFrom('core_account')
-      .select(['id', 'currency', 'blocked'])
+      .select(['id', 'currency', 'blocked', 'customer_id'])
       .where('bank_id', '=', bankId)
       .where('id', 'in', ids)
       .orderBy('id')
@@ -51,7 +54,7 @@ export async function bookTransfer(
     const bookedAt = new Date();
     const debitTransactionId = newTransactionId();
     const creditTransactionId = newTransactionId();
-    const line = {
+    const row = {
       bank_id: bankId,
       booked_at: bookedAt,
       status: 'booked',
@@ -62,7 +65,7 @@ export async function bookTransfer(
       .insertInto('core_transaction')
       .values([
         {
-          ...line,
+          ...row,
           id: debitTransactionId,
           account_id: debtor.id,
           credit_debit: 'Debit',
@@ -75,7 +78,7 @@ export async function bookTransfer(
           card_id: null,
         },
         {
-          ...line,
+          ...row,
           id: creditTransactionId,
           account_id: creditor.id,
           credit_debit: 'Credit',
@@ -89,6 +92,39 @@ export async function bookTransfer(
         },
       ])
       .execute();
+    const line = (
+      id: string,
+      accountId: string,
+      creditDebit: 'Credit' | 'Debit',
+      description: string,
+    ): Transaction => ({
+      id,
+      accountId,
+      bookedAt,
+      status: 'booked',
+      amount: order.amount,
+      creditDebit,
+      currency: order.currency,
+      description,
+      merchantName: creditDebit === 'Debit' ? order.merchantName : null,
+      mcc: null,
+      country: null,
+      channel: 'transfer',
+      category: order.category,
+      cardId: null,
+    });
+    await announce?.(trx as unknown as Kysely<unknown>, [
+      {
+        bankId,
+        customerId: debtor.customer_id,
+        transaction: line(debitTransactionId, debtor.id, 'Debit', order.debtorDescription),
+      },
+      {
+        bankId,
+        customerId: creditor.customer_id,
+        transaction: line(creditTransactionId, creditor.id, 'Credit', order.creditorDescription),
+      },
+    ]);
     await trx
       .updateTable('core_account')
       .set({ ledger_balance: sql`ledger_balance - ${order.amount}::numeric` })

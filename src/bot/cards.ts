@@ -1,6 +1,9 @@
 // The plaintext payloads the bot seals to the device. They are rendered by the device
 // after decryption; the relay only ever sees them sealed. Amounts stay decimal strings.
-import type { Account, Balance, Card, Transaction } from '../bank/index.ts';
+// Account, balance and transaction cards are built from what the release path released:
+// Open Banking records projected to the purpose, so a field the purpose may not see is
+// never in a card.
+import type { Account, Card } from '../bank/index.ts';
 
 export interface QuickReply {
   title: string;
@@ -31,7 +34,7 @@ export type BotCard =
     }
   | {
       kind: 'transaction';
-      item: TransactionLine & { country: string | null; channel: string; mcc: string | null };
+      item: TransactionLine & { country: string | null; channel: string | null; mcc: string | null };
     }
   | {
       kind: 'card_status';
@@ -74,57 +77,99 @@ const KIND_NAME: Record<Account['kind'], string> = {
   credit_card: 'Credit card',
 };
 
-export function balanceCard(accounts: Account[], balances: Balance[]): BotCard {
+/**
+ * A record as the release path hands it over: an Open Banking resource already projected to
+ * the purpose of the release, so any field may be missing (the purpose did not need it).
+ */
+export type Released = Readonly<Record<string, unknown>>;
+
+const SUBTYPE_KIND: Record<string, Account['kind']> = {
+  CurrentAccount: 'current',
+  Savings: 'savings',
+  CreditCard: 'credit_card',
+};
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const within = (value: unknown): Released =>
+  typeof value === 'object' && value !== null ? (value as Released) : {};
+
+/** An account as a customer names it ("Everyday", or "Current account" without a nickname). */
+export function accountName(account: Released | undefined): string {
+  const kind = SUBTYPE_KIND[text(account?.['AccountSubType']) ?? ''] ?? 'current';
+  return text(account?.['Nickname']) || KIND_NAME[kind];
+}
+
+export function balanceCard(accounts: readonly Released[], balances: readonly Released[]): BotCard {
+  const balanceOf = (id: unknown, type: string) =>
+    balances.find((b) => b['AccountId'] === id && b['Type'] === type);
   return {
     kind: 'balance',
     asOf: new Date().toISOString(),
     accounts: accounts.flatMap((a) => {
-      const available = balances.find((b) => b.accountId === a.id && b.type === 'InterimAvailable');
-      const booked = balances.find((b) => b.accountId === a.id && b.type === 'InterimBooked');
+      const kind = SUBTYPE_KIND[text(a['AccountSubType']) ?? ''] ?? 'current';
+      const available = balanceOf(a['AccountId'], 'InterimAvailable');
+      // What a credit card owes is its booked balance: shown only when the purpose releases it.
+      const booked = balanceOf(a['AccountId'], 'InterimBooked');
       const owed =
-        a.kind === 'credit_card' && booked
-          ? { owed: booked.creditDebit === 'Debit' ? booked.amount : '0.00' }
+        kind === 'credit_card' && booked
+          ? {
+              owed:
+                booked['CreditDebitIndicator'] === 'Debit'
+                  ? String(within(booked['Amount'])['Amount'])
+                  : '0.00',
+            }
           : {};
-      return available
-        ? [
-            {
-              name: a.nickname || KIND_NAME[a.kind],
-              type: a.kind,
-              available: available.amount,
-              currency: available.currency,
-              direction: available.creditDebit,
-              ...owed,
-            },
-          ]
-        : [];
+      if (!available) return [];
+      const amount = within(available['Amount']);
+      return [
+        {
+          name: accountName(a),
+          type: kind,
+          available: String(amount['Amount']),
+          currency: String(amount['Currency']),
+          direction: available['CreditDebitIndicator'] === 'Debit' ? ('Debit' as const) : ('Credit' as const),
+          ...owed,
+        },
+      ];
     }),
     quickReplies: MAIN_MENU,
   };
 }
 
-export function transactionLine(t: Transaction): TransactionLine {
+/** "income" → "Income", "eating_out" → "Eating out"; "Payment" without one. */
+function categoryWords(category: unknown): string {
+  const words = (text(category) ?? '').replaceAll('_', ' ').trim();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : 'Payment';
+}
+
+export function transactionLine(t: Released): TransactionLine {
+  const amount = within(t['Amount']);
   return {
-    id: t.id,
-    at: t.bookedAt.toISOString(),
-    description: t.description,
-    merchant: t.merchantName,
-    amount: t.amount,
-    currency: t.currency,
-    direction: t.creditDebit,
-    category: t.category,
-    pending: t.status === 'pending',
+    id: String(t['TransactionId']),
+    at: String(t['BookingDateTime']),
+    // Bank free text is released only where the purpose allows it (customer service); else
+    // the payment is named by its category ("Income", "Transfer").
+    description:
+      text(t['TransactionInformation']) ?? categoryWords(within(t['SupplementaryData'])['Category']),
+    merchant: text(within(t['MerchantDetails'])['MerchantName']) ?? null,
+    amount: String(amount['Amount']),
+    currency: String(amount['Currency']),
+    direction: t['CreditDebitIndicator'] === 'Debit' ? 'Debit' : 'Credit',
+    category: text(within(t['SupplementaryData'])['Category']) ?? '',
+    pending: t['Status'] === 'Pending',
   };
 }
 
-export function transactionsCard(account: Account, items: Transaction[]): BotCard {
+export function transactionsCard(account: Released | undefined, items: readonly Released[]): BotCard {
+  const lines = items.map(transactionLine);
   return {
     kind: 'transactions',
-    account: account.nickname || KIND_NAME[account.kind],
-    items: items.map(transactionLine),
+    account: accountName(account),
+    items: lines,
     quickReplies: [
       { title: 'Balance', payload: 'BALANCE' },
-      ...items.slice(0, 3).map((t) => ({
-        title: `Details: ${t.merchantName ?? t.description}`.slice(0, 40),
+      ...lines.slice(0, 3).map((t) => ({
+        title: `Details: ${t.merchant ?? (t.description || t.category || 'transaction')}`.slice(0, 40),
         payload: `TX_DETAIL:${t.id}`,
       })),
     ],
@@ -134,25 +179,31 @@ export function transactionsCard(account: Account, items: Transaction[]): BotCar
 /** Every debit since a day across the shared accounts: raw material for sums on the device. */
 export function spendingDataCard(
   since: string,
-  rows: { account: Account; items: Transaction[] }[],
+  accounts: readonly Released[],
+  items: readonly Released[],
   complete: boolean,
 ): BotCard {
+  const names = new Map(accounts.map((a) => [a['AccountId'], accountName(a)]));
   return {
     kind: 'spending_data',
     since,
     complete,
-    items: rows.flatMap(({ account, items }) =>
-      items
-        .filter((t) => t.creditDebit === 'Debit')
-        .map((t) => ({ ...transactionLine(t), account: account.nickname || KIND_NAME[account.kind] })),
-    ),
+    items: items
+      .filter((t) => t['CreditDebitIndicator'] === 'Debit')
+      .map((t) => ({ ...transactionLine(t), account: names.get(t['AccountId']) ?? accountName(undefined) })),
   };
 }
 
-export function transactionCard(t: Transaction): BotCard {
+export function transactionCard(t: Released): BotCard {
+  const supplementary = within(t['SupplementaryData']);
   return {
     kind: 'transaction',
-    item: { ...transactionLine(t), country: t.country, channel: t.channel, mcc: t.mcc },
+    item: {
+      ...transactionLine(t),
+      country: text(supplementary['Country']) ?? null,
+      channel: text(supplementary['Channel']) ?? null,
+      mcc: text(within(t['MerchantDetails'])['MerchantCategoryCode']) ?? null,
+    },
   };
 }
 

@@ -68,7 +68,7 @@ export function deviceMessage(card: BotCard): DeviceMessage {
             date: card.item.at,
             status: card.item.pending ? 'pending' : 'booked',
             category: card.item.category,
-            channel: card.item.channel.replaceAll('_', ' '),
+            ...(card.item.channel ? { channel: card.item.channel.replaceAll('_', ' ') } : {}),
             ...(card.item.country ? { country: card.item.country } : {}),
           },
         },

@@ -1,4 +1,5 @@
 export {
+  accountName,
   type BotCard,
   balanceCard,
   type CardType,
@@ -8,6 +9,7 @@ export {
   MAIN_MENU,
   noticeCard,
   type QuickReply,
+  type Released as ReleasedRecord,
   spendingDataCard,
   transactionCard,
   transactionLine,

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { AccessGrant, AccessRequest, AccessResolver, DataUse, Purpose } from '../access/index.ts';
 import { forbidden, Problem, unauthorized } from '../http/index.ts';
-import type { DecisionInput, DenialCode, PolicyEngine } from '../policy/index.ts';
+import type { Decision, DecisionInput, DenialCode, PolicyEngine } from '../policy/index.ts';
 import type { Database } from '../storage/index.ts';
 import type { OidcTables } from './adapter.ts';
 import { DpopVerifier, dpopProblem } from './dpop.ts';
@@ -40,6 +40,15 @@ const DENIAL_SLUG: Record<DenialCode, string> = {
 
 function header(headers: AccessRequest['headers'], name: string): string | string[] | undefined {
   return headers[name];
+}
+
+/** A Cedar denial as a 403 problem whose type names the reason (forbidden-purpose, consent-expired…). */
+export function denialProblem(decision: Decision): Problem {
+  const code = decision.code as DenialCode;
+  return forbidden(DENIAL_SLUG[code] ?? 'not-permitted', decision.detail, {
+    reason: code,
+    policies: decision.policies,
+  });
 }
 
 export interface DpopConsentAccessOptions {
@@ -205,25 +214,20 @@ export class DpopConsentAccess implements AccessResolver {
     return grant;
   }
 
-  async authorize(grant: AccessGrant, use: DataUse): Promise<void> {
+  /** Cedar's decision for one use; `purpose` defaults to the one the request declared. */
+  async authorize(grant: AccessGrant, use: DataUse, purpose = grant.purpose): Promise<void> {
     const facts = this.#facts.get(grant);
     if (!facts) throw unauthorized('invalid-grant', 'this grant was not issued by the consent layer');
     const decision = this.#policy.decide(
       decisionInput(facts, {
         platform: grant.platform ?? '',
         customerId: grant.customerId,
-        purpose: grant.purpose ?? '',
+        purpose: purpose ?? '',
         cluster: use.cluster,
         accountId: use.accountId,
       }),
     );
-    if (!decision.allowed) {
-      const code = decision.code as DenialCode;
-      throw forbidden(DENIAL_SLUG[code] ?? 'not-permitted', decision.detail, {
-        reason: code,
-        policies: decision.policies,
-      });
-    }
+    if (!decision.allowed) throw denialProblem(decision);
     this.#consents.touch(facts.consentId).catch(() => {});
   }
 }

@@ -4,11 +4,12 @@
 // addon) and a TOTP one-time code (RFC 6238, 30 s, 6 digits, each code usable once), and
 // throttles failures per username and per client address in the database, so the limits
 // hold across gateway instances.
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb } from 'node:crypto';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { Secret, TOTP } from 'otpauth';
 import type { BankCore } from '../bank/index.ts';
+import { constantTimeEqual } from '../http/index.ts';
 import type { Database } from '../storage/index.ts';
 
 const scrypt = promisify(scryptCb) as (
@@ -77,7 +78,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
     p: Number(p),
     maxmem: SCRYPT.maxmem,
   });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return constantTimeEqual(actual, expected);
 }
 
 /** The demo TOTP secret of a demo customer: fixed for `demo`, derived from bank and username otherwise. */

@@ -1,6 +1,6 @@
 // Consent: the bank's FAPI 2.0 authorization server, consent records, the screens at the
 // bank, DPoP-bound purpose-checked access to the data API, receipts and revocation.
-export { DpopConsentAccess, PURPOSE_HEADER } from './access.ts';
+export { DpopConsentAccess, denialProblem, PURPOSE_HEADER } from './access.ts';
 export {
   type CustomerAuthenticator,
   DEMO_PASSWORD,
@@ -22,6 +22,7 @@ export {
 } from './clients.ts';
 export { accessTokenHash, DPOP_ALGS, DpopVerifier, dpopProblem, normaliseHtu } from './dpop.ts';
 export { type ConsentEvent, type ConsentEventKind, type ConsentEvents, noConsentEvents } from './events.ts';
+export type { LinkPayment, LinkPayments } from './link-payments.ts';
 export {
   InvalidPaymentDetailError,
   PAYMENT_INITIATION_TYPE,

@@ -247,12 +247,14 @@ export function consentDetailPage(
   v: DashboardView,
   c: DashboardView['consents'][number],
   accounts: string[],
+  /** Extra sections (already escaped HTML), e.g. the payments made through this link. */
+  extra = '',
 ): string {
   return page(
     v.bankName,
     `${c.platformName}`,
     `<p><a href="${esc(v.base)}/connected-apps">← Back to connected apps</a></p><h1>${esc(c.platformName)}: your consent</h1>${consentBlock(v, c, true)}
-<h2>Accounts shared</h2><ul>${accounts.map((a) => `<li>${esc(a)}</li>`).join('') || '<li>None</li>'}</ul>
+<h2>Accounts shared</h2><ul>${accounts.map((a) => `<li>${esc(a)}</li>`).join('') || '<li>None</li>'}</ul>${extra}
 <h2>Your consent receipt</h2>
 <p>${esc(v.bankName)} signed a receipt of what you allowed. Anyone can check its signature against the bank's published keys.</p>
 <div class="actions"><a class="button" href="${esc(v.base)}/connected-apps/${esc(c.id)}/receipt/view">Read the receipt</a>

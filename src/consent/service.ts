@@ -14,6 +14,7 @@ import { type CustomerAuthenticator, DemoAuthenticator, purgeLoginFailures } fro
 import type { MerchantClient, PlatformRegistration } from './clients.ts';
 import { DpopVerifier } from './dpop.ts';
 import { type ConsentEvents, noConsentEvents } from './events.ts';
+import type { LinkPayments } from './link-payments.ts';
 import { createBankProvider } from './provider.ts';
 import { bankSecret } from './secrets.ts';
 import { type ConsentRecord, ConsentStore, type RevokedBy } from './store.ts';
@@ -61,6 +62,8 @@ export class ConsentService {
   readonly access: DpopConsentAccess;
   readonly authenticator: CustomerAuthenticator;
   readonly options: ConsentServiceOptions;
+  /** Checkout's view of a link (payments made through it, stop): set by the payments context. */
+  linkPayments: LinkPayments | undefined;
   readonly #providers = new Map<string, Promise<Provider>>();
   readonly #secrets = new Map<string, Promise<Buffer>>();
   readonly #sectors = new Map<string, string>();

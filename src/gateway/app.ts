@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { type ConsentService, consentRoutes } from '../consent/index.ts';
-import { createHttpApp, type ReadinessCheck } from '../http/index.ts';
+import { bankScope, createHttpApp, type ReadinessCheck } from '../http/index.ts';
 import type { PaymentService } from '../payments/index.ts';
 import {
   AlertActionStore,
@@ -110,17 +110,21 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
   await app.register(async (scope) => discoveryRoutes(scope, options));
   await app.register(translogRoutes, { resolveLog: (bankId: string) => options.logs.get(bankId) });
-  await app.register(async (scope) => accountRoutes(scope, options), { prefix: AISP_PREFIX });
-  if (options.consent) {
-    const consent = options.consent;
-    await app.register(async (scope) => consentRoutes(scope, consent));
-    const bot = options.bot;
-    if (bot) await app.register(async (scope) => botRoutes(scope, { banks: options.banks, consent, bot }));
-    await app.register(async (scope) =>
-      deviceKeyRoutes(scope, { banks: options.banks, consent, keyStore: options.keyStore }),
-    );
-    if (options.payments) await registerPaymentRoutes(app, options, { payments: options.payments, consent });
-  }
+  // Routes under /banks/{bankId}/… of the gateway's own: the bank is resolved once, by the scope.
+  const consent = options.consent;
+  await app.register(bankScope, {
+    banks: options.banks,
+    async routes(scope) {
+      await scope.register(async (s) => accountRoutes(s, options), { prefix: AISP_PREFIX });
+      if (!consent) return;
+      const bot = options.bot;
+      if (bot) await scope.register(async (s) => botRoutes(s, { bot, release: options.release }));
+      await scope.register(async (s) => deviceKeyRoutes(s, { consent, keyStore: options.keyStore }));
+    },
+  });
+  if (consent) await app.register(async (scope) => consentRoutes(scope, consent));
+  if (consent && options.payments)
+    await registerPaymentRoutes(app, options, { payments: options.payments, consent });
   const screening = options.screening;
   if (screening) {
     await app.register(screeningRoutes, {

@@ -1,11 +1,11 @@
 // The bank bot: turns a chat event from the platform into answers sealed to the customer's
-// device. For every intent it checks the consent (Cedar decision for the intent's purpose and
-// data cluster), reads only what that purpose needs, appends the release to the bank's
-// transparency log, and only then seals it (HPKE to the device key the consent bound, signed
-// with the bank's key). The platform gets ciphertext, or plain text that says nothing about
-// the customer (help, "I did not understand", "your link does not cover that").
-import type { AccessGrant, DataCluster, Purpose } from '../access/index.ts';
-import type { AuditTrail, EntryKind } from '../audit/index.ts';
+// device. Every answer that carries the customer's data is one release through the release
+// path (src/release): Cedar for the intent's purpose and cluster, the core read, the
+// projection to the purpose, the log entry, the seal to the consent's device key. The
+// platform gets ciphertext, or plain text that says nothing about the customer (help, "I did
+// not understand", "your link does not cover that").
+import type { DataCluster, Purpose } from '../access/index.ts';
+import type { EntryKind } from '../audit/index.ts';
 import type { Account, BankCore, Card } from '../bank/index.ts';
 import {
   type BotCard,
@@ -21,11 +21,13 @@ import {
   transactionCard,
   transactionsCard,
 } from '../bot/index.ts';
-import type { ConsentRecord, ConsentService } from '../consent/index.ts';
+import type { ConsentService } from '../consent/index.ts';
 import { Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
+import type { Authenticated, ReadScope, ReleasePath, ResourceLists } from '../release/index.ts';
 import { type OpenedReply, openReply } from '../seal/index.ts';
-import { type BankSealers, bankReplyKey, bankSealers } from './sealers.ts';
+import { toOBAccount, toOBBalance, toOBTransaction } from './openbanking/mapping.ts';
+import { bankReplyKey } from './sealers.ts';
 
 export interface BotEvent {
   sender: { id: string };
@@ -52,12 +54,13 @@ export interface AlertReplies {
 }
 
 export interface BankBotOptions {
+  /** The consent context (the bank's name in refusals). */
   consent: ConsentService;
-  audit: AuditTrail;
+  /** The one release path: every answer with the customer's data goes through it. */
+  release: ReleasePath;
+  /** The bank's HPKE key, to open replies the device sealed to it. */
   keyStore: KeyStore;
-  core(bankId: string): BankCore;
   alerts?: AlertReplies;
-  sealers?: BankSealers;
 }
 
 const RECENT = 8;
@@ -68,119 +71,87 @@ const SPENDING_MAX_ITEMS = 1000;
 /** A refusal the customer should read in the chat (the link itself is still good). */
 class Declined extends Error {}
 
+/** What one bot release asks of the release path. */
+interface BotRelease<Extra> {
+  purpose: Purpose;
+  cluster: DataCluster;
+  kind?: EntryKind;
+  /** The envelope type the device renders (deviceMessage's type for the card). */
+  type: 'balance' | 'transactions' | 'spending_data' | 'transaction' | 'cards';
+  read(scope: ReadScope): Promise<{ records: ResourceLists; extra: Extra }>;
+  /** The card built from the projected records; null releases nothing (a logged decision). */
+  card(projected: ResourceLists, extra: Extra): BotCard | null;
+}
+
+/** The consented accounts of the customer (all of them when the consent names none). */
+async function sharedAccounts({ core, grant, accountIds }: ReadScope): Promise<Account[]> {
+  const all = await core.accounts(grant.customerId);
+  return all.filter((a) => accountIds === null || accountIds.includes(a.id));
+}
+
+async function sharedCards({ core, grant, accountIds }: ReadScope): Promise<Card[]> {
+  const cards = await core.cards(grant.customerId);
+  return cards.filter((c) => accountIds === null || accountIds.includes(c.accountId));
+}
+
+/** Open Banking account records (the projection's input); the holder name is not needed. */
+const accountRecords = (accounts: Account[]) => accounts.map((a) => toOBAccount(a, ''));
+
 export class BankBot {
   readonly #o: BankBotOptions;
-  readonly #sealer: BankSealers;
 
   constructor(options: BankBotOptions) {
     this.#o = options;
-    this.#sealer = options.sealers ?? bankSealers(options.keyStore);
   }
 
-  /** Seals one message to the device after its release is in the log. */
-  /** The customer's cards and their status under a heading (each card needs card_controls on its account). */
-  async #releaseCardList(
-    grant: AccessGrant,
-    consent: ConsentRecord,
-    heading: string,
-    cards: Card[],
-    accounts: Account[],
-    out: BotAnswer,
-  ): Promise<void> {
-    for (const c of cards) await this.#allow(grant, 'fraud_alerts', 'card_controls', c.accountId);
-    const card = cardStatusCard(
-      cards.length ? heading : 'No card is shared with this link.',
-      cards,
-      accounts,
-    );
-    await this.#release(grant, consent, 'fraud_alerts', ['card_controls'], 'data.access', card, out);
-  }
-
-  async #release(
-    grant: AccessGrant,
-    consent: ConsentRecord,
-    purpose: Purpose,
-    clusters: DataCluster[],
-    kind: EntryKind,
-    card: BotCard,
-    out: BotAnswer,
-  ): Promise<void> {
-    const message = deviceMessage(card);
-    if ('text' in message) {
-      out.text = out.text ? `${out.text}\n${message.text}` : message.text;
-      return;
-    }
-    const released = Buffer.from(JSON.stringify(message.payload));
-    const index = await this.#o.audit.record({
-      bankId: grant.bankId,
-      customerId: grant.customerId,
-      pairwiseId: grant.subject ?? grant.customerId,
-      consentId: consent.id,
-      platform: consent.clientId,
-      kind,
-      purpose,
-      clusters,
-      released,
+  /** One release through the path; its sealed envelope joins the answer. */
+  async #release<Extra>(auth: Authenticated, out: BotAnswer, spec: BotRelease<Extra>): Promise<void> {
+    const released = await this.#o.release.release<Extra>({
+      bankId: auth.grant.bankId,
+      caller: { kind: 'authenticated', authenticated: auth },
+      purpose: spec.purpose,
+      clusters: [spec.cluster],
+      kind: spec.kind ?? 'data.access',
+      read: spec.read,
+      answer: (projected, extra) => {
+        const card = spec.card(projected, extra);
+        if (card === null) return null;
+        const message = deviceMessage(card);
+        if ('text' in message || message.type !== spec.type)
+          throw new Error(
+            `the bot releases a ${spec.type} card here, not ${'text' in message ? 'a notice' : message.type}`,
+          );
+        return message.payload;
+      },
+      seal: { type: spec.type },
     });
-    const sealer = await this.#sealer(grant.bankId);
-    out.envelopes.push(
-      sealer.seal({
-        recipientPublicKey: consent.deviceKey,
-        // The envelope names the consent by the id the platform already holds; the public log
-        // carries only the keyed commitment to it.
-        consentCommitment: consent.id,
-        purpose,
-        type: message.type,
-        log: index,
-        payload: message.payload,
-      }),
-    );
+    if (released.envelope) out.envelopes.push(released.envelope);
   }
 
-  /** Asks the consent layer whether this purpose may touch this cluster (and account). */
-  async #allow(
-    grant: AccessGrant,
-    purpose: Purpose,
-    cluster: DataCluster,
-    accountId?: string,
-  ): Promise<void> {
-    grant.purpose = purpose;
-    try {
-      await this.#o.consent.access.authorize(grant, { cluster, ...(accountId ? { accountId } : {}) });
-    } catch (error) {
-      if (error instanceof Problem && error.status === 403) throw new Declined(error.message);
-      throw error;
-    }
-  }
-
-  async #accounts(grant: AccessGrant): Promise<Account[]> {
-    const all = await this.#o.core(grant.bankId).accounts(grant.customerId);
-    return all.filter((a) => grant.accountIds === null || grant.accountIds.includes(a.id));
-  }
-
-  async #cards(grant: AccessGrant): Promise<Card[]> {
-    const cards = await this.#o.core(grant.bankId).cards(grant.customerId);
-    return cards.filter((c) => grant.accountIds === null || grant.accountIds.includes(c.accountId));
-  }
-
-  async handle(grant: AccessGrant, consent: ConsentRecord, event: BotEvent): Promise<BotAnswer> {
+  async handle(auth: Authenticated, event: BotEvent): Promise<BotAnswer> {
     const intent: Intent = event.postback
       ? intentFromPayload(event.postback.payload)
       : intentFromText(event.message?.text ?? '');
     const out: BotAnswer = { envelopes: [] };
-    const bankName = this.#o.consent.bankName(grant.bankId);
+    const bankName = this.#o.consent.bankName(auth.grant.bankId);
     if (intent.kind === 'help') return { envelopes: [], text: HELP_TEXT };
     if (intent.kind === 'unknown')
       return { envelopes: [], text: `Sorry, I did not understand that. ${HELP_TEXT}` };
-    const need = INTENT_NEEDS[intent.kind];
-    if (!consent.purposes.includes(need.purpose))
-      return {
-        envelopes: [],
-        text: `Your link to ${bankName} does not cover that (it needs the purpose “${need.purpose.replaceAll('_', ' ')}”). You can link again with it.`,
-      };
     try {
-      await this.#answer(intent, grant, consent, event.reply, out);
+      await this.#answer(intent, auth, event.reply, out);
     } catch (error) {
+      // Cedar's refusals (the decide step names the reason) read as a plain no in the chat.
+      const reason =
+        error instanceof Problem && error.status === 403 ? error.extensions['reason'] : undefined;
+      if (reason === 'purpose_not_consented') {
+        const purpose = INTENT_NEEDS[intent.kind].purpose;
+        return {
+          envelopes: [],
+          text: `Your link to ${bankName} does not cover that (it needs the purpose “${purpose.replaceAll('_', ' ')}”). You can link again with it.`,
+        };
+      }
+      if (reason !== undefined && error instanceof Problem)
+        return { envelopes: [], text: `Your link to ${bankName} does not allow that: ${error.message}.` };
       if (error instanceof Declined)
         return { envelopes: [], text: `Your link to ${bankName} does not allow that: ${error.message}.` };
       throw error;
@@ -190,103 +161,125 @@ export class BankBot {
 
   async #answer(
     intent: Intent,
-    grant: AccessGrant,
-    consent: ConsentRecord,
+    auth: Authenticated,
     reply: string | undefined,
     out: BotAnswer,
   ): Promise<void> {
-    const core = this.#o.core(grant.bankId);
     switch (intent.kind) {
-      case 'balance': {
-        const accounts = await this.#accounts(grant);
-        for (const a of accounts) await this.#allow(grant, 'balance_inquiry', 'balances', a.id);
-        const balances = (await Promise.all(accounts.map((a) => core.balances(a.id)))).flat();
-        await this.#release(
-          grant,
-          consent,
-          'balance_inquiry',
-          ['balances'],
-          'data.access',
-          balanceCard(accounts, balances),
-          out,
-        );
-        return;
-      }
-      case 'transactions': {
-        const accounts = await this.#accounts(grant);
-        const account = accounts.find((a) => a.kind === 'current') ?? accounts[0];
-        if (!account) throw new Declined('no account is shared with this link');
-        await this.#allow(grant, 'transaction_notifications', 'transactions', account.id);
-        const page = await core.transactions(account.id, { limit: RECENT });
-        await this.#release(
-          grant,
-          consent,
-          'transaction_notifications',
-          ['transactions'],
-          'data.access',
-          transactionsCard(account, page.items),
-          out,
-        );
-        return;
-      }
-      case 'spending_data': {
-        await this.#spendingData(intent.since, grant, consent, out);
-        return;
-      }
-      case 'cards': {
-        const [cards, accounts] = await Promise.all([this.#cards(grant), this.#accounts(grant)]);
-        await this.#releaseCardList(
-          grant,
-          consent,
-          'Here are your cards and their status.',
-          cards,
-          accounts,
-          out,
-        );
-        return;
-      }
-      case 'transaction_detail': {
-        // Only a transaction of a consented account; anything else reads as "not found", so
-        // ids cannot be probed.
-        const t = await core.transaction(intent.transactionId);
-        const covered = t !== null && (await this.#accounts(grant)).some((a) => a.id === t.accountId);
-        if (!covered) {
-          out.text = 'I could not find that transaction among your accounts shared with this link.';
-          return;
-        }
-        await this.#allow(grant, 'transaction_notifications', 'transactions', t.accountId);
-        await this.#release(
-          grant,
-          consent,
-          'transaction_notifications',
-          ['transactions'],
-          'data.access',
-          transactionCard(t),
-          out,
-        );
-        return;
-      }
+      case 'balance':
+        return this.#release(auth, out, {
+          purpose: 'balance_inquiry',
+          cluster: 'balances',
+          type: 'balance',
+          async read(scope) {
+            const accounts = await sharedAccounts(scope);
+            const balances = (await Promise.all(accounts.map((a) => scope.core.balances(a.id)))).flat();
+            return {
+              records: { account: accountRecords(accounts), balance: balances.map(toOBBalance) },
+              extra: undefined,
+            };
+          },
+          card: (p) => balanceCard(p.account ?? [], p.balance ?? []),
+        });
+      case 'transactions':
+        return this.#release(auth, out, {
+          purpose: 'transaction_notifications',
+          cluster: 'transactions',
+          type: 'transactions',
+          async read(scope) {
+            const accounts = await sharedAccounts(scope);
+            const account = accounts.find((a) => a.kind === 'current') ?? accounts[0];
+            if (!account) throw new Declined('no account is shared with this link');
+            const page = await scope.core.transactions(account.id, { limit: RECENT });
+            return {
+              records: { account: accountRecords([account]), transaction: page.items.map(toOBTransaction) },
+              extra: undefined,
+            };
+          },
+          card: (p) => transactionsCard(p.account?.[0], p.transaction ?? []),
+        });
+      case 'spending_data':
+        return this.#spendingData(intent.since, auth, out);
+      case 'cards':
+        return this.#releaseCardList(auth, out, 'Here are your cards and their status.');
+      case 'transaction_detail':
+        return this.#transactionDetail(intent.transactionId, auth, out);
       case 'freeze_card':
-      case 'unfreeze_card': {
-        const status = intent.kind === 'freeze_card' ? 'frozen' : 'active';
-        const [cards, accounts] = await Promise.all([this.#cards(grant), this.#accounts(grant)]);
-        const target = intent.cardId ? cards.find((c) => c.id === intent.cardId) : undefined;
-        if (!target) {
-          // No card named (or one not among them): show the cards, each with its own button, so
-          // the customer picks one and the device asks for confirmation before anything changes.
-          const question =
-            status === 'frozen' ? 'Which card should I freeze?' : 'Which card should I unfreeze?';
-          await this.#releaseCardList(grant, consent, question, cards, accounts, out);
-          return;
-        }
-        await this.#allow(grant, 'fraud_alerts', 'card_controls', target.accountId);
-        const updated = (await core.setCardStatus(target.id, status)) ?? target;
-        await this.#release(
-          grant,
-          consent,
-          'fraud_alerts',
-          ['card_controls'],
-          'card.action',
+      case 'unfreeze_card':
+        return this.#setCardStatus(intent, auth, out);
+      case 'alert_reply':
+        return this.#alertReply(
+          intent,
+          auth,
+          reply === undefined ? undefined : await this.#openReply(auth, intent.alertId, reply),
+          out,
+        );
+    }
+  }
+
+  /** The customer's cards and their status under a heading (card_controls, no OB resource to project). */
+  #releaseCardList(auth: Authenticated, out: BotAnswer, heading: string): Promise<void> {
+    return this.#release(auth, out, {
+      purpose: 'fraud_alerts',
+      cluster: 'card_controls',
+      type: 'cards',
+      async read(scope) {
+        const [cards, accounts] = await Promise.all([sharedCards(scope), sharedAccounts(scope)]);
+        return { records: {}, extra: { cards, accounts } };
+      },
+      card: (_p, { cards, accounts }) =>
+        cardStatusCard(cards.length ? heading : 'No card is shared with this link.', cards, accounts),
+    });
+  }
+
+  async #transactionDetail(transactionId: string, auth: Authenticated, out: BotAnswer): Promise<void> {
+    // Only a transaction of a consented account; anything else reads as "not found", so ids
+    // cannot be probed. The lookup is the release's read, after the decision.
+    const notFound = new Declined('not found');
+    try {
+      await this.#release(auth, out, {
+        purpose: 'transaction_notifications',
+        cluster: 'transactions',
+        type: 'transaction',
+        async read(scope) {
+          const t = await scope.core.transaction(transactionId);
+          const covered = t !== null && (await sharedAccounts(scope)).some((a) => a.id === t.accountId);
+          if (!covered) throw notFound;
+          return { records: { transaction: [toOBTransaction(t!)] }, extra: undefined };
+        },
+        card: (p) => transactionCard(p.transaction![0]!),
+      });
+    } catch (error) {
+      if (error !== notFound) throw error;
+      out.text = 'I could not find that transaction among your accounts shared with this link.';
+    }
+  }
+
+  async #setCardStatus(
+    intent: Extract<Intent, { kind: 'freeze_card' | 'unfreeze_card' }>,
+    auth: Authenticated,
+    out: BotAnswer,
+  ): Promise<void> {
+    const status = intent.kind === 'freeze_card' ? 'frozen' : 'active';
+    const question = status === 'frozen' ? 'Which card should I freeze?' : 'Which card should I unfreeze?';
+    // No card named (or one not among them): show the cards, each with its own button, so the
+    // customer picks one and the device asks for confirmation before anything changes.
+    if (!intent.cardId) return this.#releaseCardList(auth, out, question);
+    const notShared = new Declined('not shared');
+    try {
+      await this.#release(auth, out, {
+        purpose: 'fraud_alerts',
+        cluster: 'card_controls',
+        type: 'cards',
+        kind: 'card.action',
+        async read(scope) {
+          const [cards, accounts] = await Promise.all([sharedCards(scope), sharedAccounts(scope)]);
+          const target = cards.find((c) => c.id === intent.cardId);
+          if (!target) throw notShared;
+          const updated = (await scope.core.setCardStatus(target.id, status)) ?? target;
+          return { records: {}, extra: { updated, accounts } };
+        },
+        card: (_p, { updated, accounts }) =>
           cardStatusCard(
             status === 'frozen'
               ? `Card ending ${updated.last4} is frozen. Nobody can pay with it until you unfreeze it.`
@@ -294,71 +287,60 @@ export class BankBot {
             [updated],
             accounts,
           ),
-          out,
-        );
-        return;
-      }
-      case 'alert_reply':
-        await this.#alertReply(
-          intent,
-          grant,
-          consent,
-          reply === undefined ? undefined : await this.#openReply(grant, consent, intent.alertId, reply),
-          out,
-        );
-        return;
+      });
+    } catch (error) {
+      if (error !== notShared) throw error;
+      await this.#releaseCardList(auth, out, question);
     }
   }
 
   /** Debits since a day on every shared account, paged from the core, for sums on the device. */
-  async #spendingData(since: string, grant: AccessGrant, consent: ConsentRecord, out: BotAnswer) {
+  async #spendingData(since: string, auth: Authenticated, out: BotAnswer): Promise<void> {
     const from = new Date(`${since}T00:00:00Z`);
     const oldest = Date.now() - SPENDING_MAX_DAYS * 86_400_000;
     if (Number.isNaN(from.getTime()) || from.getTime() < oldest) {
       out.text = `I can share at most the last ${SPENDING_MAX_DAYS} days of transactions for spending sums.`;
       return;
     }
-    const core = this.#o.core(grant.bankId);
-    const rows: { account: Account; items: Awaited<ReturnType<BankCore['transactions']>>['items'] }[] = [];
-    let total = 0;
-    let complete = true;
-    for (const account of await this.#accounts(grant)) {
-      if (total >= SPENDING_MAX_ITEMS) {
-        complete = false;
-        break;
-      }
-      await this.#allow(grant, 'transaction_notifications', 'transactions', account.id);
-      const items = [];
-      let after: string | undefined;
-      do {
-        const page = await core.transactions(account.id, { from, limit: 200, after });
-        items.push(...page.items);
-        total += page.items.length;
-        after = page.next ?? undefined;
-      } while (after && total < SPENDING_MAX_ITEMS);
-      if (after) complete = false;
-      rows.push({ account, items });
-    }
-    await this.#release(
-      grant,
-      consent,
-      'transaction_notifications',
-      ['transactions'],
-      'data.access',
-      spendingDataCard(since, rows, complete),
-      out,
-    );
+    await this.#release(auth, out, {
+      purpose: 'transaction_notifications',
+      cluster: 'transactions',
+      type: 'spending_data',
+      async read(scope) {
+        const accounts = await sharedAccounts(scope);
+        const items: Awaited<ReturnType<BankCore['transactions']>>['items'] = [];
+        let complete = true;
+        for (const account of accounts) {
+          if (items.length >= SPENDING_MAX_ITEMS) {
+            complete = false;
+            break;
+          }
+          let after: string | undefined;
+          do {
+            const page = await scope.core.transactions(account.id, { from, limit: 200, after });
+            items.push(...page.items);
+            after = page.next ?? undefined;
+          } while (after && items.length < SPENDING_MAX_ITEMS);
+          if (after) complete = false;
+        }
+        return {
+          records: { account: accountRecords(accounts), transaction: items.map(toOBTransaction) },
+          extra: { complete },
+        };
+      },
+      card: (p, { complete }) => spendingDataCard(since, p.account ?? [], p.transaction ?? [], complete),
+    });
   }
 
   async #alertReply(
     intent: Extract<Intent, { kind: 'alert_reply' }>,
-    grant: AccessGrant,
-    consent: ConsentRecord,
+    auth: Authenticated,
     sealed: OpenedReply<{ answer: 'yes' | 'no' }> | undefined,
     out: BotAnswer,
   ): Promise<void> {
     // Only the sealed reply counts: it is what the device signed with the consent's key.
-    if (!this.#o.alerts) {
+    const alerts = this.#o.alerts;
+    if (!alerts) {
       out.text = 'This bank does not take answers to alerts in chat. Please call your bank.';
       return;
     }
@@ -367,7 +349,6 @@ export class BankBot {
         'Please answer with the buttons on the alert itself: only they carry your device’s sealed answer.';
       return;
     }
-    await this.#allow(grant, 'fraud_alerts', 'card_controls');
     const answer = sealed.payload.answer;
     if (answer !== (intent.answer === 'yes' ? 'yes' : 'no'))
       throw new Problem(
@@ -376,59 +357,69 @@ export class BankBot {
         'Reply does not match',
         'the sealed answer differs from the button',
       );
-    const result = await this.#o.alerts.answer({
-      bankId: grant.bankId,
-      customerId: grant.customerId,
-      alertId: intent.alertId,
-      answer,
-    });
-    if (!result) {
+    // The answer is a decision the log records (nothing released); a closed alert logs nothing.
+    const closed = new Declined('closed');
+    let result: { cardId: string | null } | null = null;
+    try {
+      await this.#release(auth, out, {
+        purpose: 'fraud_alerts',
+        cluster: 'card_controls',
+        type: 'cards',
+        kind: 'alert.reply',
+        async read({ bankId, grant }) {
+          result = await alerts.answer({
+            bankId,
+            customerId: grant.customerId,
+            alertId: intent.alertId,
+            answer,
+          });
+          if (!result) throw closed;
+          return { records: {}, extra: undefined };
+        },
+        card: () => null,
+      });
+    } catch (error) {
+      if (error !== closed) throw error;
       out.text = 'This alert is closed already.';
       return;
     }
-    await this.#o.audit.record({
-      bankId: grant.bankId,
-      customerId: grant.customerId,
-      pairwiseId: grant.subject ?? grant.customerId,
-      consentId: consent.id,
-      platform: consent.clientId,
-      kind: 'alert.reply',
-      purpose: 'fraud_alerts',
-      clusters: ['card_controls'],
-      released: null,
-    });
-    if (answer === 'yes' || !result.cardId) {
+    const cardId = (result as { cardId: string | null } | null)?.cardId ?? null;
+    if (answer === 'yes' || !cardId) {
       out.text = 'Thanks — we have marked that payment as yours.';
       return;
     }
-    const core = this.#o.core(grant.bankId);
-    const card = await core.setCardStatus(result.cardId, 'frozen');
-    if (!card) {
+    const missing = new Declined('missing');
+    try {
+      await this.#release(auth, out, {
+        purpose: 'fraud_alerts',
+        cluster: 'card_controls',
+        type: 'cards',
+        kind: 'card.action',
+        async read(scope) {
+          const card = await scope.core.setCardStatus(cardId, 'frozen');
+          if (!card) throw missing;
+          return { records: {}, extra: { card, accounts: await sharedAccounts(scope) } };
+        },
+        card: (_p, { card, accounts }) =>
+          cardStatusCard(
+            `Card ending ${card.last4} is frozen. We will be in touch about the payment you did not make.`,
+            [card],
+            accounts,
+          ),
+      });
+    } catch (error) {
+      if (error !== missing) throw error;
       out.text = 'We could not find the card; please call your bank now.';
-      return;
     }
-    await this.#release(
-      grant,
-      consent,
-      'fraud_alerts',
-      ['card_controls'],
-      'card.action',
-      cardStatusCard(
-        `Card ending ${card.last4} is frozen. We will be in touch about the payment you did not make.`,
-        [card],
-        await this.#accounts(grant),
-      ),
-      out,
-    );
   }
 
   /** Opens a reply the device sealed to the bank's HPKE key; only the consent's device key can have sent it. */
   async #openReply(
-    grant: AccessGrant,
-    consent: ConsentRecord,
+    { grant, consent }: Authenticated,
     alertId: string,
     reply: string,
   ): Promise<OpenedReply<{ answer: 'yes' | 'no' }>> {
+    if (!consent) throw new Error('the bot runs on a loaded consent');
     const bankKey = await bankReplyKey(this.#o.keyStore, grant.bankId);
     try {
       return await openReply<{ answer: 'yes' | 'no' }>(reply, {

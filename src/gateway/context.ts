@@ -1,8 +1,9 @@
 // What the gateway's routes need, assembled once at start-up by the app that runs it.
-import type { AccessGrant, AccessResolver, DataCluster } from '../access/index.ts';
+import type { AccessResolver } from '../access/index.ts';
 import type { AuditTrail } from '../audit/index.ts';
 import type { Bank, BankCore } from '../bank/index.ts';
 import type { KeyStore } from '../keys/index.ts';
+import type { ReleasePath } from '../release/index.ts';
 import type { Database } from '../storage/index.ts';
 import type { TransparencyLog } from '../translog/index.ts';
 
@@ -18,15 +19,7 @@ export interface GatewayContext {
   access: AccessResolver;
   /** Appends every release to the bank's transparency log before it leaves the gateway. */
   audit: AuditTrail;
+  /** The one path by which data leaves: authenticate, consent, decide, read, project, log, seal. */
+  release: ReleasePath;
   logs: ReadonlyMap<string, TransparencyLog>;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Data clusters a route releases; set on data routes so each release is logged. */
-    clusters?: DataCluster[];
-  }
-  interface FastifyRequest {
-    grant: AccessGrant | null;
-  }
 }

@@ -1,9 +1,9 @@
 // Checkout wiring in the gateway: the demo merchants' registrations (public keys from the data
 // folder), the payment service, and the ONE function that pushes a sealed receipt to the
-// customer's device through the platform's relay (postToRelay, like alerts) — to be switched to
-// the alerts helper's outbox when it lands.
+// customer's device (release path, then the outbox to the relay).
 import type { FastifyInstance } from 'fastify';
 import type { ConsentService } from '../consent/index.ts';
+import type { Outbox } from '../outbox/index.ts';
 import {
   approvalRoutes,
   DEMO_MERCHANTS,
@@ -19,9 +19,9 @@ import {
   type ReceiptDelivery,
 } from '../payments/index.ts';
 import { loadOrCreatePlatformKeys } from '../platform-client/index.ts';
-import { postToRelay, type RelayWebhook } from './alerts.ts';
+import type { ReleasePath } from '../release/index.ts';
 import type { GatewayContext } from './context.ts';
-import type { BankSealers } from './sealers.ts';
+import { enqueueRelayPush } from './relay-push.ts';
 
 /** The demo merchants as every bank registers them; their private keys stay in the data folder. */
 export async function demoMerchantRegistrations(
@@ -40,50 +40,33 @@ export async function demoMerchantRegistrations(
   );
 }
 
-/** Seals a receipt to the link's device key and pushes it through the relay webhook. */
-export function pushReceipt(o: {
-  consent: ConsentService;
-  sealers: BankSealers;
-  relay(): RelayWebhook | undefined;
-  timeoutMs?: number;
+/**
+ * The receipt's release and push: through the release path under the customer's checkout
+ * link (Cedar: checkout over payments; the log commits to the receipt; sealed to the link's
+ * device key), then to the outbox, whose worker posts it to the relay with retries.
+ */
+export function receiptDelivery(o: {
+  release: ReleasePath;
+  outbox: Outbox;
 }): (delivery: ReceiptDelivery) => Promise<void> {
   return async (delivery) => {
-    const relay = o.relay();
-    if (!relay) return;
-    const link = await o.consent.store.get(delivery.linkConsentId);
-    if (!link?.customerId) return;
-    const pairwise = await o.consent.pairwiseSubject(delivery.bankId, link.clientId, link.customerId);
-    const sealer = await o.sealers(delivery.bankId);
-    const envelope = sealer.seal({
-      recipientPublicKey: link.deviceKey,
-      consentCommitment: link.id,
+    const { envelope, authenticated } = await o.release.release({
+      bankId: delivery.bankId,
+      caller: { kind: 'consent', consent: delivery.link },
       purpose: 'checkout',
-      type: delivery.type,
-      id: delivery.id,
-      log: delivery.logIndex,
-      payload: delivery.payload,
+      clusters: ['payments'],
+      kind: 'payment.receipt',
+      read: async () => ({ records: {}, extra: undefined }),
+      answer: () => delivery.payload,
+      seal: { type: delivery.type, id: delivery.id },
     });
-    const now = Date.now();
-    const body = JSON.stringify({
-      object: 'proviso',
-      entry: [
-        {
-          id: delivery.bankId,
-          time: now,
-          messaging: [
-            {
-              sender: { id: delivery.bankId },
-              recipient: { id: pairwise },
-              timestamp: now,
-              message: { mid: `${delivery.type}-${delivery.id}`, envelope },
-            },
-          ],
-        },
-      ],
+    if (!envelope) return;
+    await enqueueRelayPush(o.outbox, {
+      bankId: delivery.bankId,
+      recipient: authenticated.pairwiseId,
+      mid: `${delivery.type}-${delivery.id}`,
+      envelope,
     });
-    const status = await postToRelay(relay, delivery.bankId, body, o.timeoutMs ?? 5000);
-    if (status < 200 || status > 299)
-      throw new Error(`the relay refused the receipt push with HTTP ${status}`);
   };
 }
 
@@ -107,7 +90,7 @@ export async function registerPaymentRoutes(
     },
   );
   await app.register(async (scope) =>
-    fundsAttestationRoutes(scope, { service: o.payments, access: ctx.access, banks }),
+    fundsAttestationRoutes(scope, { service: o.payments, release: ctx.release, banks }),
   );
   await app.register(async (scope) => approvalRoutes(scope, { payments: o.payments, consent: o.consent }));
 }

@@ -9,6 +9,11 @@ import { postToRelay, type RelayWebhook } from './alerts.ts';
 
 export interface RelayLinkNoticeOptions {
   relay(): RelayWebhook | undefined;
+  /**
+   * Hands the signed body to the outbox (the gateway's way: retried with backoff until the
+   * relay takes it, dead and counted if it never does). Without it, posted here (3 tries).
+   */
+  push?(bankId: string, body: string): Promise<void>;
   pairwiseSubject(bankId: string, platform: string, customerId: string): Promise<string>;
   consent(consentId: string): Promise<ConsentRecord | null>;
   onError?(error: unknown, event: ConsentEvent): void;
@@ -57,14 +62,15 @@ async function settled(o: RelayLinkNoticeOptions, consentId: string): Promise<bo
 
 async function notify(o: RelayLinkNoticeOptions, event: ConsentEvent): Promise<void> {
   const relay = o.relay();
-  if (!relay || !event.customerId) return;
+  if ((!relay && !o.push) || !event.customerId) return;
   if (!(await settled(o, event.consentId))) return;
   const pairwise = await o.pairwiseSubject(event.bankId, event.platform, event.customerId);
   const body = JSON.stringify(unlinkedEvent(event.bankId, pairwise, event.consentId, event.kind));
+  if (o.push) return o.push(event.bankId, body);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const status = await postToRelay(relay, event.bankId, body, o.timeoutMs ?? 5000);
+      const status = await postToRelay(relay!, event.bankId, body, o.timeoutMs ?? 5000);
       if (status >= 200 && status <= 299) return;
       lastError = new Error(`the relay refused the unlink notice with HTTP ${status}`);
       if (status < 500) break;

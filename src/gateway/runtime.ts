@@ -9,6 +9,7 @@ import {
   type Bank,
   type BankCore,
   BankDirectory,
+  CoreBookings,
   DEMO_BANKS,
   regionFor,
   SqlBankCore,
@@ -20,6 +21,7 @@ import {
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
 import {
   ensureMerchantAccounts,
   type MerchantRegistration,
@@ -28,6 +30,7 @@ import {
 } from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
+import { ReleasePath } from '../release/index.ts';
 import {
   loadScreeningModel,
   ModelRegistry,
@@ -39,12 +42,24 @@ import {
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
-import { DeviceAlertSink, type RelayWebhook, screeningReplies } from './alerts.ts';
+import {
+  ALERT_RAISED_TOPIC,
+  alertRaisedHandler,
+  DeviceAlertSink,
+  type RelayWebhook,
+  screeningReplies,
+} from './alerts.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
-import { demoMerchantRegistrations, pushReceipt } from './payments.ts';
+import { demoMerchantRegistrations, receiptDelivery } from './payments.ts';
+import {
+  purchaseNotificationListener,
+  TRANSACTION_BOOKED_TOPIC,
+  transactionBookedHandler,
+} from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
+import { RELAY_PUSH_TOPIC, relayPushHandler } from './relay-push.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
 import { bankSealers } from './sealers.ts';
 import {
@@ -69,6 +84,8 @@ export interface RunningGateway {
   tokens: BearerTokenAccess;
   /** The consent context (authorization servers, consent records, DPoP data-API access). */
   consent: ConsentService;
+  /** The release path every datum leaves through (observe its steps with `observe`). */
+  release: ReleasePath;
   logs: ReadonlyMap<string, TransparencyLog>;
   audit: AuditTrail;
   /** The local demo witness, when one was started. */
@@ -83,6 +100,14 @@ export interface RunningGateway {
   ingestKeys: ReadonlyMap<string, string>;
   /** Where to push sealed alerts (the platform's relay webhook), once it is known. */
   connectRelay(webhook: RelayWebhook): void;
+  /** Pushes owed to the relay (enqueueRelayPush in relay-push.ts), delivered by `outboxWorker`. */
+  outbox: Outbox;
+  outboxWorker: OutboxWorker;
+  /**
+   * The core's booked hook: code that books a payment (checkout, transfers) calls
+   * `bookings.booked(trx, [...])` in its transaction; purchase notifications listen to it.
+   */
+  bookings: CoreBookings;
   close(): Promise<void>;
 }
 
@@ -199,6 +224,8 @@ export async function startGateway(
     if (!c) throw new Error(`no core for bank ${bankId}`);
     return c;
   };
+  // Pushes to the platform's relay leave through the outbox, out of the request path.
+  const outbox = new Outbox(database);
   // Late-bound: the sink needs the service's pairwise subjects, the service needs the sink.
   let consentRef: ConsentService | undefined;
   const consentEvents =
@@ -228,6 +255,8 @@ export async function startGateway(
       pairwiseSubject: (bankId, platform, customerId) =>
         consentRef!.pairwiseSubject(bankId, platform, customerId),
       consent: (id) => consentRef!.store.get(id),
+      push: async (bankId, body) =>
+        void (await outbox.enqueue({ topic: RELAY_PUSH_TOPIC, bankId, payload: { body } })),
       onError: (error, event) =>
         app.log.warn({ err: error, bank: event.bankId }, 'link end not announced to the relay'),
     }),
@@ -241,12 +270,13 @@ export async function startGateway(
     ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
     : undefined;
   const sealers = bankSealers(keyStore);
+  // The one path by which the bank's data leaves (OB routes, bot, alert sink).
+  const release = new ReleasePath({ consent, audit, core, sealers });
   const sink = new DeviceAlertSink({
     consent,
-    audit,
-    sealers,
-    core,
+    release,
     relay: () => relayWebhook,
+    outbox: true,
     onError: (error) =>
       app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),
   });
@@ -256,6 +286,12 @@ export async function startGateway(
       return card ? { customerId: card.customerId, status: card.status } : undefined;
     },
   };
+  // Transactions as they are booked: card authorisations from the ingest below, the bank's own
+  // payments through `bookings.booked`; customers who asked are notified (purchase-notifications.ts).
+  const bookings = new CoreBookings();
+  bookings.onBooked(purchaseNotificationListener());
+  // Checkout payments and refunds the cores book are announced to the same hook.
+  for (const bankCore of cores.values()) bankCore.announceBookings(bookings);
   const models = new ModelRegistry(database);
   const screening = new ScreeningService({
     database,
@@ -264,6 +300,40 @@ export async function startGateway(
     sink,
     cards,
     rules: DEMO_SCREENING_RULES,
+    // A screened card authorisation is a pending card payment in the core, in the same commit.
+    onScreened: async (trx, bankId, events, alerted) =>
+      void (await bookings.bookCardPayments(
+        trx,
+        bankId,
+        events.map((event) => (alerted.has(event.transactionId) ? { ...event, fraudAlert: true } : event)),
+      )),
+  });
+  const outboxWorker = new OutboxWorker({
+    database,
+    handlers: new Map([
+      [ALERT_RAISED_TOPIC, alertRaisedHandler(sink, (alertId) => screening.alert(alertId))],
+      [
+        TRANSACTION_BOOKED_TOPIC,
+        transactionBookedHandler({
+          consent,
+          release,
+          core,
+          relayConnected: () => relayWebhook !== undefined,
+        }),
+      ],
+      [
+        RELAY_PUSH_TOPIC,
+        relayPushHandler({
+          relay: () => relayWebhook,
+          onAlertDelivered: (alertId) => screening.markDelivered(alertId),
+        }),
+      ],
+    ]),
+    onError: (error, message, dead) =>
+      (dead ? app.log.error.bind(app.log) : app.log.debug.bind(app.log))(
+        { err: error, bank: message.bankId, topic: message.topic, attempts: message.attempts },
+        dead ? 'outbox message dead: out of attempts' : 'outbox delivery failed; retrying',
+      ),
   });
   const ingestKeys = config.ingestKeys.size
     ? config.ingestKeys
@@ -281,14 +351,14 @@ export async function startGateway(
     audit,
     keyStore,
     merchants,
-    deliverReceipt: pushReceipt({ consent, sealers, relay: () => relayWebhook }),
+    deliverReceipt: receiptDelivery({ release, outbox }),
+    onReceiptError: (error) => app.log.warn({ err: error }, 'payment receipt not delivered to the device'),
   });
+  consent.linkPayments = payments.linkPayments();
   const bot = new BankBot({
     consent,
-    audit,
+    release,
     keyStore,
-    core,
-    sealers,
     alerts: options.alerts ?? screeningReplies(screening),
   });
   const app = await buildGateway({
@@ -301,6 +371,7 @@ export async function startGateway(
     banks: bankMap,
     core,
     access: consent.access,
+    release,
     consent,
     payments,
     bot,
@@ -337,6 +408,7 @@ export async function startGateway(
   logMetrics(app.metricsRegistry, logs);
   transparencyEvents.attach(app.log, app.metricsRegistry);
   screeningMetrics(app.metricsRegistry, database, models);
+  outboxMetrics(app.metricsRegistry, database);
   // First start: each bank's own screening model, trained on its core's history (see docs/screening.md).
   await trainMissingBankModels(
     database,
@@ -347,6 +419,7 @@ export async function startGateway(
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
+  await outboxWorker.start();
   const escalation = setInterval(
     () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
     Math.min(30_000, config.alertReplySeconds * 1000),
@@ -372,6 +445,7 @@ export async function startGateway(
     banks,
     tokens,
     consent,
+    release,
     logs,
     audit,
     witness,
@@ -382,9 +456,14 @@ export async function startGateway(
     ingestKeys,
     connectRelay(webhook) {
       relayWebhook = webhook;
+      outboxWorker.wake();
     },
+    outbox,
+    outboxWorker,
+    bookings,
     async close() {
       consent.stop();
+      await outboxWorker.stop();
       clearInterval(escalation);
       clearInterval(budgets);
       await nats?.close();

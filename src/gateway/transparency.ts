@@ -4,15 +4,10 @@
 // past the bank's limit without a cosignature, releases stop with a `log-not-cosigned` problem.
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import {
-  type AuditTrail,
-  ConsentEndedError,
-  LogNotCosignedError,
-  type ReleasePolicy,
-} from '../audit/index.ts';
+import type { AuditTrail, LogNotCosignedError, ReleasePolicy } from '../audit/index.ts';
 import type { Bank } from '../bank/index.ts';
 import type { ConsentEvent, ConsentEvents } from '../consent/index.ts';
-import { Problem, type ReadinessCheck } from '../http/index.ts';
+import type { ReadinessCheck } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
 import {
@@ -154,33 +149,7 @@ export class TransparencyEvents {
  * The problem a client gets when a release could not be logged: 503 `log-not-cosigned`
  * under the fail-closed policy, 503 `audit-unavailable` for any other failure to log.
  */
-export function releaseWithheld(error: unknown): Problem {
-  if (error instanceof ConsentEndedError) {
-    return new Problem(
-      403,
-      'consent-ended',
-      'Consent ended',
-      'the consent ended (revoked, expired or its device removed) while this request was served, so nothing was released',
-      { cause: error },
-    );
-  }
-  if (error instanceof LogNotCosignedError) {
-    return new Problem(
-      503,
-      'log-not-cosigned',
-      'Transparency log not cosigned',
-      'independent witnesses have not cosigned the bank log for too long, so no data is released until they do; try later',
-      { headers: { 'retry-after': '60' }, cause: error },
-    );
-  }
-  return new Problem(
-    503,
-    'audit-unavailable',
-    'Audit log unavailable',
-    'the access could not be recorded, so no data was released; try again',
-    { cause: error },
-  );
-}
+export { releaseWithheld } from '../release/index.ts';
 
 export function logMetrics(registry: Registry, logs: ReadonlyMap<string, TransparencyLog>): void {
   const health = async () =>

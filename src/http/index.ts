@@ -1,4 +1,6 @@
 export { createHttpApp, type HttpAppOptions, loggerOptions, REDACTED_PATHS } from './app.ts';
+export { type BankScopeOptions, bankIdParam, bankParams, bankScope } from './bank-scope.ts';
+export { constantTimeEqual } from './constant-time.ts';
 export { installProblemHandlers, sendProblem, toProblem, writeClientErrorProblem } from './errors.ts';
 export { type SafeErrorFields, safeError, safeErrorFields } from './log-safety.ts';
 export type { Observability, ReadinessCheck } from './observability.ts';

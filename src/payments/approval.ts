@@ -153,6 +153,8 @@ export async function approvalRoutes(
     const accounts = customerId
       ? (await svc.options.core(bankId).accounts(customerId))
           .filter((a) => a.currency === consent.currency && a.kind !== 'savings')
+          // The current account first: the usual way to pay; a credit card is the second choice.
+          .sort((a, b) => Number(a.kind !== 'current') - Number(b.kind !== 'current'))
           .map((a) => ({ id: a.id, label: `${a.nickname} ••${a.identification.slice(-4)}` }))
       : [];
     const init = consent.initiation as ObInitiation;
@@ -171,13 +173,23 @@ export async function approvalRoutes(
     };
   }
 
-  /** Who approves: the logged-in oidc session, else a returning customer (bank session + live link). */
+  /**
+   * Who approves, and whether the one-time code is still to be typed. Logged in with password
+   * and code within this very request: no more. Known to the bank already (the authorization
+   * server's session, or the bank's own session cookie with a live checkout link): the code
+   * alone, on the approval form itself, so the authentication is bound to this payment.
+   */
   async function approver(
     request: FastifyRequest,
     bankId: string,
-    session: { accountId?: string } | undefined,
+    details: {
+      session?: { accountId?: string } | undefined;
+      lastSubmission?: Record<string, unknown> | undefined;
+    },
   ) {
-    if (session?.accountId) return { customerId: session.accountId, askCode: false };
+    const fresh = (details.lastSubmission?.['login'] as { accountId?: string } | undefined)?.accountId;
+    if (fresh && fresh === details.session?.accountId) return { customerId: fresh, askCode: false };
+    if (details.session?.accountId) return { customerId: details.session.accountId, askCode: true };
     const known = await bankSession(request, bankId);
     if (known && (await payments.checkoutLink(bankId, known))) return { customerId: known, askCode: true };
     return null;
@@ -203,7 +215,7 @@ export async function approvalRoutes(
           htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
           400,
         );
-      const who = await approver(request, bankId, p.details.session);
+      const who = await approver(request, bankId, p.details);
       const v = await view(bankId, uid, p.consent, p.detail, who?.customerId ?? null, who?.askCode ?? false);
       return send(reply, who ? approvalPage(v) : approvalLoginPage(v), 200, p.redirectOrigin);
     },
@@ -320,7 +332,7 @@ export async function approvalRoutes(
           htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'),
           403,
         );
-      const who = await approver(request, bankId, p.details.session);
+      const who = await approver(request, bankId, p.details);
       if (request.body.decision === 'decline') {
         await payments.decline(bankId, p.consent.id, who?.customerId ?? null);
         const to = await p.provider.interactionResult(

@@ -3,8 +3,8 @@
 // shortfall. One release function: budget, decision, log, sign.
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { AccessGrant, AccessResolver } from '../access/index.ts';
 import { forbidden, Problem } from '../http/index.ts';
+import type { Authenticated, ReleasePath } from '../release/index.ts';
 import { FUNDS_ATTESTATION_TYP } from './confirmation.ts';
 import { fundsAvailable, gridOffset, PROBES_PER_DAY, toMinor } from './funds-threshold.ts';
 import type { PaymentService } from './service.ts';
@@ -28,69 +28,66 @@ async function availableMinor(service: PaymentService, bankId: string, accountId
   return available.creditDebit === 'Debit' ? -minor : minor;
 }
 
+/**
+ * The funds answer through the release path (src/release): the caller authenticated already
+ * (token, DPoP, live consent); Cedar decides purpose checkout over the payments cluster; the
+ * read spends one probe of the day's budget and compares on the coarse grid; the log commits to
+ * the exact yes/no released; the bank signs it as a short-lived attestation.
+ */
 export async function releaseFundsAnswer(
   service: PaymentService,
-  access: AccessResolver,
-  grant: AccessGrant,
+  release: ReleasePath,
+  authenticated: Authenticated,
   amount: string,
   currency: string,
 ): Promise<FundsAttestation> {
+  const grant = authenticated.grant;
   const bankId = grant.bankId;
-  if (grant.purpose !== 'checkout')
-    throw forbidden('purpose-not-checkout', 'a funds attestation is asked under the purpose checkout');
-  // Cedar decides per account (checkout may use the payments cluster only).
-  const covered =
-    grant.accountIds ?? (await service.options.core(bankId).accounts(grant.customerId)).map((a) => a.id);
-  const accounts: string[] = [];
-  let refusal: unknown = forbidden('account-not-consented', 'this link covers no account');
-  for (const accountId of covered) {
-    try {
-      await access.authorize(grant, { cluster: 'payments', accountId });
-      accounts.push(accountId);
-    } catch (error) {
-      if (!(error instanceof Problem) || error.status !== 403) throw error;
-      refusal = error;
-    }
-  }
-  if (accounts.length === 0) throw refusal;
-  if (await service.store.linkStopped(bankId, grant.grantId))
-    throw forbidden('checkout-stopped', 'the customer stopped payments through this link at the bank');
-  const probesLeft = await service.store.useProbe(bankId, grant.grantId, PROBES_PER_DAY);
-  if (probesLeft === null)
-    throw new Problem(
-      429,
-      'funds-check-budget-exhausted',
-      'Too many funds checks',
-      `at most ${PROBES_PER_DAY} funds checks per link per day; try the payment itself`,
-      { headers: { 'retry-after': String(secondsToMidnight()) } },
-    );
-  const core = service.options.core(bankId);
-  const offset = gridOffset(await service.options.consent.secret(bankId, 'funds-grid'), grant.grantId);
-  let yes = false;
-  for (const accountId of accounts) {
-    const account = await core.account(accountId);
-    if (!account || account.currency !== currency || account.kind === 'savings') continue;
-    if (fundsAvailable(await availableMinor(service, bankId, accountId), toMinor(amount), offset)) {
-      yes = true;
-      break;
-    }
-  }
-  const subject = grant.subject ?? '';
+  const subject = authenticated.pairwiseId;
   const now = Math.floor(Date.now() / 1000);
-  const released = { amount, currency, funds_available: yes, sub: subject, iat: now };
-  const logIndex = await service.options.audit.record({
+  const released = await release.release<{ yes: boolean; probesLeft: number }>({
     bankId,
-    customerId: grant.customerId,
-    pairwiseId: subject,
-    consentId: grant.grantId,
-    platform: grant.platform ?? '',
-    kind: 'payment.funds-check',
+    caller: { kind: 'authenticated', authenticated },
     purpose: 'checkout',
     clusters: ['payments'],
-    released: Buffer.from(JSON.stringify(released)),
+    kind: 'payment.funds-check',
+    async read({ core, accountIds }) {
+      if (await service.store.linkStopped(bankId, grant.grantId))
+        throw forbidden('checkout-stopped', 'the customer stopped payments through this link at the bank');
+      const probesLeft = await service.store.useProbe(bankId, grant.grantId, PROBES_PER_DAY);
+      if (probesLeft === null)
+        throw new Problem(
+          429,
+          'funds-check-budget-exhausted',
+          'Too many funds checks',
+          `at most ${PROBES_PER_DAY} funds checks per link per day; try the payment itself`,
+          { headers: { 'retry-after': String(secondsToMidnight()) } },
+        );
+      const offset = gridOffset(await service.options.consent.secret(bankId, 'funds-grid'), grant.grantId);
+      const accounts = (await core.accounts(grant.customerId)).filter(
+        (a) =>
+          (accountIds === null || accountIds.includes(a.id)) &&
+          a.currency === currency &&
+          a.kind !== 'savings',
+      );
+      let yes = false;
+      for (const account of accounts)
+        if (fundsAvailable(await availableMinor(service, bankId, account.id), toMinor(amount), offset)) {
+          yes = true;
+          break;
+        }
+      return { records: {}, extra: { yes, probesLeft } };
+    },
+    answer: (_projected, extra) => ({ amount, currency, funds_available: extra.yes, sub: subject, iat: now }),
   });
+  const yes = released.payload?.['funds_available'] === true;
   const signer = await service.signer(bankId);
-  const attestation = await new SignJWT({ amount, currency, funds_available: yes, log_index: logIndex })
+  const attestation = await new SignJWT({
+    amount,
+    currency,
+    funds_available: yes,
+    log_index: released.logIndex,
+  })
     .setProtectedHeader({ alg: 'ES256', kid: signer.kid, typ: FUNDS_ATTESTATION_TYP })
     .setIssuer(service.options.consent.issuer(bankId))
     .setSubject(subject)
@@ -99,11 +96,12 @@ export async function releaseFundsAnswer(
     .setExpirationTime(now + ATTESTATION_TTL_S)
     .setJti(randomUUID())
     .sign(signer.key);
+  const probesLeft = await service.store.probesLeft(bankId, grant.grantId, PROBES_PER_DAY);
   return {
     attestation,
     fundsAvailable: yes,
     expiresAt: new Date((now + ATTESTATION_TTL_S) * 1000).toISOString(),
-    logIndex,
+    logIndex: released.logIndex,
     probesLeft,
   };
 }

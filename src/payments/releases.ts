@@ -5,7 +5,7 @@
 // lands, these are the functions to switch over to it.
 import type { AuditTrail } from '../audit/index.ts';
 import type { BankCore, TransferOutcome } from '../bank/index.ts';
-import type { ConsentService } from '../consent/index.ts';
+import type { ConsentRecord, ConsentService } from '../consent/index.ts';
 import {
   PAYMENT_CONFIRMATION_TYP,
   type PaymentConfirmation,
@@ -16,14 +16,17 @@ import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import type { ConsentRow, PaymentRow, PaymentStore } from './store.ts';
 
-/** A sealed receipt on its way to the customer's device through the platform's link. */
+/**
+ * A receipt on its way to the customer's device through the platform's link: the gateway
+ * releases it through the release path (Cedar, log, seal to the link's device key) and hands
+ * the envelope to the outbox for the relay.
+ */
 export interface ReceiptDelivery {
   bankId: string;
-  linkConsentId: string;
+  link: ConsentRecord;
   /** Envelope id, also the relay's message id suffix. */
   id: string;
   type: 'receipt' | 'refund_receipt';
-  logIndex: number;
   payload: Record<string, unknown>;
 }
 
@@ -34,6 +37,7 @@ export interface PaymentReleases {
   store: PaymentStore;
   signer(bankId: string): Promise<SigningKey>;
   deliverReceipt?(delivery: ReceiptDelivery): Promise<void>;
+  onReceiptError(error: unknown): void;
 }
 
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -98,7 +102,9 @@ export async function releaseConfirmation(
     total: consent.amount,
     confirmation,
   });
-  void releaseReceipt(r, consent, { id: o.paymentId, type: 'receipt', payload: receipt }).catch(() => {});
+  void releaseReceipt(r, consent, { id: o.paymentId, type: 'receipt', payload: receipt }).catch(
+    r.onReceiptError,
+  );
   return { payment, consent, confirmation };
 }
 
@@ -212,8 +218,8 @@ async function receiptPayload(
 }
 
 /**
- * The receipt to the device: only through a live checkout link that was not stopped, logged
- * under that link (platform, purpose checkout) with the exact payload, then sealed and pushed.
+ * The receipt to the device: only through a live checkout link that was not stopped; the
+ * delivery (gateway) releases it under that link — logged with the exact payload, sealed, pushed.
  */
 export async function releaseReceipt(
   r: PaymentReleases,
@@ -229,24 +235,6 @@ export async function releaseReceipt(
     !r.consent.decide(link, { purpose: 'checkout', cluster: 'payments' }).allowed
   )
     return false;
-  const logIndex = await r.audit.record({
-    bankId: consent.bank_id,
-    customerId: consent.customer_id,
-    pairwiseId: await r.consent.pairwiseSubject(consent.bank_id, link.clientId, consent.customer_id),
-    consentId: link.id,
-    platform: link.clientId,
-    kind: 'payment.receipt',
-    purpose: 'checkout',
-    clusters: ['payments'],
-    released: bytes(o.payload),
-  });
-  await r.deliverReceipt({
-    bankId: consent.bank_id,
-    linkConsentId: link.id,
-    id: o.id,
-    type: o.type,
-    logIndex,
-    payload: o.payload,
-  });
+  await r.deliverReceipt({ bankId: consent.bank_id, link, id: o.id, type: o.type, payload: o.payload });
   return true;
 }

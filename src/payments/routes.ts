@@ -4,8 +4,8 @@
 // idempotency key is looked at; every answer with a body carries the bank's x-jws-signature.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessResolver } from '../access/index.ts';
 import { badRequest, noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
+import type { Authenticated, ReleasePath } from '../release/index.ts';
 import { releaseFundsAnswer } from './funds.ts';
 import { JwsSignatureError, signDetached, verifyDetachedJws } from './jws.ts';
 import { consentResponse, fundsConfirmationResponse, paymentResponse } from './ob-mapping.ts';
@@ -170,6 +170,10 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         tags,
         security,
         summary: 'Create a domestic payment consent (merchant, client-credentials token)',
+        description:
+          'UK OB OBWriteDomesticConsent4 without DebtorAccount (the customer chooses at the bank). Problems: ' +
+          'jws-signature-invalid (400), creditor-not-merchant (403), currency-not-supported, amount-not-supported, ' +
+          'idempotency-key-reused (422), idempotent-request-in-flight (409).',
         params: params(),
         querystring: noQuery,
         headers: pisWriteHeaders,
@@ -220,6 +224,8 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         tags,
         security,
         summary: 'Funds confirmation for an authorised consent: yes or no, never a balance',
+        description:
+          'Authorization-code token of that consent. Problems: token-not-for-consent (403), payment-consent-not-found (404), consent-not-authorised (409).',
         params: params('ConsentId'),
         querystring: noQuery,
         headers: pisHeaders,
@@ -261,7 +267,9 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         summary: 'Make the payment the customer approved (authorization-code token of that consent)',
         description:
           'Answers 201 with the payment and an `x-proviso-payment-confirmation` header (compact JWS by the bank). ' +
-          'Refused payments: 422 insufficient-funds or account-blocked, with DomesticPaymentId (status Rejected); no balance is revealed.',
+          'Refused payments: 422 insufficient-funds or account-blocked, with DomesticPaymentId (status Rejected); no balance is revealed. ' +
+          'Other problems: jws-signature-invalid, payment-does-not-match-consent (400), token-not-for-consent (403), ' +
+          'consent-not-authorised (409), payment-consent-expired (410), idempotency-key-reused (422).',
         params: params(),
         querystring: noQuery,
         headers: pisWriteHeaders,
@@ -361,6 +369,9 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
         security,
         summary:
           'Proviso extension: refund a payment to the account that paid (merchant, client credentials)',
+        description:
+          'UK OB PIS has no merchant refund; this books a credit back to the account that paid and seals a refund receipt to the customer device. ' +
+          'Answers with x-proviso-refund-confirmation (compact JWS). Problems: payment-not-refundable (409), refund-exceeds-payment, idempotency-key-reused (422).',
         params: params('DomesticPaymentId'),
         querystring: noQuery,
         headers: pisWriteHeaders,
@@ -401,10 +412,12 @@ export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOption
   );
 }
 
+const authenticatedOf = (request: FastifyRequest) => request as unknown as { authenticated?: Authenticated };
+
 /** The platform's funds attestation (purpose checkout, the link's DPoP token). */
 export async function fundsAttestationRoutes(
   app: FastifyInstance,
-  o: { service: PaymentService; access: AccessResolver; banks: ReadonlySet<string> },
+  o: { service: PaymentService; release: ReleasePath; banks: ReadonlySet<string> },
 ): Promise<void> {
   app.post<{ Params: { bankId: string }; Body: { amount: string; currency: string } }>(
     '/banks/:bankId/checkout/funds-attestations',
@@ -453,15 +466,20 @@ export async function fundsAttestationRoutes(
       onRequest: async (request) => {
         const bankId = (request.params as { bankId: string }).bankId;
         if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-        request.grant = await o.access.resolve({
-          bankId,
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
+        const caller = { bankId, method: request.method, url: request.url, headers: request.headers };
+        authenticatedOf(request).authenticated = await o.release.authenticate({
+          kind: 'request',
+          request: caller,
         });
       },
     },
     async (request) =>
-      releaseFundsAnswer(o.service, o.access, request.grant!, request.body.amount, request.body.currency),
+      releaseFundsAnswer(
+        o.service,
+        o.release,
+        authenticatedOf(request).authenticated!,
+        request.body.amount,
+        request.body.currency,
+      ),
   );
 }

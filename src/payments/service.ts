@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditTrail } from '../audit/index.ts';
 import type { BankCore, TransferOutcome } from '../bank/index.ts';
-import type { ConsentService } from '../consent/index.ts';
+import type { ConsentService, LinkPayments } from '../consent/index.ts';
 import { forbidden, notFound, Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { Database } from '../storage/index.ts';
@@ -28,6 +28,8 @@ export interface PaymentServiceOptions {
   merchants: readonly MerchantRegistration[];
   /** The sealed receipt to the customer's device (wired by the gateway; may be absent). */
   deliverReceipt?: PaymentReleases['deliverReceipt'];
+  /** A receipt that could not be delivered (the payment stands; the merchant has its confirmation). */
+  onReceiptError?(error: unknown): void;
 }
 
 export interface ConsentInput {
@@ -172,6 +174,24 @@ export class PaymentService {
     return null;
   }
 
+  /** The connected-apps page's view of a link: payments made through it, and the stop switch. */
+  linkPayments(): LinkPayments {
+    return {
+      list: async (bankId, linkConsentId) =>
+        (await this.store.paymentsThroughLink(bankId, linkConsentId)).map((p) => ({
+          id: p.id,
+          merchantName: this.#merchants.get(p.merchant_id)?.tradingName ?? p.merchant_id,
+          amount: String(p.amount),
+          currency: p.currency,
+          orderReference: p.order_reference,
+          status: p.status,
+          at: p.created_at,
+        })),
+      stopped: (bankId, linkConsentId) => this.store.linkStopped(bankId, linkConsentId),
+      stop: (bankId, linkConsentId) => this.store.stopLink(bankId, linkConsentId),
+    };
+  }
+
   /**
    * OB funds confirmation of an authorised consent: can the chosen account pay exactly this
    * amount now. The amount is the one the customer approved, so the answer is exact.
@@ -284,6 +304,7 @@ export class PaymentService {
       store: this.store,
       signer: (bankId) => this.signer(bankId),
       ...(this.options.deliverReceipt ? { deliverReceipt: this.options.deliverReceipt } : {}),
+      onReceiptError: (error) => this.options.onReceiptError?.(error),
     };
   }
 

@@ -270,6 +270,18 @@ export class PaymentStore {
     return used === undefined ? null : budget - Number(used);
   }
 
+  /** Probes left today (for the answer; the budget itself is spent by useProbe). */
+  async probesLeft(bankId: string, linkConsentId: string, budget: number, now = new Date()): Promise<number> {
+    const r = await this.#db
+      .selectFrom('payment_funds_probe')
+      .select('used')
+      .where('bank_id', '=', bankId)
+      .where('link_consent_id', '=', linkConsentId)
+      .where('day', '=', now.toISOString().slice(0, 10))
+      .executeTakeFirst();
+    return Math.max(0, budget - Number(r?.used ?? 0));
+  }
+
   async stopLink(bankId: string, linkConsentId: string): Promise<void> {
     await this.#db
       .insertInto('payment_link_stop')

@@ -25,6 +25,7 @@ export {
   project,
   projectAll,
   RESOURCE_CLUSTER,
+  type RelatedRecords,
   redactNumbers,
   resourcesFor,
 } from './projections.ts';

@@ -11,10 +11,15 @@ export type ObObject = Readonly<Record<string, unknown>>;
 type FieldSpec = true | ((value: unknown) => unknown) | { readonly [field: string]: FieldSpec };
 type Fields = { readonly [field: string]: FieldSpec };
 
+/** Other records of the same release a keep rule may consult (a balance's account). */
+export interface RelatedRecords {
+  readonly accounts?: readonly ObObject[];
+}
+
 interface ResourceProjection {
   fields: Fields;
   /** Records this purpose must not see at all (e.g. booked balances for balance_inquiry). */
-  keep?: (record: ObObject) => boolean;
+  keep?: (record: ObObject, related: RelatedRecords) => boolean;
 }
 
 export class ProjectionError extends Error {
@@ -69,12 +74,21 @@ const TRANSACTION_CORE: Fields = {
   MerchantDetails: MERCHANT,
 };
 
+/** True when the record's account is, by the release's own account records, a credit card. */
+function onCreditCard(record: ObObject, related: RelatedRecords): boolean {
+  return (related.accounts ?? []).some(
+    (a) => a['AccountId'] === record['AccountId'] && a['AccountSubType'] === 'CreditCard',
+  );
+}
+
 const PROJECTIONS: Readonly<Record<Purpose, Partial<Record<ObResource, ResourceProjection>>>> = {
   balance_inquiry: {
     account: { fields: ACCOUNT_LABEL },
     balance: {
       fields: { AccountId: true, Type: true, Amount: MONEY, CreditDebitIndicator: true, DateTime: true },
-      keep: (b) => b['Type'] === 'InterimAvailable',
+      // A credit card's balance is also what is owed: its booked balance (docs/policy.md).
+      keep: (b, related) =>
+        b['Type'] === 'InterimAvailable' || (b['Type'] === 'InterimBooked' && onCreditCard(b, related)),
     },
   },
   transaction_notifications: {
@@ -148,9 +162,10 @@ export function project(
   purpose: string,
   resource: ObResource,
   record: ObObject,
+  related: RelatedRecords = {},
 ): Record<string, unknown> | null {
   const projection = projectionFor(purpose, resource);
-  if (projection.keep && !projection.keep(record)) return null;
+  if (projection.keep && !projection.keep(record, related)) return null;
   return pick(projection.fields, record);
 }
 
@@ -159,9 +174,12 @@ export function projectAll(
   purpose: string,
   resource: ObResource,
   records: readonly ObObject[],
+  related: RelatedRecords = {},
 ): Record<string, unknown>[] {
   const projection = projectionFor(purpose, resource);
-  return records.filter((r) => !projection.keep || projection.keep(r)).map((r) => pick(projection.fields, r));
+  return records
+    .filter((r) => !projection.keep || projection.keep(r, related))
+    .map((r) => pick(projection.fields, r));
 }
 
 /** The OB resources a purpose can return at all (for docs and the consent screens). */

@@ -33,17 +33,20 @@ export interface OAuthPlatformOptions {
 /** Refresh this long before the access token expires. */
 const REFRESH_MARGIN_MS = 30_000;
 
-export function oauthPlatform(o: OAuthPlatformOptions): { platform: PlatformClient; gateway: GatewayCaller } {
+export function oauthPlatform(registration: OAuthPlatformOptions): {
+  platform: PlatformClient;
+  gateway: GatewayCaller;
+} {
   const clients = new Map<string, Promise<OAuthClient>>();
   function clientFor(bank: BankInfo, redirectUri = 'http://invalid/'): Promise<OAuthClient> {
     let c = clients.get(bank.issuer);
     if (!c) {
       c = OAuthClient.create({
         issuer: bank.issuer,
-        clientId: o.clientId,
+        clientId: registration.clientId,
         redirectUri,
-        privateJwk: o.privateJwk,
-        allowInsecure: o.allowInsecure,
+        privateJwk: registration.privateJwk,
+        allowInsecure: registration.allowInsecure,
       });
       // A bank that was down must be discoverable again on the next try.
       c.catch(() => clients.delete(bank.issuer));

@@ -1,7 +1,7 @@
 // The relay's own secrets: the relay key (seals OAuth credentials at rest), the webhook
 // verify token, and each bank's webhook app secret. From the environment when set,
 // otherwise generated once into the relay's data folder (mode 0600).
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -74,17 +74,8 @@ export function appSecretFor(secrets: RelaySecrets, bankId: string): string {
   );
 }
 
-export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boolean {
-  const x = typeof a === 'string' ? Buffer.from(a) : a;
-  const y = typeof b === 'string' ? Buffer.from(b) : b;
-  // Compare fixed-length digests so the comparison time does not reveal the length either.
-  const hx = createHmac('sha256', 'proviso-ct').update(x).digest();
-  const hy = createHmac('sha256', 'proviso-ct').update(y).digest();
-  return timingSafeEqual(hx, hy) && x.length === y.length;
-}
-
 /** AES-256-GCM under the relay key; `aad` binds the ciphertext to its row and use. */
-export function sealJson(key: Buffer, value: unknown, aad: string): string {
+export function sealJson(key: Buffer | KeyObject, value: unknown, aad: string): string {
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(Buffer.from(aad));
@@ -92,7 +83,7 @@ export function sealJson(key: Buffer, value: unknown, aad: string): string {
   return `v1.${iv.toString('base64url')}.${ct.toString('base64url')}`;
 }
 
-export function openJson<T = unknown>(key: Buffer, sealed: string, aad: string): T {
+export function openJson<T = unknown>(key: Buffer | KeyObject, sealed: string, aad: string): T {
   const [v, ivB, ctB] = sealed.split('.');
   if (v !== 'v1' || !ivB || !ctB) throw new SecretsError('sealed value has an unknown format');
   const ct = Buffer.from(ctB, 'base64url');

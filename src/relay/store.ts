@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type Generated, type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from '../storage/index.ts';
+import { DeliveryQueue, type NewMessage, type Recipient, type StoredMessage } from './delivery-queue.ts';
 
 interface DeviceTable {
   id: string;
@@ -73,26 +74,7 @@ export interface Link {
   endedReason: string | null;
 }
 
-export interface NewMessage {
-  deviceId: string;
-  bankId: string;
-  kind: MessageKind;
-  mid?: string;
-  envelope?: string;
-  text?: string;
-}
-
-export interface StoredMessage {
-  seq: number;
-  id: string;
-  bankId: string;
-  kind: MessageKind;
-  envelope: string | null;
-  text: string | null;
-  createdAt: Date;
-}
-
-export const DELIVERY_CHANNEL = 'proviso_relay_delivery';
+export { DELIVERY_CHANNEL, type NewMessage, type StoredMessage } from './delivery-queue.ts';
 
 export function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
@@ -118,9 +100,12 @@ function toLink(r: Selectable<LinkTable>): Link {
 export class RelayStore {
   readonly database: Database;
   readonly db: Kysely<RelayTables>;
+  /** The message queue: deliveries, reads for the sockets, receipts (shared rounds). */
+  readonly deliveries: DeliveryQueue;
   constructor(database: Database) {
     this.database = database;
     this.db = database.tables<RelayTables>();
+    this.deliveries = new DeliveryQueue(database);
   }
 
   // Devices -----------------------------------------------------------------------------
@@ -322,55 +307,15 @@ export class RelayStore {
   }
 
   /** Devices with an active link under a bank's pairwise subject, with their key thumbprints. */
-  async devicesForSub(
-    bankId: string,
-    subs: string[],
-  ): Promise<{ sub: string; deviceId: string; thumbprint: string }[]> {
-    if (subs.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('relay_link')
-      .innerJoin('relay_device', 'relay_device.id', 'relay_link.device_id')
-      .select(['relay_link.sub', 'relay_link.device_id', 'relay_device.key_thumbprint'])
-      .where('relay_link.bank_id', '=', bankId)
-      .where('relay_link.status', '=', 'active')
-      .where('relay_link.sub', 'in', subs)
-      .execute();
-    return rows.map((r) => ({ sub: r.sub!, deviceId: r.device_id, thumbprint: r.key_thumbprint }));
+  devicesForSub(bankId: string, subs: string[]): Promise<Recipient[]> {
+    return this.deliveries.devicesForSub(bankId, subs);
   }
 
   // Messages ----------------------------------------------------------------------------
 
-  /**
-   * Stores messages in one transaction (all or none) and notifies every relay instance of the
-   * devices that have something new. Duplicate (device, bank, mid) are skipped: bank retries
-   * are idempotent. Returns the ids of rows actually stored.
-   */
-  async enqueue(messages: NewMessage[]): Promise<string[]> {
-    if (messages.length === 0) return [];
-    const stored = await this.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .insertInto('relay_message')
-        .values(
-          messages.map((m) => ({
-            id: `m_${randomUUID()}`,
-            device_id: m.deviceId,
-            bank_id: m.bankId,
-            kind: m.kind,
-            mid: m.mid ?? null,
-            envelope: m.envelope ?? null,
-            text: m.text ?? null,
-            acked_at: null,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['device_id', 'bank_id', 'mid']).doNothing())
-        .returning(['id', 'device_id'])
-        .execute();
-      return rows;
-    });
-    for (const deviceId of new Set(stored.map((r) => r.device_id))) {
-      await this.database.notify(DELIVERY_CHANNEL, deviceId);
-    }
-    return stored.map((r) => r.id);
+  /** See DeliveryQueue.enqueue: all or none, idempotent per (device, bank, mid), instances told. */
+  enqueue(messages: NewMessage[]): Promise<string[]> {
+    return this.deliveries.enqueue(messages);
   }
 
   async unacked(deviceId: string, afterSeq: number, limit = 200): Promise<StoredMessage[]> {
@@ -395,17 +340,8 @@ export class RelayStore {
   }
 
   /** Delivery receipt: marks the messages acknowledged and drops their ciphertext. */
-  async ack(deviceId: string, ids: string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.db
-      .updateTable('relay_message')
-      .set({ acked_at: new Date(), envelope: null })
-      .where('device_id', '=', deviceId)
-      .where('id', 'in', ids)
-      .where('acked_at', 'is', null)
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
+  ack(deviceId: string, ids: string[]): Promise<string[]> {
+    return this.deliveries.ack(deviceId, ids);
   }
 
   async counts(): Promise<{ messages: number; unacked: number }> {

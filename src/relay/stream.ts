@@ -19,7 +19,7 @@ const MAX_ACK_IDS = 500;
 
 export async function streamRoutes(
   app: FastifyInstance,
-  o: { store: RelayStore; hub: DeliveryHub },
+  delivery: { store: RelayStore; hub: DeliveryHub },
 ): Promise<void> {
   app.get(
     '/api/stream',
@@ -50,13 +50,13 @@ export async function streamRoutes(
         }
         if (frame?.type === 'hello' && deviceId === undefined) {
           if (typeof frame.token !== 'string') return socket.close(4401, 'token required');
-          const device = await o.store.deviceByToken(frame.token);
+          const device = await delivery.store.deviceByToken(frame.token);
           if (!device) return socket.close(4401, 'unknown device token');
           clearTimeout(timer);
           deviceId = device.id;
           send({ type: 'ready', device_id: device.id });
-          void o.store.touchDevice(device.id).catch(() => {});
-          detach = o.hub.attach(device.id, socket);
+          void delivery.store.touchDevice(device.id).catch(() => {});
+          detach = delivery.hub.attach(device.id, socket);
           return;
         }
         if (deviceId === undefined) return socket.close(4401, 'say hello first');
@@ -71,7 +71,7 @@ export async function streamRoutes(
             return;
           }
           try {
-            send({ type: 'acked', ids: await o.store.ack(deviceId, ids as string[]) });
+            send({ type: 'acked', ids: await delivery.store.ack(deviceId, ids as string[]) });
           } catch (e) {
             request.log.error({ err: e }, 'ack failed');
             send({ type: 'error', detail: 'ack failed; send it again' });

@@ -42,7 +42,7 @@ export async function ensureWebClient(dist: string, log: (msg: string) => void =
 
 export async function webRoutes(
   app: FastifyInstance,
-  o: { dist: string; connectSrc: string[]; shopUrls?: string[] },
+  webClient: { dist: string; connectSrc: string[]; shopUrls?: string[] },
 ): Promise<void> {
   // Where the chat's "Shop" finds the merchants' catalogues (the chat fetches them itself).
   app.get(
@@ -62,9 +62,9 @@ export async function webRoutes(
         },
       },
     },
-    async () => ({ shops: o.shopUrls ?? [] }),
+    async () => ({ shops: webClient.shopUrls ?? [] }),
   );
-  if (!existsSync(join(o.dist, 'index.html'))) {
+  if (!existsSync(join(webClient.dist, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
@@ -80,7 +80,7 @@ export async function webRoutes(
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
-    `connect-src 'self' ${o.connectSrc.join(' ')}`.trim(),
+    `connect-src 'self' ${webClient.connectSrc.join(' ')}`.trim(),
     "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'self'",
@@ -90,7 +90,7 @@ export async function webRoutes(
     reply.header('content-security-policy', csp);
   });
   await app.register(fastifyStatic, {
-    root: o.dist,
+    root: webClient.dist,
     prefix: '/',
     wildcard: false,
     schemaHide: true,

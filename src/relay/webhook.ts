@@ -6,10 +6,10 @@
 // call gets a 4xx problem and changes nothing.
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Problem, problemResponses } from '../http/index.ts';
+import { constantTimeEqual, Problem, problemResponses } from '../http/index.ts';
 import type { BankDirectory } from './directory.ts';
 import { EnvelopeShapeError, envelopeRouting, MAX_ENVELOPE_BYTES } from './routing.ts';
-import { appSecretFor, constantTimeEqual, type RelaySecrets } from './secrets.ts';
+import { appSecretFor, type RelaySecrets } from './secrets.ts';
 import type { NewMessage, RelayStore } from './store.ts';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -128,17 +128,17 @@ export interface WebhookOptions {
   directory: BankDirectory;
 }
 
-async function candidateBanks(o: WebhookOptions): Promise<string[]> {
-  const ids = new Set(Object.keys(o.secrets.appSecrets));
+async function candidateBanks(webhook: WebhookOptions): Promise<string[]> {
+  const ids = new Set(Object.keys(webhook.secrets.appSecrets));
   try {
-    for (const b of await o.directory.list()) ids.add(b.id);
+    for (const b of await webhook.directory.list()) ids.add(b.id);
   } catch {
     // Discovery down: only explicitly configured secrets can sign.
   }
   return [...ids];
 }
 
-async function verifySignature(o: WebhookOptions, request: FastifyRequest): Promise<string> {
+async function verifySignature(webhook: WebhookOptions, request: FastifyRequest): Promise<string> {
   const header = request.headers['x-hub-signature-256'];
   if (header === undefined)
     throw new Problem(
@@ -162,8 +162,8 @@ async function verifySignature(o: WebhookOptions, request: FastifyRequest): Prom
   const raw = request.rawBody ?? Buffer.alloc(0);
   let matched: string | undefined;
   // Every candidate is computed and compared, so timing does not depend on which one matches.
-  for (const bank of await candidateBanks(o)) {
-    const expected = createHmac('sha256', appSecretFor(o.secrets, bank)).update(raw).digest();
+  for (const bank of await candidateBanks(webhook)) {
+    const expected = createHmac('sha256', appSecretFor(webhook.secrets, bank)).update(raw).digest();
     if (constantTimeEqual(expected, given) && matched === undefined) matched = bank;
   }
   if (matched === undefined)
@@ -182,12 +182,12 @@ async function verifySignature(o: WebhookOptions, request: FastifyRequest): Prom
  * and the notice's mid is per consent, so a retried event does not notify twice.
  */
 async function endLinks(
-  o: WebhookOptions,
+  webhook: WebhookOptions,
   bank: string,
   unlinks: { sub: string; ended: NonNullable<WebhookEvent['account_linking']> }[],
 ): Promise<NewMessage[]> {
   if (unlinks.length === 0) return [];
-  const name = (await o.directory.get(bank).catch(() => undefined))?.name ?? bank;
+  const name = (await webhook.directory.get(bank).catch(() => undefined))?.name ?? bank;
   const notices: NewMessage[] = [];
   for (const { sub, ended } of unlinks) {
     const reason = ended.reason === 'expired' ? 'expired-at-bank' : 'revoked-at-bank';
@@ -195,13 +195,13 @@ async function endLinks(
       ended.reason === 'expired'
         ? `Your link to ${name} has expired, so this chat can no longer see your accounts. Link again?`
         : `You ended this chat's access at ${name}. It can no longer see your accounts or cards. Link again?`;
-    for (const deviceId of await o.store.endLinksOfSub(bank, sub, ended.consent, reason))
+    for (const deviceId of await webhook.store.endLinksOfSub(bank, sub, ended.consent, reason))
       notices.push({ deviceId, bankId: bank, kind: 'notice', mid: `unlinked-${ended.consent}`, text });
   }
   return notices;
 }
 
-export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Promise<void> {
+export async function webhookRoutes(app: FastifyInstance, webhook: WebhookOptions): Promise<void> {
   // Raw bytes first: the signature is over exactly what was sent, not a re-serialisation.
   app.addContentTypeParser(
     'application/json',
@@ -233,7 +233,7 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
       },
     },
     async (request, reply) => {
-      if (!constantTimeEqual(request.query['hub.verify_token']!, o.secrets.verifyToken))
+      if (!constantTimeEqual(request.query['hub.verify_token']!, webhook.secrets.verifyToken))
         throw new Problem(
           403,
           'webhook-verify-token-invalid',
@@ -265,7 +265,7 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
         response: { 200: receiptSchema, ...problemResponses(400, 401, 403, 413, 415, 422) },
       },
       preValidation: async (request) => {
-        request.webhookBank = await verifySignature(o, request);
+        request.webhookBank = await verifySignature(webhook, request);
         try {
           request.body = JSON.parse((request.rawBody ?? Buffer.alloc(0)).toString('utf8'));
         } catch {
@@ -320,7 +320,9 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
           events.push({ where, e: { ...e, message: e.message }, rcpt: routing.rcpt });
         });
       });
-      const devices = await o.store.devicesForSub(bank, [...new Set(events.map((x) => x.e.recipient.id))]);
+      const devices = await webhook.store.devicesForSub(bank, [
+        ...new Set(events.map((x) => x.e.recipient.id)),
+      ]);
       const messages: NewMessage[] = [];
       for (const { where, e, rcpt } of events) {
         const targets = devices.filter((d) => d.sub === e.recipient.id);
@@ -344,8 +346,8 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookOptions): Pr
             envelope: e.message.envelope,
           });
       }
-      const notices = await endLinks(o, bank, unlinks);
-      const stored = await o.store.enqueue([...messages, ...notices]);
+      const notices = await endLinks(webhook, bank, unlinks);
+      const stored = await webhook.store.enqueue([...messages, ...notices]);
       return {
         status: 'EVENT_RECEIVED' as const,
         received: events.length + unlinks.length,

@@ -5,7 +5,7 @@
 // SHA-256 and size, never the payload itself (it stays in the bank's database for replay).
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { problemResponses } from '../http/index.ts';
+import { bankParams, problemResponses } from '../http/index.ts';
 import type { ScreeningService } from './service.ts';
 
 export interface DeadLetterRoutesOptions {
@@ -74,12 +74,7 @@ export const deadLetterRoutes = fp<DeadLetterRoutesOptions>(
             'first; page with `before` (the last id of the previous page). Authenticated with the bank ' +
             'ingest key (Authorization: Bearer …).',
           security: [{ ingestKey: [] }],
-          params: {
-            type: 'object',
-            required: ['bankId'],
-            additionalProperties: false,
-            properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
-          },
+          params: bankParams,
           querystring: {
             type: 'object',
             additionalProperties: false,

@@ -2,11 +2,17 @@
 // Each bank authenticates with its own bearer ingest key (compared in constant time). A
 // batch is screened event by event: a bad event is rejected with its own errors and counted,
 // the good events of the same batch still go through. Too many events → 413.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, type Registry } from 'prom-client';
-import { noQuery, Problem, problemResponses, unauthorized } from '../http/index.ts';
+import {
+  bankParams,
+  constantTimeEqual,
+  noQuery,
+  Problem,
+  problemResponses,
+  unauthorized,
+} from '../http/index.ts';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
 import type { ScreeningService, ScreenOutcome } from './service.ts';
 
@@ -25,12 +31,7 @@ export function parseBankKeys(text: string | undefined): Map<string, string> {
 
 /** Constant-time comparison of a presented secret with the expected one (any lengths). */
 export function secretMatches(presented: string, expected: string | undefined): boolean {
-  // Hash both so the comparison is over equal lengths and never short-circuits.
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256')
-    .update(expected ?? '\u0000no key')
-    .digest();
-  return timingSafeEqual(a, b) && expected !== undefined;
+  return constantTimeEqual(presented, expected ?? '\u0000no key') && expected !== undefined;
 }
 
 /** Counters shared by the HTTP and NATS ingest, registered once per registry. */
@@ -84,13 +85,6 @@ export interface ScreeningRoutesOptions {
 const eventSchema = {
   description:
     'A card authorisation (see docs/screening.md). Validated one by one so that a bad event (even one that is not an object) does not sink its batch.',
-} as const;
-
-export const bankParams = {
-  type: 'object',
-  required: ['bankId'],
-  additionalProperties: false,
-  properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
 } as const;
 
 const resultSchema = {

@@ -1,7 +1,8 @@
 // The investigator page's CSRF token. HTTP Basic credentials are resent by the browser on any
 // request to the site, so a form post needs proof that it came from the page: an HMAC under
 // the bank's staff key over the bank id and an 8-hour window (the page is valid 8 to 16 hours).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../http/index.ts';
 
 /** The page's CSRF token: HMAC under the staff key of the bank and an 8-hour window. */
 export function csrfToken(staffKey: string, bankId: string, window: number): string {
@@ -12,7 +13,5 @@ export function csrfToken(staffKey: string, bankId: string, window: number): str
 
 /** Constant-time comparison of two tokens. */
 export function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return constantTimeEqual(a, b);
 }

@@ -14,7 +14,15 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { badRequest, forbidden, notFound, Problem, problemResponses, unauthorized } from '../http/index.ts';
+import {
+  badRequest,
+  bankIdParam,
+  forbidden,
+  notFound,
+  Problem,
+  problemResponses,
+  unauthorized,
+} from '../http/index.ts';
 import {
   type AlertActionStore,
   CONTACT_CHANNELS,
@@ -78,7 +86,7 @@ const ACTION_SUMMARY: Record<InvestigatorAction, string> = {
   contact: 'Record an attempt to contact the customer about an alert (logged)',
 };
 
-const bankIdSchema = { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } as const;
+const bankIdSchema = bankIdParam;
 const dayPattern = '^\\d{4}-\\d{2}-\\d{2}$';
 
 interface Query {

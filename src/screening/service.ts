@@ -81,6 +81,12 @@ export interface ScreeningAlert {
  */
 export interface AlertSink {
   raise(alert: ScreeningAlert): Promise<AlertDelivery>;
+  /**
+   * When present, the durable way: called inside the transaction that commits the alerts (an
+   * outbox write), and the batch is answered once that commits — raise() is then not called
+   * and nobody waits for the device. The delivery is marked later (markDelivered).
+   */
+  readonly enqueue?: ((trx: Kysely<unknown>, alerts: readonly ScreeningAlert[]) => Promise<void>) | undefined;
 }
 
 /** The default sink: the alert stays in the bank queue only. */
@@ -128,6 +134,18 @@ export interface ScreeningServiceOptions {
   readonly cards?: CardDirectory;
   /** Wall clock (tests fix it). */
   readonly now?: () => Date;
+  /**
+   * Runs inside the transaction that commits newly screened events (never for duplicates):
+   * the gateway books them in the bank core there, so a card payment is in the customer's
+   * transactions (and announced) exactly when its screening is.
+   */
+  readonly onScreened?: (
+    trx: Kysely<unknown>,
+    bankId: string,
+    events: readonly AuthorisationEvent[],
+    /** Transaction ids among `events` that raised an alert. */
+    alerted: ReadonlySet<string>,
+  ) => Promise<void>;
 }
 
 export interface AlertQuery {
@@ -308,6 +326,7 @@ export class ScreeningService {
   readonly labelDelayDays: number;
   private readonly cards: CardDirectory | undefined;
   private readonly now: () => Date;
+  private readonly onScreened: ScreeningServiceOptions['onScreened'];
   /** screen() calls waiting to be gathered into one batch, per bank. */
   private readonly pending = new Map<string, PendingCall[]>();
   /** Per bank: batches waiting for the group transaction this instance runs next. */
@@ -328,6 +347,7 @@ export class ScreeningService {
     this.labelDelayDays = options.labelDelayDays ?? options.model.labelDelayDays;
     this.cards = options.cards;
     this.now = options.now ?? (() => new Date());
+    this.onScreened = options.onScreened;
   }
 
   private rulesFor(bankId: string): readonly Rule[] {
@@ -571,7 +591,9 @@ export class ScreeningService {
    */
   private answer(group: readonly WaitingBatch[], { decisions, alerts }: BatchResult): void {
     const delivery = new Map<string, Promise<void>>();
-    for (const alert of alerts) delivery.set(alert.transactionId, this.deliver(alert));
+    // With an outbox the alerts were enqueued with the commit: nothing to wait for.
+    if (this.sink.enqueue === undefined)
+      for (const alert of alerts) delivery.set(alert.transactionId, this.deliver(alert));
     const answered = new Set<string>();
     for (const batch of group) {
       const own: Promise<void>[] = [];
@@ -724,9 +746,17 @@ export class ScreeningService {
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
     if (inserted.length !== eventRows.length) throw new LostRace();
     await saveAll(trx, bankId, entities, states);
+    if (this.onScreened !== undefined)
+      await this.onScreened(
+        trx as unknown as Kysely<unknown>,
+        bankId,
+        fresh,
+        new Set(alerts.map((alert) => alert.transactionId)),
+      );
     if (alertRows.length > 0) {
       alertRows.sort(byId);
       await trx.insertInto('screening_alert').values(alertRows).execute();
+      await this.sink.enqueue?.(trx as unknown as Kysely<unknown>, alerts);
     }
     return { decisions, alerts };
   }
@@ -760,6 +790,15 @@ export class ScreeningService {
         .where('id', '=', alert.id)
         .execute();
     }
+  }
+
+  /** The alert reached the customer's device (the outbox's relay push was taken). */
+  async markDelivered(alertId: string): Promise<void> {
+    await this.db
+      .updateTable('screening_alert')
+      .set({ delivery: 'device', updated_at: this.now() })
+      .where('id', '=', alertId)
+      .execute();
   }
 
   /**

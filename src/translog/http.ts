@@ -1,7 +1,7 @@
 // HTTP face of the logs (c2sp.org/tlog-tiles) under /banks/:bankId/log: the checkpoint,
 // hash tiles and entry bundles, plus JSON convenience endpoints for proofs.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { badRequest, noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
+import { badRequest, bankParams, noQuery, notFound, Problem, problemResponses } from '../http/index.ts';
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
 import type { TransparencyLog } from './log.ts';
@@ -16,12 +16,6 @@ export interface TranslogRoutesOptions {
 export const logPathPrefix = (bankId: string) => `/banks/${bankId}/log`;
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-const bankParams = {
-  type: 'object',
-  required: ['bankId'],
-  additionalProperties: false,
-  properties: { bankId: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,31}$' } },
-} as const;
 const size = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const hashList = { type: 'array', items: { type: 'string', contentEncoding: 'base64' } } as const;
 

@@ -53,7 +53,11 @@ for (const backend of await storageBackends('consent refusals')) {
       assert.ok((meta['dpop_signing_alg_values_supported'] as string[]).includes('ES256'));
       assert.ok((meta['subject_types_supported'] as string[]).includes('pairwise'));
       assert.equal(meta['revocation_endpoint'], `${t.gw.url}/banks/northwind/token/revocation`);
-      assert.deepEqual(meta['authorization_details_types_supported'], ['proviso_account_access']);
+      // Links (platforms) and, since checkout, payments (merchants).
+      assert.deepEqual((meta['authorization_details_types_supported'] as string[]).toSorted(), [
+        'payment_initiation',
+        'proviso_account_access',
+      ]);
       // One issuer per bank.
       const fjord = (await (
         await fetch(`${t.gw.url}/banks/fjord/.well-known/openid-configuration`)

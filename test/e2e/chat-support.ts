@@ -47,7 +47,7 @@ export async function revealLastMessage(page: Page): Promise<void> {
 
 /** The card's usual payments, then a big-ticket online one at a new terminal: an alert. */
 export async function raiseFraud(
-  s: System,
+  s: Pick<System, 't'>,
   prefix: string,
 ): Promise<{ alertId: string; cardId: string; last4: string }> {
   const { t } = s;

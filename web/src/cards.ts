@@ -3,6 +3,7 @@
 // back to a plain list of its fields. Every value goes in as text, never as HTML.
 import { alertCard } from './alert-card.ts';
 import { dateTime, shortDate } from './format.ts';
+import { purchaseCard } from './purchase-card.ts';
 import { receiptCard } from './receipt-card.ts';
 
 export type Obj = Record<string, unknown>;
@@ -260,6 +261,8 @@ export function renderPayload(
     case 'receipt':
     case 'refund_receipt':
       return receiptCard(p, type === 'refund_receipt');
+    case 'transaction_notification':
+      return purchaseCard(p);
     default:
       return details(p);
   }
@@ -280,6 +283,8 @@ export function cardTitle(type: string, payload: unknown): string {
       return 'Your cards';
     case 'alert':
       return 'Payment check';
+    case 'transaction_notification':
+      return str(p['direction']) === 'credit' ? 'Money in' : 'New payment';
     case 'receipt':
       return 'Receipt';
     case 'refund_receipt':

@@ -1,15 +1,16 @@
 // Account and Transaction API (UK Open Banking v3.1 shapes), one per bank under
-// /banks/{bankId}/open-banking/v3.1/aisp. Every call is authorised by an AccessGrant.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessGrant, DataCluster } from '../../access/index.ts';
-import { type Account, InvalidCursorError } from '../../bank/index.ts';
-import { badRequest, forbidden, noQuery, notFound, problemResponses } from '../../http/index.ts';
-import { type ObResource, projectAll } from '../../policy/index.ts';
+// /banks/{bankId}/open-banking/v3.1/aisp. Each call is one release through the release path
+// (src/release): token + DPoP, Cedar for the declared purpose, core read, projection to the
+// purpose, log entry — and the logged bytes are exactly the bytes sent.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessGrant } from '../../access/index.ts';
+import { type Account, type BankCore, InvalidCursorError } from '../../bank/index.ts';
+import { badRequest, forbidden, noQuery, problemResponses } from '../../http/index.ts';
+import type { ReleaseCaller, Released } from '../../release/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { toOBAccount, toOBBalance, toOBTransaction } from '../openbanking/mapping.ts';
 import { OPEN_BANKING_SCHEMAS } from '../openbanking/schemas.ts';
-import { releaseWithheld } from '../transparency.ts';
-import { accountIdParam, bankIdParam } from './params.ts';
+import { accountIdParam, bankParams } from './params.ts';
 
 export const AISP_PREFIX = '/banks/:bankId/open-banking/v3.1/aisp';
 
@@ -30,16 +31,10 @@ const purposeHeaders = {
     dpop: { type: 'string', description: 'DPoP proof (RFC 9449) for this request' },
   },
 } as const;
-const bankParams = {
-  type: 'object',
-  required: ['bankId'],
-  properties: { bankId: bankIdParam },
-  additionalProperties: false,
-} as const;
 const accountParams = {
   type: 'object',
   required: ['bankId', 'accountId'],
-  properties: { bankId: bankIdParam, accountId: accountIdParam },
+  properties: { ...bankParams.properties, accountId: accountIdParam },
   additionalProperties: false,
 } as const;
 // OB allows a date with or without a time; no time zone means UTC.
@@ -84,80 +79,54 @@ function parseQueryDate(name: string, value: string | undefined): Date | undefin
   return date;
 }
 
-export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  for (const schema of OPEN_BANKING_SCHEMAS) app.addSchema(schema);
-  app.decorateRequest('grant', null);
+type AccountRequest = FastifyRequest<{ Params: { bankId: string; accountId: string } }>;
+interface TransactionsQuery {
+  fromBookingDateTime?: string;
+  toBookingDateTime?: string;
+  'page-size': number;
+  cursor?: string;
+}
 
-  app.addHook('preHandler', async (request: FastifyRequest<{ Params: { bankId: string } }>) => {
-    const { bankId } = request.params;
-    if (!ctx.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-    request.grant = await ctx.access.resolve({
-      bankId,
+/** The platform's request, for the release path's authenticate step. */
+function requestCaller(request: FastifyRequest<{ Params: { bankId: string } }>): ReleaseCaller {
+  return {
+    kind: 'request',
+    request: {
+      bankId: request.params.bankId,
       method: request.method,
       url: request.url,
       headers: request.headers,
-    });
-  });
+    },
+  };
+}
 
-  // Every release is appended to the bank's transparency log before a byte of it is sent;
-  // if the log does not acknowledge, nothing is released.
-  app.addHook('onSend', async (request, reply, payload) => {
-    const clusters = (request.routeOptions.config as { clusters?: DataCluster[] }).clusters;
-    const grant = request.grant;
-    if (!grant || !clusters || reply.statusCode !== 200 || typeof payload !== 'string') return payload;
-    try {
-      const index = await ctx.audit.record({
-        bankId: grant.bankId,
-        customerId: grant.customerId,
-        pairwiseId: grant.subject ?? grant.customerId,
-        consentId: grant.grantId,
-        platform: grant.platform ?? 'bank-internal',
-        kind: 'data.access',
-        purpose: grant.purpose ?? null,
-        clusters,
-        released: Buffer.from(payload),
-      });
-      reply.header('proviso-log-index', String(index));
-    } catch (error) {
-      request.log.error({ err: error }, 'transparency log unavailable; release withheld');
-      throw releaseWithheld(error);
-    }
-    return payload;
-  });
+/** Sends exactly the bytes the log step committed to, with the entry's index. */
+function sendReleased(reply: FastifyReply, released: Released): FastifyReply {
+  return reply
+    .header('proviso-log-index', String(released.logIndex))
+    .type('application/json; charset=utf-8')
+    .send(released.bytes);
+}
 
+/** The account, if it exists and this grant covers it; one answer for both so ids cannot be probed. */
+async function permittedAccount(core: BankCore, grant: AccessGrant, accountId: string): Promise<Account> {
+  const account = await core.account(accountId);
+  const covered =
+    account !== null &&
+    account.customerId === grant.customerId &&
+    (grant.accountIds === null || grant.accountIds.includes(accountId));
+  if (!covered)
+    throw forbidden('account-not-permitted', `account '${accountId}' is not covered by this access grant`);
+  return account!;
+}
+
+export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  for (const schema of OPEN_BANKING_SCHEMAS) app.addSchema(schema);
   const selfLink = (request: FastifyRequest) => `${ctx.publicUrl}${request.url}`;
-  const grantOf = (request: FastifyRequest): AccessGrant => request.grant!;
-
-  /** Only the fields the declared purpose may see (internal, purpose-less access sees all). */
-  function shape<T extends Record<string, unknown>>(
-    grant: AccessGrant,
-    resource: ObResource,
-    items: T[],
-  ): T[] {
-    return grant.purpose === undefined ? items : (projectAll(grant.purpose, resource, items) as T[]);
-  }
-
-  /** The account, if it exists and this grant covers it; one answer for both so ids cannot be probed. */
-  async function permittedAccount(
-    grant: AccessGrant,
-    accountId: string,
-    cluster: DataCluster,
-  ): Promise<Account> {
-    await ctx.access.authorize(grant, { cluster, accountId });
-    const account = await ctx.core(grant.bankId).account(accountId);
-    const covered =
-      account !== null &&
-      account.customerId === grant.customerId &&
-      (grant.accountIds === null || grant.accountIds.includes(accountId));
-    if (!covered)
-      throw forbidden('account-not-permitted', `account '${accountId}' is not covered by this access grant`);
-    return account!;
-  }
 
   app.get(
     '/accounts',
     {
-      config: { clusters: ['accounts'] },
       schema: {
         tags,
         security,
@@ -168,33 +137,34 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         response: { 200: { $ref: 'OBReadAccount6#' }, ...errors, ...problemResponses(503) },
       },
     },
-    async (request) => {
-      const grant = grantOf(request);
-      await ctx.access.authorize(grant, { cluster: 'accounts' });
-      const core = ctx.core(grant.bankId);
-      const [customer, all] = await Promise.all([
-        core.customer(grant.customerId),
-        core.accounts(grant.customerId),
-      ]);
-      const accounts = grant.accountIds === null ? all : all.filter((a) => grant.accountIds!.includes(a.id));
-      return {
-        Data: {
-          Account: shape(
-            grant,
-            'account',
-            accounts.map((a) => toOBAccount(a, customer?.displayName ?? '')),
-          ),
+    async (request: FastifyRequest<{ Params: { bankId: string } }>, reply) => {
+      const released = await ctx.release.release({
+        bankId: request.params.bankId,
+        caller: requestCaller(request),
+        clusters: ['accounts'],
+        kind: 'data.access',
+        async read({ core, grant, accountIds }) {
+          const [customer, all] = await Promise.all([
+            core.customer(grant.customerId),
+            core.accounts(grant.customerId),
+          ]);
+          const accounts = accountIds === null ? all : all.filter((a) => accountIds.includes(a.id));
+          const holder = customer?.displayName ?? '';
+          return { records: { account: accounts.map((a) => toOBAccount(a, holder)) }, extra: undefined };
         },
-        Links: { Self: selfLink(request) },
-        Meta: { TotalPages: 1 },
-      };
+        answer: (projected) => ({
+          Data: { Account: projected.account },
+          Links: { Self: selfLink(request) },
+          Meta: { TotalPages: 1 },
+        }),
+      });
+      return sendReleased(reply, released);
     },
   );
 
   app.get(
     '/accounts/:accountId',
     {
-      config: { clusters: ['accounts'] },
       schema: {
         tags,
         security,
@@ -205,22 +175,35 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         response: { 200: { $ref: 'OBReadAccount6#' }, ...errors, ...problemResponses(503) },
       },
     },
-    async (request: FastifyRequest<{ Params: { bankId: string; accountId: string } }>) => {
-      const grant = grantOf(request);
-      const account = await permittedAccount(grant, request.params.accountId, 'accounts');
-      const customer = await ctx.core(grant.bankId).customer(grant.customerId);
-      return {
-        Data: { Account: shape(grant, 'account', [toOBAccount(account, customer?.displayName ?? '')]) },
-        Links: { Self: selfLink(request) },
-        Meta: { TotalPages: 1 },
-      };
+    async (request: AccountRequest, reply) => {
+      const { bankId, accountId } = request.params;
+      const released = await ctx.release.release({
+        bankId,
+        caller: requestCaller(request),
+        clusters: ['accounts'],
+        accountId,
+        kind: 'data.access',
+        async read({ core, grant }) {
+          const account = await permittedAccount(core, grant, accountId);
+          const customer = await core.customer(grant.customerId);
+          return {
+            records: { account: [toOBAccount(account, customer?.displayName ?? '')] },
+            extra: undefined,
+          };
+        },
+        answer: (projected) => ({
+          Data: { Account: projected.account },
+          Links: { Self: selfLink(request) },
+          Meta: { TotalPages: 1 },
+        }),
+      });
+      return sendReleased(reply, released);
     },
   );
 
   app.get(
     '/accounts/:accountId/balances',
     {
-      config: { clusters: ['balances'] },
       schema: {
         tags,
         security,
@@ -231,22 +214,34 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
         response: { 200: { $ref: 'OBReadBalance1#' }, ...errors, ...problemResponses(503) },
       },
     },
-    async (request: FastifyRequest<{ Params: { bankId: string; accountId: string } }>) => {
-      const grant = grantOf(request);
-      const account = await permittedAccount(grant, request.params.accountId, 'balances');
-      const balances = await ctx.core(grant.bankId).balances(account.id);
-      return {
-        Data: { Balance: shape(grant, 'balance', balances.map(toOBBalance)) },
-        Links: { Self: selfLink(request) },
-        Meta: { TotalPages: 1 },
-      };
+    async (request: AccountRequest, reply) => {
+      const { bankId, accountId } = request.params;
+      const released = await ctx.release.release({
+        bankId,
+        caller: requestCaller(request),
+        clusters: ['balances'],
+        accountId,
+        kind: 'data.access',
+        async read({ core, grant }) {
+          const account = await permittedAccount(core, grant, accountId);
+          const balances = (await core.balances(account.id)).map(toOBBalance);
+          // The account goes along for the projection's rules (a credit card's booked
+          // balance), not into the answer.
+          return { records: { account: [toOBAccount(account, '')], balance: balances }, extra: undefined };
+        },
+        answer: (projected) => ({
+          Data: { Balance: projected.balance },
+          Links: { Self: selfLink(request) },
+          Meta: { TotalPages: 1 },
+        }),
+      });
+      return sendReleased(reply, released);
     },
   );
 
   app.get(
     '/accounts/:accountId/transactions',
     {
-      config: { clusters: ['transactions'] },
       schema: {
         tags,
         security,
@@ -258,43 +253,47 @@ export async function accountRoutes(app: FastifyInstance, ctx: GatewayContext): 
       },
     },
     async (
-      request: FastifyRequest<{
-        Params: { bankId: string; accountId: string };
-        Querystring: {
-          fromBookingDateTime?: string;
-          toBookingDateTime?: string;
-          'page-size': number;
-          cursor?: string;
-        };
-      }>,
+      request: FastifyRequest<{ Params: AccountRequest['params']; Querystring: TransactionsQuery }>,
+      reply,
     ) => {
-      const grant = grantOf(request);
+      const { bankId, accountId } = request.params;
       const q = request.query;
-      const from = parseQueryDate('fromBookingDateTime', q.fromBookingDateTime);
-      const to = parseQueryDate('toBookingDateTime', q.toBookingDateTime);
-      if (from && to && from > to)
-        throw badRequest('bad-date-range', 'fromBookingDateTime is after toBookingDateTime');
-      const account = await permittedAccount(grant, request.params.accountId, 'transactions');
-      let page: Awaited<ReturnType<ReturnType<GatewayContext['core']>['transactions']>>;
-      try {
-        page = await ctx
-          .core(grant.bankId)
-          .transactions(account.id, { from, to, limit: q['page-size'], after: q.cursor });
-      } catch (error) {
-        if (error instanceof InvalidCursorError) throw badRequest('bad-cursor', error.message);
-        throw error;
-      }
-      const links: { Self: string; Next?: string } = { Self: selfLink(request) };
-      if (page.next) {
-        const next = new URL(selfLink(request));
-        next.searchParams.set('cursor', page.next);
-        links.Next = next.toString();
-      }
-      return {
-        Data: { Transaction: shape(grant, 'transaction', page.items.map(toOBTransaction)) },
-        Links: links,
-        Meta: {},
-      };
+      const released = await ctx.release.release<{ next: string | null }>({
+        bankId,
+        caller: requestCaller(request),
+        clusters: ['transactions'],
+        accountId,
+        kind: 'data.access',
+        async read({ core, grant }) {
+          const from = parseQueryDate('fromBookingDateTime', q.fromBookingDateTime);
+          const to = parseQueryDate('toBookingDateTime', q.toBookingDateTime);
+          if (from && to && from > to)
+            throw badRequest('bad-date-range', 'fromBookingDateTime is after toBookingDateTime');
+          const account = await permittedAccount(core, grant, accountId);
+          try {
+            const page = await core.transactions(account.id, {
+              from,
+              to,
+              limit: q['page-size'],
+              after: q.cursor,
+            });
+            return { records: { transaction: page.items.map(toOBTransaction) }, extra: { next: page.next } };
+          } catch (error) {
+            if (error instanceof InvalidCursorError) throw badRequest('bad-cursor', error.message);
+            throw error;
+          }
+        },
+        answer: (projected, { next }) => {
+          const links: { Self: string; Next?: string } = { Self: selfLink(request) };
+          if (next) {
+            const url = new URL(selfLink(request));
+            url.searchParams.set('cursor', next);
+            links.Next = url.toString();
+          }
+          return { Data: { Transaction: projected.transaction }, Links: links, Meta: {} };
+        },
+      });
+      return sendReleased(reply, released);
     },
   );
 }

@@ -2,17 +2,15 @@
 // platform calls it with the link's DPoP-bound token; the answer holds envelopes sealed to the
 // customer's device (and, at most, a plain text that says nothing about the customer).
 import type { FastifyInstance } from 'fastify';
-import { AuditUnavailableError } from '../../audit/index.ts';
-import type { ConsentService } from '../../consent/index.ts';
-import { badRequest, forbidden, noQuery, notFound, problemResponses } from '../../http/index.ts';
+import { badRequest, forbidden, noQuery, problemResponses } from '../../http/index.ts';
+import type { ReleasePath } from '../../release/index.ts';
 import type { BankBot, BotEvent } from '../bot.ts';
-import { releaseWithheld } from '../transparency.ts';
-import { bankIdParam } from './params.ts';
+import { bankParams } from './params.ts';
 
 export interface BotRoutesOptions {
-  banks: ReadonlyMap<string, unknown>;
-  consent: ConsentService;
   bot: BankBot;
+  /** Authenticates the platform's request once (token + DPoP, live consent) for the bot's releases. */
+  release: ReleasePath;
 }
 
 const id = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' } as const;
@@ -80,12 +78,7 @@ export async function botRoutes(app: FastifyInstance, o: BotRoutesOptions): Prom
         summary: 'Send a chat event (text, button or sealed reply) to the bank bot',
         description:
           'Messenger-style event from the platform. Exactly one of message or postback. The answer is sealed to the device key the consent bound; every release is in the transparency log first.',
-        params: {
-          type: 'object',
-          required: ['bankId'],
-          additionalProperties: false,
-          properties: { bankId: bankIdParam },
-        },
+        params: bankParams,
         querystring: noQuery,
         body: eventSchema,
         response: { 200: answerSchema, ...problemResponses(400, 401, 403, 404, 422, 503) },
@@ -93,34 +86,18 @@ export async function botRoutes(app: FastifyInstance, o: BotRoutesOptions): Prom
     },
     async (request) => {
       const { bankId } = request.params;
-      if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
       const event = request.body;
       if ((event.message === undefined) === (event.postback === undefined))
         throw badRequest('message-or-postback', 'send exactly one of message or postback');
-      const grant = await o.consent.access.authenticate({
-        bankId,
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
+      // The release path's first two steps, once for the whole event: token + DPoP, then the
+      // consent (authorised, unexpired, device present). The bot's releases start from here.
+      const authenticated = await o.release.authenticate({
+        kind: 'request',
+        request: { bankId, method: request.method, url: request.url, headers: request.headers },
       });
-      if (grant.subject !== event.sender.id)
+      if (authenticated.grant.subject !== event.sender.id)
         throw forbidden('sender-mismatch', 'sender.id is not the customer this token was issued for');
-      const consent = await o.consent.store.get(grant.grantId);
-      if (consent?.status !== 'authorised')
-        throw forbidden('consent-not-authorised', `the consent is ${consent?.status ?? 'unknown'}`);
-      if (consent.expiresAt && consent.expiresAt <= new Date())
-        throw forbidden('consent-expired', 'the consent has expired; the customer can reauthorise it');
-      if (consent.deviceKeyRemovedAt)
-        throw forbidden('device-removed', 'the customer removed the device this link seals to');
-      try {
-        return await o.bot.handle(grant, consent, event);
-      } catch (error) {
-        if (error instanceof AuditUnavailableError) {
-          request.log.error({ err: error }, 'transparency log unavailable; bot answer withheld');
-          throw releaseWithheld(error);
-        }
-        throw error;
-      }
+      return o.bot.handle(authenticated, event);
     },
   );
 }

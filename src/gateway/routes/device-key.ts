@@ -5,14 +5,13 @@
 // but removed, on the bank's connected-apps page.
 import type { FastifyInstance } from 'fastify';
 import type { ConsentService } from '../../consent/index.ts';
-import { forbidden, noQuery, notFound, Problem, problemResponses } from '../../http/index.ts';
+import { forbidden, noQuery, Problem, problemResponses } from '../../http/index.ts';
 import type { KeyStore } from '../../keys/index.ts';
 import { fromBase64Url, openReply } from '../../seal/index.ts';
 import { bankReplyKey } from '../sealers.ts';
 import { bankIdParam } from './params.ts';
 
 export interface DeviceKeyRoutesOptions {
-  banks: ReadonlyMap<string, unknown>;
   consent: ConsentService;
   keyStore: KeyStore;
 }
@@ -71,7 +70,6 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
     },
     async (request) => {
       const { bankId, consentId } = request.params;
-      if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
       const grant = await o.consent.access.authenticate({
         bankId,
         method: request.method,

@@ -1,9 +1,9 @@
 // GET /.well-known/proviso: one document from which any client finds everything — each
 // bank's OAuth issuer, API base, JWKS and transparency log, and the relay.
 import type { FastifyInstance } from 'fastify';
-import { noQuery, notFound, problemResponses } from '../../http/index.ts';
+import { bankScope, noQuery, problemResponses } from '../../http/index.ts';
 import type { GatewayContext } from '../context.ts';
-import { bankIdParam } from './params.ts';
+import { bankParams } from './params.ts';
 
 export interface BankEndpoints {
   issuer: string;
@@ -125,27 +125,27 @@ export async function discoveryRoutes(
       };
     },
   );
-  app.get<{ Params: { bankId: string } }>(
-    '/banks/:bankId/jwks.json',
-    {
-      schema: {
-        tags: ['discovery'],
-        summary: "A bank's public keys (JWKS)",
-        params: {
-          type: 'object',
-          required: ['bankId'],
-          properties: { bankId: bankIdParam },
-          additionalProperties: false,
+  // The bank's keys: a bank-scoped route (an unknown bank is a 404 before the handler).
+  await app.register(bankScope, {
+    banks: ctx.banks,
+    async routes(scope) {
+      scope.get<{ Params: { bankId: string } }>(
+        '/banks/:bankId/jwks.json',
+        {
+          schema: {
+            tags: ['discovery'],
+            summary: "A bank's public keys (JWKS)",
+            params: bankParams,
+            querystring: noQuery,
+            response: { 200: jwksSchema, ...problemResponses(400, 404) },
+          },
         },
-        querystring: noQuery,
-        response: { 200: jwksSchema, ...problemResponses(400, 404) },
-      },
+        async (request, reply) => {
+          const { bankId } = request.params;
+          reply.header('cache-control', 'public, max-age=300');
+          return ctx.keyStore.jwks(bankId);
+        },
+      );
     },
-    async (request, reply) => {
-      const { bankId } = request.params;
-      if (!ctx.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-      reply.header('cache-control', 'public, max-age=300');
-      return ctx.keyStore.jwks(bankId);
-    },
-  );
+  });
 }

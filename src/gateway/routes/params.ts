@@ -1,9 +1,6 @@
-// Parameter schemas shared by the gateway's routes.
-export const bankIdParam = {
-  type: 'string',
-  pattern: '^[a-z][a-z0-9-]{1,31}$',
-  description: 'Bank (tenant) id',
-} as const;
+// Parameter schemas shared by the gateway's routes (the bank id is src/http's, for every context).
+export { bankIdParam, bankParams } from '../../http/index.ts';
+
 export const accountIdParam = {
   type: 'string',
   pattern: '^[A-Za-z0-9_-]{1,40}$',
