@@ -7,7 +7,7 @@
 import { CompactSign, exportJWK, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { CreditorAccount, Merchant } from './catalogue.ts';
-import { verifyConfirmation } from './confirmation.ts';
+import { verifyConfirmation, verifyResponseSignature } from './confirmation.ts';
 import type { PaymentOutcome, PaymentRail, RejectionReason, StartedAuthorisation } from './rail.ts';
 import type { Order } from './store.ts';
 
@@ -205,7 +205,14 @@ export class BankPaymentClient implements PaymentRail {
       `consent-${order.id}`,
     );
     if (created.status !== 201) throw new Error(`payment consent refused (${created.status})`);
-    const consentId = ((await created.json()) as { Data: { ConsentId: string } }).Data.ConsentId;
+    const consentText = await created.text();
+    await verifyResponseSignature(
+      consentText,
+      created.headers.get('x-jws-signature'),
+      this.#jwks!,
+      this.#o.issuer,
+    );
+    const consentId = (JSON.parse(consentText) as { Data: { ConsentId: string } }).Data.ConsentId;
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
     const dpop = await oauth.generateKeyPair('ES256', { extractable: true });
@@ -317,7 +324,10 @@ export class BankPaymentClient implements PaymentRail {
         ...(problem.DomesticPaymentId ? { paymentId: problem.DomesticPaymentId } : {}),
       };
     }
-    const result = (await paid.json()) as { Data: { DomesticPaymentId: string } };
+    // The answer and the confirmation are both checked against the bank's keys before "paid".
+    const paidText = await paid.text();
+    await verifyResponseSignature(paidText, paid.headers.get('x-jws-signature'), this.#jwks!, this.#o.issuer);
+    const result = JSON.parse(paidText) as { Data: { DomesticPaymentId: string } };
     const confirmationJws = paid.headers.get('x-proviso-payment-confirmation') ?? '';
     await verifyConfirmation(confirmationJws, this.#jwks!, {
       issuer: this.#o.issuer,

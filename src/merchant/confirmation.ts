@@ -70,3 +70,35 @@ export async function verifyConfirmation(
     throw new ConfirmationRejectedError('the confirmation does not say the payment was accepted');
   return claims;
 }
+
+const OB_CRIT = [
+  'http://openbanking.org.uk/iat',
+  'http://openbanking.org.uk/iss',
+  'http://openbanking.org.uk/tan',
+];
+
+/**
+ * The bank's detached `x-jws-signature` on an answer (RFC 7515 Appendix F, OB 3.1 profile):
+ * the exact body bytes, signed by a key in the bank's JWKS, naming the bank as issuer. The
+ * merchant keeps nothing it cannot later show the bank said.
+ */
+export async function verifyResponseSignature(
+  body: string,
+  signature: string | null,
+  jwks: JSONWebKeySet,
+  issuer: string,
+): Promise<void> {
+  const [header, empty, sig] = (signature ?? '').split('.');
+  if (!header || empty !== '' || !sig)
+    throw new ConfirmationRejectedError('the bank did not sign its answer');
+  try {
+    const { protectedHeader } = await compactVerify(
+      `${header}.${Buffer.from(body).toString('base64url')}.${sig}`,
+      createLocalJWKSet(jwks),
+      { algorithms: ['ES256', 'PS256'], crit: Object.fromEntries(OB_CRIT.map((c) => [c, true])) },
+    );
+    if ((protectedHeader as Record<string, unknown>)[OB_CRIT[1]!] !== issuer) throw new Error('issuer');
+  } catch {
+    throw new ConfirmationRejectedError("the bank's signature on its answer does not verify");
+  }
+}

@@ -8,6 +8,7 @@ export {
   ConfirmationRejectedError,
   type PaymentConfirmation,
   verifyConfirmation,
+  verifyResponseSignature,
 } from './confirmation.ts';
 export { loadMerchantSecrets, merchantClientId, merchantKeyFile } from './keys.ts';
 export type { PaymentOutcome, PaymentRail, RejectionReason } from './rail.ts';

@@ -1,10 +1,17 @@
 // The merchant's offline check of the bank's payment confirmation: a genuine one passes; one
 // altered in transit, signed by another key, of another type, or naming another merchant,
-// amount, currency or order is refused — with the bank's JWKS only, no call to the bank.
+// amount, currency or order is refused — with the bank's JWKS only, no call to the bank. The
+// same for the bank's detached x-jws-signature on its answers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { ConfirmationRejectedError, verifyConfirmation } from '../../src/merchant/index.ts';
+import {
+  ConfirmationRejectedError,
+  verifyConfirmation,
+  verifyResponseSignature,
+} from '../../src/merchant/index.ts';
+// The bank's own signer: the merchant's check must accept what the bank really sends.
+import { signDetached } from '../../src/payments/index.ts';
 
 const ISSUER = 'http://bank.test/banks/northwind';
 const claims = {
@@ -84,5 +91,24 @@ describe('payment confirmation, verified offline by the merchant', () => {
         ConfirmationRejectedError,
         JSON.stringify(change),
       );
+  });
+});
+
+describe("the bank's x-jws-signature on its answers, checked by the merchant", () => {
+  it('accepts the bank’s detached signature over the exact body; refuses a changed body, another issuer, none', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'bank-1', alg: 'ES256' }] };
+    const body = JSON.stringify({ Data: { ConsentId: 'pc_1', Status: 'AwaitingAuthorisation' } });
+    const signature = await signDetached(body, ISSUER, { key: privateKey, kid: 'bank-1' });
+    await verifyResponseSignature(body, signature, jwks, ISSUER);
+    await assert.rejects(
+      verifyResponseSignature(body.replace('pc_1', 'pc_2'), signature, jwks, ISSUER),
+      ConfirmationRejectedError,
+    );
+    await assert.rejects(
+      verifyResponseSignature(body, signature, jwks, 'http://bank.test/banks/fjord'),
+      ConfirmationRejectedError,
+    );
+    await assert.rejects(verifyResponseSignature(body, null, jwks, ISSUER), ConfirmationRejectedError);
   });
 });
