@@ -6,6 +6,7 @@ import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../consent/index.ts';
 import { readConfig } from '../gateway/config.ts';
 import { openStorage, prepareStorage, startGateway, VERSION } from '../gateway/runtime.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
+import { readMerchantConfig, startMerchants } from '../merchant/index.ts';
 import { DEMO_PLATFORM } from '../platform-client/index.ts';
 import { readRelayConfig, startRelay } from '../relay/index.ts';
 import { recordGatewayUrl } from './gateway-url.ts';
@@ -44,6 +45,14 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
   const relayConfig = { ...readRelayConfig({ ...process.env, PROVISO_GATEWAY_URL: gw.url }), logLevel };
   const relay = await startRelay(relayConfig, logStream ? { logStream } : {});
   gw.connectRelay({ url: relay.info.webhook_url, secret: (bankId) => relay.webhookSecret(bankId) });
+  // The demo merchants: a separate party (own port, database and keys) paid at the banks.
+  const shops = await startMerchants(
+    {
+      ...readMerchantConfig({ ...process.env, PROVISO_GATEWAY_URL: gw.url, PROVISO_RELAY_URL: relay.url }),
+      logLevel,
+    },
+    logStream ? { logStream } : {},
+  );
   // Ingest keys are credentials: they go to an owner-only file, never to the terminal or logs.
   const keysFile = join(config.dataDir, 'ingest-keys.txt');
   writeFileSync(keysFile, [...gw.ingestKeys].map(([bank, key]) => `${bank}:${key}\n`).join(''), {
@@ -85,6 +94,16 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
   );
   lines.push(
     '',
+    `Demo merchants (their own party: shop in the chat, paid at your bank)   ${shops.url}/merchants`,
+    ...shops.merchants.map(
+      (m) =>
+        `  ${m.name.padEnd(16)}${shops.url}/merchants/${m.id}   keys ${shops.url}/merchants/${m.id}/jwks.json (kid ${shops.secrets.keys.get(m.id)?.publicJwk.kid})`,
+    ),
+    `  orders pages ${shops.url}/merchants/<merchant>/staff/orders (user: the merchant id, password in ${shops.secrets.staffFile})`,
+    `  API reference ${shops.url}/docs`,
+  );
+  lines.push(
+    '',
     logFile
       ? `Request logs (${logLevel}) go to ${logFile}.`
       : `Logs here: ${logLevel} and above (LOG_LEVEL=info for every request, or PROVISO_LOG_FILE=FILE).`,
@@ -95,6 +114,7 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
   await untilStopped();
   process.stderr.write('stopping…\n');
   forgetUrl();
+  await shops.close();
   await relay.close();
   await gw.close();
   await database.close();

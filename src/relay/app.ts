@@ -31,6 +31,8 @@ export interface RelayAppOptions {
   /** Origins the web client may fetch from besides the relay (the gateway, for bank JWKS). */
   connectSrc: string[];
   webDist: string;
+  /** Shops the web chat may browse (served to it at /shops.json). */
+  shopUrls?: string[];
   link: { purposes: string[]; clusters: string[]; durationDays: number };
   logLevel?: string | false;
   logStream?: NodeJS.WritableStream;
@@ -40,21 +42,21 @@ export function relayInfo(publicUrl: string): RelayInfo {
   return { url: publicUrl, web_client_url: `${publicUrl}/`, webhook_url: `${publicUrl}/webhook` };
 }
 
-export async function buildRelay(o: RelayAppOptions): Promise<FastifyInstance> {
+export async function buildRelay(relay: RelayAppOptions): Promise<FastifyInstance> {
   const app = await createHttpApp({
     title: 'Proviso relay',
-    version: o.version,
+    version: relay.version,
     description:
       "The messaging platform's side of Proviso: devices, their links to banks, the bank-bot webhook " +
       '(Messenger Platform conventions) and delivery of sealed envelopes the relay cannot open.',
-    logLevel: o.logLevel ?? 'info',
-    ...(o.logStream ? { logStream: o.logStream } : {}),
+    logLevel: relay.logLevel ?? 'info',
+    ...(relay.logStream ? { logStream: relay.logStream } : {}),
     observability: {
       readiness: [
         {
           name: 'database',
           check: async () => {
-            await sql`select 1`.execute(o.store.db);
+            await sql`select 1`.execute(relay.store.db);
             return null;
           },
         },
@@ -93,11 +95,13 @@ export async function buildRelay(o: RelayAppOptions): Promise<FastifyInstance> {
         },
       },
     },
-    async () => relayInfo(o.publicUrl()),
+    async () => relayInfo(relay.publicUrl()),
   );
-  await app.register(async (scope) => webhookRoutes(scope, o));
-  await app.register(async (scope) => deviceRoutes(scope, o));
-  await app.register(async (scope) => streamRoutes(scope, o));
-  await app.register(async (scope) => webRoutes(scope, { dist: o.webDist, connectSrc: o.connectSrc }));
+  await app.register(async (scope) => webhookRoutes(scope, relay));
+  await app.register(async (scope) => deviceRoutes(scope, relay));
+  await app.register(async (scope) => streamRoutes(scope, relay));
+  await app.register(async (scope) =>
+    webRoutes(scope, { dist: relay.webDist, connectSrc: relay.connectSrc, shopUrls: relay.shopUrls ?? [] }),
+  );
   return app;
 }

@@ -21,6 +21,8 @@ export interface RelayConfig {
   /** The platform's OAuth client at the banks: its id and the folder of its private key. */
   platformClientId: string;
   platformKeyDir: string;
+  /** Shops (merchant apps) the web chat may browse: their base URLs (CORS, connect-src). */
+  shopUrls: string[];
   /** authorization_details the relay asks for at link time (besides the device key). */
   link: { purposes: string[]; clusters: string[]; durationDays: number };
 }
@@ -69,11 +71,21 @@ export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     webDist: resolve(env['RELAY_WEB_DIST'] || join(ROOT, 'web', 'dist')),
     buildWeb: env['RELAY_BUILD_WEB'] !== '0',
     pollMs: int(env, 'RELAY_POLL_MS', 2000, 0, 600_000),
+    shopUrls: (
+      env['RELAY_SHOP_URLS'] ||
+      env['PROVISO_MERCHANT_URL'] ||
+      `http://127.0.0.1:${env['MERCHANT_PORT'] || '4300'}`
+    )
+      .split(',')
+      .filter(Boolean)
+      .map((u, i) => url({ [`RELAY_SHOP_URLS[${i}]`]: u.trim() }, `RELAY_SHOP_URLS[${i}]`)!),
     link: {
       purposes: (
-        env['RELAY_LINK_PURPOSES'] || 'balance_inquiry,transaction_notifications,fraud_alerts'
+        env['RELAY_LINK_PURPOSES'] || 'balance_inquiry,transaction_notifications,fraud_alerts,checkout'
       ).split(','),
-      clusters: (env['RELAY_LINK_CLUSTERS'] || 'accounts,balances,transactions,card_controls').split(','),
+      clusters: (env['RELAY_LINK_CLUSTERS'] || 'accounts,balances,transactions,card_controls,payments').split(
+        ',',
+      ),
       durationDays: int(env, 'RELAY_LINK_DAYS', 90, 1, 365),
     },
   };

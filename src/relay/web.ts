@@ -42,9 +42,29 @@ export async function ensureWebClient(dist: string, log: (msg: string) => void =
 
 export async function webRoutes(
   app: FastifyInstance,
-  o: { dist: string; connectSrc: string[] },
+  webClient: { dist: string; connectSrc: string[]; shopUrls?: string[] },
 ): Promise<void> {
-  if (!existsSync(join(o.dist, 'index.html'))) {
+  // Where the chat's "Shop" finds the merchants' catalogues (the chat fetches them itself).
+  app.get(
+    '/shops.json',
+    {
+      schema: {
+        tags: ['discovery'],
+        summary: 'The shops (merchant apps) the web chat may browse',
+        querystring: { type: 'object', properties: {}, additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            required: ['shops'],
+            additionalProperties: false,
+            properties: { shops: { type: 'array', items: { type: 'string', format: 'uri' } } },
+          },
+        },
+      },
+    },
+    async () => ({ shops: webClient.shopUrls ?? [] }),
+  );
+  if (!existsSync(join(webClient.dist, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
@@ -60,7 +80,7 @@ export async function webRoutes(
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
-    `connect-src 'self' ${o.connectSrc.join(' ')}`.trim(),
+    `connect-src 'self' ${webClient.connectSrc.join(' ')}`.trim(),
     "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'self'",
@@ -70,7 +90,7 @@ export async function webRoutes(
     reply.header('content-security-policy', csp);
   });
   await app.register(fastifyStatic, {
-    root: o.dist,
+    root: webClient.dist,
     prefix: '/',
     wildcard: false,
     schemaHide: true,

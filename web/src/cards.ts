@@ -4,6 +4,7 @@
 import { alertCard } from './alert-card.ts';
 import { dateTime, shortDate } from './format.ts';
 import { purchaseCard } from './purchase-card.ts';
+import { receiptCard } from './receipt-card.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -257,6 +258,9 @@ export function renderPayload(
       return cards(p, act);
     case 'alert':
       return alertCard(p, str(field(p, 'alert_id')) || headerId, act);
+    case 'receipt':
+    case 'refund_receipt':
+      return receiptCard(p, type === 'refund_receipt');
     case 'transaction_notification':
       return purchaseCard(p);
     default:
@@ -283,6 +287,8 @@ export function cardTitle(type: string, payload: unknown): string {
       return str(p['direction']) === 'credit' ? 'Money in' : 'New payment';
     case 'receipt':
       return 'Receipt';
+    case 'refund_receipt':
+      return 'Refund receipt';
     default:
       return type;
   }

@@ -19,6 +19,7 @@ import {
   unlink,
 } from './linking.ts';
 import { bankLogVerifier, setInclusionVerifier } from './log.ts';
+import { isShopCommand, openShop } from './shop.ts';
 import { spendingQuestion } from './spending.ts';
 import { askSpending, showSpending } from './spending-view.ts';
 import { $, bankName, keystore, state } from './state.ts';
@@ -123,6 +124,10 @@ async function sendText(text: string): Promise<void> {
     }
     if (bank !== state.bank) select(bank);
   }
+  if (bank && isShopCommand(rest)) {
+    say(text, 'me', false, bank);
+    return openShop(bank);
+  }
   const q = spendingQuestion(rest);
   if (q && bank) return askSpending(q, bank, text);
   await send({ text: rest }, text, bank);
@@ -186,6 +191,7 @@ function wireControls(): void {
       const action = b.dataset['action']!;
       if (action === 'UNLINK') return void unlink();
       if (action === 'SPENDING') return void sendText('Spending by category this month');
+      if (action === 'SHOP') return void (state.bank && openShop(state.bank));
       return void send({ postback: action }, b.textContent ?? action);
     });
   }
