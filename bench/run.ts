@@ -3,7 +3,18 @@
 import { existsSync } from 'node:fs';
 import { type Measurement, save, table } from './lib/results.ts';
 
-const ALL = ['http', 'seed', 'translog', 'seal', 'policy', 'consent', 'release', 'relay', 'alerts', 'checkout'];
+const ALL = [
+  'http',
+  'seed',
+  'translog',
+  'seal',
+  'policy',
+  'consent',
+  'release',
+  'relay',
+  'alerts',
+  'checkout',
+];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const unknown = wanted.filter((w) => !ALL.includes(w));
 if (unknown.length) {
