@@ -352,7 +352,7 @@ export async function startGateway(
     keyStore,
     merchants,
     deliverReceipt: receiptDelivery({ release, outbox }),
-    onReceiptError: (error) => app.log.warn({ err: error }, 'payment receipt not delivered to the device'),
+    onBackgroundError: (error, what) => app.log.warn({ err: error, what }, 'checkout background work failed'),
   });
   consent.linkPayments = payments.linkPayments();
   const bot = new BankBot({
@@ -419,6 +419,7 @@ export async function startGateway(
   const listening = await app.listen({ host: config.host, port: config.port });
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
+  payments.startJobs();
   await outboxWorker.start();
   const escalation = setInterval(
     () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
@@ -463,6 +464,7 @@ export async function startGateway(
     bookings,
     async close() {
       consent.stop();
+      payments.stop();
       await outboxWorker.stop();
       clearInterval(escalation);
       clearInterval(budgets);

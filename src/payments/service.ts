@@ -28,8 +28,11 @@ export interface PaymentServiceOptions {
   merchants: readonly MerchantRegistration[];
   /** The sealed receipt to the customer's device (wired by the gateway; may be absent). */
   deliverReceipt?: PaymentReleases['deliverReceipt'];
-  /** A receipt that could not be delivered (the payment stands; the merchant has its confirmation). */
-  onReceiptError?(error: unknown): void;
+  /**
+   * Work that failed off the request path: a receipt not delivered (the payment stands; the
+   * merchant has its confirmation), or the idempotency purge.
+   */
+  onBackgroundError?(error: unknown, what: string): void;
 }
 
 export interface ConsentInput {
@@ -60,6 +63,23 @@ export class PaymentService {
     this.options = options;
     this.store = new PaymentStore(options.database);
     this.#merchants = new Map(options.merchants.map((m) => [m.clientId, m]));
+  }
+
+  #timer: NodeJS.Timeout | undefined;
+
+  /** Hourly: idempotency records older than 24 hours are dropped (a key may then be used again). */
+  startJobs(): void {
+    const run = () =>
+      void this.store
+        .purgeIdempotency()
+        .catch((error) => this.options.onBackgroundError?.(error, 'idempotency purge'));
+    run();
+    this.#timer = setInterval(run, 3_600_000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
   }
 
   merchant(clientId: string): MerchantRegistration | undefined {
@@ -150,6 +170,9 @@ export class PaymentService {
       expires_at: new Date(Date.now() + CONSENT_TTL_MS),
     });
     if (!approved) throw this.#stateProblem(consent);
+    // The customer is known from here on: the merchant's consent (what it asked to be paid) and
+    // the approval are both in the customer's log.
+    await this.#log(approved, 'payment.initiated', Buffer.from(JSON.stringify(approved.initiation)));
     await this.#log(approved, 'payment.authorised', null);
     return approved;
   }
@@ -304,7 +327,7 @@ export class PaymentService {
       store: this.store,
       signer: (bankId) => this.signer(bankId),
       ...(this.options.deliverReceipt ? { deliverReceipt: this.options.deliverReceipt } : {}),
-      onReceiptError: (error) => this.options.onReceiptError?.(error),
+      onReceiptError: (error) => this.options.onBackgroundError?.(error, 'receipt delivery'),
     };
   }
 

@@ -240,6 +240,14 @@ export class PaymentStore {
       .execute();
   }
 
+  /** x-idempotency-key is unique per merchant for 24 hours; older records go (periodic job). */
+  async purgeIdempotency(): Promise<void> {
+    await this.#db
+      .deleteFrom('payment_idempotency')
+      .where('created_at', '<', sql<Date>`now() - interval '24 hours'`)
+      .execute();
+  }
+
   async releaseKey(bankId: string, merchantId: string, route: string, key: string): Promise<void> {
     await this.#db
       .deleteFrom('payment_idempotency')

@@ -195,6 +195,24 @@ for (const backend of await storageBackends('checkout')) {
       );
     });
 
+    test('an idempotency key may be used again after 24 hours (the purge job)', async () => {
+      const token = await m.clientToken();
+      const one = { Data: { Initiation: m.initiation('2.00', 'K-9') }, Risk: risk };
+      const two = { Data: { Initiation: m.initiation('3.00', 'K-9') }, Risk: risk };
+      assert.equal(
+        (await m.call('POST', '/domestic-payment-consents', token, one, { key: 'idem-9' })).status,
+        201,
+      );
+      await sql`update payment_idempotency set created_at = now() - interval '25 hours' where key = 'idem-9'`.execute(
+        db(),
+      );
+      await t.gw.payments.store.purgeIdempotency();
+      assert.equal(
+        (await m.call('POST', '/domestic-payment-consents', token, two, { key: 'idem-9' })).status,
+        201,
+      );
+    });
+
     test('insufficient funds: Rejected with a specific problem, no balance revealed', async () => {
       await resetAccount('5.00');
       const { consentId, token } = await approvedConsent(t, m, '42.00', 'NF-1', { pick: pick(accountId) });

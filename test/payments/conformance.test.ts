@@ -37,6 +37,10 @@ before(async () => {
   await sql`update core_account set ledger_balance = 100, credit_limit = null where bank_id = 'northwind' and customer_id = ${demo.id}`.execute(
     t.db.database.tables(),
   );
+  await sql`delete from core_transaction where bank_id = 'northwind' and status = 'pending'
+    and account_id in (select id from core_account where bank_id = 'northwind' and customer_id = ${demo.id})`.execute(
+    t.db.database.tables(),
+  );
   await sql`update core_card set status = 'active' where bank_id = 'northwind' and customer_id = ${demo.id}`.execute(
     t.db.database.tables(),
   );

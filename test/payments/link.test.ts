@@ -241,6 +241,7 @@ for (const backend of await storageBackends('checkout link')) {
       const kinds = (await t.gw.audit.history(BANK, demo.id)).map((e) => e.kind);
       for (const kind of [
         'payment.funds-check',
+        'payment.initiated',
         'payment.authorised',
         'payment.executed',
         'payment.refunded',
