@@ -194,6 +194,38 @@ for (const [label, width, options] of [
       assert.equal(order.reason, 'declined');
     });
 
+    test('approval not given in time: the order is given up, nothing charged', async () => {
+      await fillBasket(page, 'Corner Books', [['The Pocket Atlas', 1]]);
+      const tab = await pressPay(page);
+      await tab.waitForURL(`${s.t.gw.url}/banks/northwind/**`, WAIT);
+      await tab.close();
+      // The shopper walked away: the order's approval window (10 minutes) passes.
+      const pending = (await s.shops.store.recentOrders('corner-books'))[0]!;
+      assert.equal(pending.status, 'pending');
+      await s.shops.store.db
+        .updateTable('merchant_order')
+        .set({ created_at: new Date(Date.now() - 3_600_000) })
+        .where('id', '=', pending.id)
+        .execute();
+      assert.equal(await orderOutcome(page), 'approval-timed-out');
+      assert.match((await page.locator('li.order-msg').last().textContent()) ?? '', /not finished in time/);
+      await shot(page, 'checkout-timed-out', width);
+      const order = (await s.shops.store.order('corner-books', pending.id))!;
+      assert.equal(
+        order.status,
+        'rejected',
+        JSON.stringify(await s.shops.store.recentOrders('corner-books')),
+      );
+      assert.equal(order.reason, 'approval-timed-out');
+      // "You can try again": Pay once more is a new order at the bank, not the given-up one.
+      const retry = await pressPay(page);
+      await retry.waitForURL(`${s.t.gw.url}/banks/northwind/**`, WAIT);
+      await retry.close();
+      const latest = (await s.shops.store.recentOrders('corner-books'))[0]!;
+      assert.notEqual(latest.id, order.id);
+      assert.equal(latest.status, 'pending');
+    });
+
     test('not enough money: a polite no without a balance or a shortfall', async () => {
       await setAccounts(s, 'northwind', 'demo', { balance: '1.00' });
       try {

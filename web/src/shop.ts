@@ -195,9 +195,12 @@ export async function openShop(bank: string): Promise<void> {
       const entry = known?.key === key ? known : { key, token: newToken() };
       tokens.set(merchant.id, entry);
       pay.disabled = true;
-      void checkout(bank, merchant, entry.token, items, formatMoney(totalMinor / 100, currency)).finally(
-        () => {
+      void checkout(bank, merchant, entry.token, items, formatMoney(totalMinor / 100, currency)).then(
+        (ended) => {
           pay.disabled = false;
+          // An order that ended (paid, or not) is done: Pay again is a new order. One that
+          // never got an answer keeps its token, so a retry finds the same order, not a second.
+          if (ended && tokens.get(merchant.id) === entry) tokens.delete(merchant.id);
         },
       );
     });
@@ -233,8 +236,8 @@ async function checkout(
   token: string,
   items: { product: string; quantity: number }[],
   total: string,
-): Promise<void> {
-  if (inFlight.has(token)) return;
+): Promise<boolean> {
+  if (inFlight.has(token)) return false;
   inFlight.add(token);
   // The tab opens now, inside the click (a later window.open would be blocked as a popup).
   const tab = window.open('about:blank', '_blank');
@@ -270,10 +273,12 @@ async function checkout(
     } else tab?.close();
     const done = await waitForOutcome(merchant, order.order_id);
     showOutcome(li, status, done, merchant, bank);
+    return true;
   } catch (e) {
     tab?.close();
     status.dataset['order'] = 'error';
     status.textContent = `${merchant.name} could not take the order: ${e instanceof Error ? e.message : String(e)}`;
+    return false;
   } finally {
     inFlight.delete(token);
   }
