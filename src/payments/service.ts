@@ -8,6 +8,7 @@ import type { BankCore, TransferOutcome } from '../bank/index.ts';
 import type { ConsentService, LinkPayments } from '../consent/index.ts';
 import { forbidden, notFound, Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
+import type { ReleasePath } from '../release/index.ts';
 import type { Database } from '../storage/index.ts';
 import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
@@ -26,6 +27,8 @@ export interface PaymentServiceOptions {
   audit: AuditTrail;
   keyStore: KeyStore;
   merchants: readonly MerchantRegistration[];
+  /** The one release path: the merchant's confirmations leave through it (releases.ts). */
+  release: ReleasePath;
   /** The sealed receipt to the customer's device (wired by the gateway; may be absent). */
   deliverReceipt?: PaymentReleases['deliverReceipt'];
   /**
@@ -316,16 +319,21 @@ export class PaymentService {
       await this.#log(claimed, 'payment.rejected', null);
       throw refusal(outcome.status, payment.id);
     }
-    return releaseConfirmation(this.#releases(), { consent: claimed, paymentId, outcome, merchant });
+    return releaseConfirmation(this.#releases(), {
+      consent: claimed,
+      paymentId,
+      outcome,
+      merchant,
+      caller: { merchantId },
+    });
   }
 
   #releases(): PaymentReleases {
     return {
-      audit: this.options.audit,
+      release: this.options.release,
       consent: this.options.consent,
       core: this.options.core,
       store: this.store,
-      signer: (bankId) => this.signer(bankId),
       ...(this.options.deliverReceipt ? { deliverReceipt: this.options.deliverReceipt } : {}),
       onReceiptError: (error) => this.options.onBackgroundError?.(error, 'receipt delivery'),
     };
@@ -387,6 +395,7 @@ export class PaymentService {
       consent,
       payment,
       merchant,
+      caller: { merchantId },
       amount: amount.Amount,
       reference,
       refundId: newId('rf'),

@@ -6,6 +6,9 @@ export { RELEASE_STEPS, ReleasePath, type StepObserver } from './path.ts';
 export type {
   Authenticated,
   CoreRead,
+  MerchantClient,
+  PaymentConsentFacts,
+  PaymentConsentSource,
   ReadScope,
   ReleaseCaller,
   ReleaseDependencies,
@@ -14,5 +17,7 @@ export type {
   ReleaseStep,
   ResourceLists,
   SealTo,
+  SignAs,
+  SigningKey,
   StepName,
 } from './types.ts';
