@@ -37,7 +37,11 @@ async function loadPaymentConsent(state: ReleaseState, authenticated: Authentica
   if (!payment) throw notFound('payment-consent', 'no payment consent with this id at this bank');
   if (payment.customerId === null)
     throw forbidden('payment-consent-not-authorised', `the payment consent is ${payment.status}`);
-  const pairwiseId = await deps.consent.pairwiseSubject(request.bankId, payment.merchantId, payment.customerId);
+  const pairwiseId = await deps.consent.pairwiseSubject(
+    request.bankId,
+    payment.merchantId,
+    payment.customerId,
+  );
   return {
     ...authenticated,
     grant: {
