@@ -3,12 +3,14 @@
 // 'merchant': its payment consent loaded once, Cedar decides checkout for this merchant's own
 // payment, the confirmation projected to the `payment` allow-list, logged, then signed by the
 // bank's ES256 key instead of sealed), the sealed receipt for the device (through the platform's
-// link, the gateway's receiptDelivery) — and the funds answer in funds.ts.
+// link, the gateway's receiptDelivery), the OB funds confirmation on a payment consent for its
+// merchant (releaseConsentFunds) — and the platform's funds answer in funds.ts.
 import type { EntryKind } from '../audit/index.ts';
 import type { BankCore, TransferOutcome } from '../bank/index.ts';
 import type { ConsentRecord, ConsentService } from '../consent/index.ts';
 import type { MerchantClient, ReleasePath } from '../release/index.ts';
 import { PAYMENT_CONFIRMATION_TYP, REFUND_CONFIRMATION_TYP } from './confirmation.ts';
+import { toMinor } from './funds-threshold.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import type { ConsentRow, PaymentRow, PaymentStore } from './store.ts';
 
@@ -171,6 +173,39 @@ export async function releaseRefund(
     () => {},
   );
   return { refund, confirmation, createdAt: now };
+}
+
+/**
+ * OB confirmation of funds on an authorised payment consent, for its merchant: can the account
+ * the customer chose pay exactly the approved amount now. A datum of the customer's account, so
+ * it leaves through the release path too (caller merchant, Cedar over the payment consent, the
+ * debtor account read, logged as payment.funds-check with the exact yes/no) — answered as is
+ * (the PIS response carries the bank's x-jws-signature): no seal, no separate signature.
+ */
+export async function releaseConsentFunds(
+  r: PaymentReleases,
+  consent: ConsentRow,
+  caller: MerchantClient,
+): Promise<boolean> {
+  const released = await r.release.release<boolean>({
+    bankId: consent.bank_id,
+    caller: { kind: 'merchant', merchant: caller, paymentConsentId: consent.id },
+    purpose: 'checkout',
+    clusters: ['payments'],
+    kind: 'payment.funds-check',
+    async read({ core, accountIds }) {
+      const accountId = accountIds?.[0];
+      const balances = accountId ? await core.balances(accountId) : [];
+      const available = balances.find((b) => b.type === 'InterimAvailable');
+      const yes =
+        available !== undefined &&
+        available.creditDebit !== 'Debit' &&
+        toMinor(available.amount) >= toMinor(consent.amount);
+      return { records: {}, extra: yes };
+    },
+    answer: (_projected, yes) => ({ consent_id: consent.id, funds_available: yes }),
+  });
+  return released.payload?.['funds_available'] === true;
 }
 
 /** The full receipt (Messenger receipt-template fields + which account paid + the bank's reference). */

@@ -13,7 +13,7 @@ import type { Database } from '../storage/index.ts';
 import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import { canonical, type ObInitiation } from './ob-mapping.ts';
-import { type PaymentReleases, releaseConfirmation, releaseRefund } from './releases.ts';
+import { type PaymentReleases, releaseConfirmation, releaseConsentFunds, releaseRefund } from './releases.ts';
 import { type ConsentRow, type PaymentRow, PaymentStore } from './store.ts';
 
 /** How long a customer has to approve, and then the merchant to submit the payment. */
@@ -219,14 +219,12 @@ export class PaymentService {
   }
 
   /**
-   * OB funds confirmation of an authorised consent: can the chosen account pay exactly this
-   * amount now. The amount is the one the customer approved, so the answer is exact.
+   * OB funds confirmation of an authorised consent, for its merchant: can the chosen account pay
+   * exactly the approved amount now (a release: releaseConsentFunds). The amount is the one the
+   * customer approved, so the answer is exact.
    */
-  async fundsForConsent(consent: ConsentRow): Promise<boolean> {
-    const balances = await this.options.core(consent.bank_id).balances(consent.debtor_account_id!);
-    const available = balances.find((b) => b.type === 'InterimAvailable');
-    if (!available || available.creditDebit === 'Debit') return false;
-    return toCents(available.amount) >= toCents(consent.amount);
+  async fundsForConsent(consent: ConsentRow, merchantId: string): Promise<boolean> {
+    return releaseConsentFunds(this.#releases(), consent, { merchantId });
   }
 
   #stateProblem(consent: ConsentRow): Problem {

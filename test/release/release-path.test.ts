@@ -294,9 +294,18 @@ for (const backend of await storageBackends('release path')) {
       return { consentId, token, body };
     }
 
-    test('a merchant payment confirmation: each step once, projected, logged, signed by the bank', async () => {
+    test('a merchant funds confirmation, payment confirmation and refund: each step once, projected, logged, signed by the bank', async () => {
       const merchant = await TestMerchant.create(t, 'northwind', DEMO_MERCHANTS[0]!);
-      const { token, body } = await merchantPayment(merchant, '1.25', 'RP-1');
+      const { consentId, token, body } = await merchantPayment(merchant, '1.25', 'RP-1');
+      // The OB funds confirmation on the payment consent is a release too: logged, yes/no only.
+      const fundsBefore = await logged();
+      const { result: funds, steps: fundsSteps } = await counting(() =>
+        merchant.call('GET', `/domestic-payment-consents/${consentId}/funds-confirmation`, token),
+      );
+      assert.equal(funds.status, 200, funds.text);
+      once(fundsSteps);
+      assert.equal(await logged(), fundsBefore + 1);
+      assert.equal((await t.gw.audit.history('northwind', customerId, 1))[0]!.kind, 'payment.funds-check');
       const before = await logged();
       const { result: paid, steps } = await counting(() =>
         merchant.call('POST', '/domestic-payments', token, body, { key: 'release-path-RP-1' }),
