@@ -79,6 +79,8 @@ export class ReleasePath {
    * Pass the result as `{ kind: 'authenticated', authenticated }` to `release`.
    */
   async authenticate(caller: ReleaseCaller): Promise<Authenticated> {
+    // A merchant's payment consent is loaded by the consent step of release() (it needs the bank).
+    if (caller.kind === 'merchant') throw new Error('a merchant caller is released with release()');
     const authenticated = await this.#run('authenticate', () =>
       authenticateCaller(caller, this.#deps.consent, false),
     );
