@@ -34,8 +34,10 @@ import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
 import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
 import {
   ensureMerchantAccounts,
+  es256Signers,
   type MerchantRegistration,
   PaymentService,
+  paymentConsentSource,
   withPaymentConsents,
 } from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
@@ -273,8 +275,16 @@ export async function startGateway(
     ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
     : undefined;
   const sealers = bankSealers(keyStore);
-  // The one path by which the bank's data leaves (OB routes, bot, alert sink).
-  const release = new ReleasePath({ consent, audit, core, sealers });
+  // The one path by which the bank's data leaves (OB routes, bot, alert sink, checkout: the
+  // merchant's confirmations are signed by the bank's ES256 key under its payment consent).
+  const release = new ReleasePath({
+    consent,
+    audit,
+    core,
+    sealers,
+    signers: es256Signers(keyStore),
+    paymentConsents: paymentConsentSource(database),
+  });
   const sink = new DeviceAlertSink({
     consent,
     release,
@@ -354,6 +364,7 @@ export async function startGateway(
     audit,
     keyStore,
     merchants,
+    release,
     deliverReceipt: receiptDelivery({ release, outbox }),
     onBackgroundError: (error, what) => app.log.warn({ err: error, what }, 'checkout background work failed'),
   });

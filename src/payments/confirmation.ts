@@ -1,9 +1,9 @@
 // The bank's signed payment confirmation: a compact JWS (ES256, the bank's key in its JWKS)
 // stating status, amount, currency, order reference, merchant, time and payment id — nothing
-// about the customer's account. A merchant (or the platform) verifies it offline with
+// about the customer's account. The bank signs it in the release path's seal step (its sign
+// variant, src/release/steps/seal.ts); a merchant (or the platform) verifies it offline with
 // verifyPaymentConfirmation and the bank's published JWKS.
-import { createLocalJWKSet, type JWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import type { SigningKey } from './jws.ts';
+import { createLocalJWKSet, type JWK, type JWTVerifyGetKey, jwtVerify } from 'jose';
 
 export const PAYMENT_CONFIRMATION_TYP = 'proviso-payment+jwt';
 export const REFUND_CONFIRMATION_TYP = 'proviso-refund+jwt';
@@ -33,17 +33,6 @@ export interface RefundConfirmation extends Omit<PaymentConfirmation, 'status'> 
 
 export class ConfirmationInvalidError extends Error {
   override name = 'ConfirmationInvalidError';
-}
-
-export async function signConfirmation(
-  claims: Omit<PaymentConfirmation, 'iat'> | Omit<RefundConfirmation, 'iat'>,
-  signer: SigningKey,
-  typ: string,
-): Promise<string> {
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: 'ES256', kid: signer.kid, typ })
-    .setIssuedAt()
-    .sign(signer.key);
 }
 
 export interface VerifyConfirmationOptions {

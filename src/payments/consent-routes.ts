@@ -103,7 +103,7 @@ export function pisConsentRoutes(app: FastifyInstance, o: PaymentRoutesOptions, 
           'Consent not usable',
           `the payment consent is ${consent.status}`,
         );
-      const available = await service.fundsForConsent(consent);
+      const available = await service.fundsForConsent(consent, caller.merchantId);
       return fundsConfirmationResponse(
         available,
         self(request, `/domestic-payment-consents/${ConsentId}/funds-confirmation`),

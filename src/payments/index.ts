@@ -25,6 +25,7 @@ export {
   merchantKeyFile,
   merchantRedirectUri,
 } from './merchants.ts';
+export { es256Signers, paymentConsentSource } from './release-port.ts';
 export type { ReceiptDelivery } from './releases.ts';
 export { fundsAttestationRoutes, PISP_PREFIX, paymentRoutes } from './routes.ts';
 export { CONSENT_TTL_MS, PaymentService, type PaymentServiceOptions } from './service.ts';

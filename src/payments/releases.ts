@@ -1,18 +1,16 @@
-// Every datum checkout lets out of the bank leaves through one function here: the payment
-// confirmation (merchant), the refund confirmation, the sealed receipt (device) — and the
-// funds answer in funds.ts. Each logs first (the transparency-log entry commits to the exact
-// bytes released) and then signs or seals. When the release context (src/release, issue #10)
-// lands, these are the functions to switch over to it.
-import type { AuditTrail } from '../audit/index.ts';
+// Every datum checkout lets out of the bank leaves through the release path (src/release):
+// the payment confirmation and the refund confirmation for the merchant (caller kind
+// 'merchant': its payment consent loaded once, Cedar decides checkout for this merchant's own
+// payment, the confirmation projected to the `payment` allow-list, logged, then signed by the
+// bank's ES256 key instead of sealed), the sealed receipt for the device (through the platform's
+// link, the gateway's receiptDelivery), the OB funds confirmation on a payment consent for its
+// merchant (releaseConsentFunds) — and the platform's funds answer in funds.ts.
+import type { EntryKind } from '../audit/index.ts';
 import type { BankCore, TransferOutcome } from '../bank/index.ts';
 import type { ConsentRecord, ConsentService } from '../consent/index.ts';
-import {
-  PAYMENT_CONFIRMATION_TYP,
-  type PaymentConfirmation,
-  REFUND_CONFIRMATION_TYP,
-  signConfirmation,
-} from './confirmation.ts';
-import type { SigningKey } from './jws.ts';
+import type { MerchantClient, ReleasePath } from '../release/index.ts';
+import { PAYMENT_CONFIRMATION_TYP, REFUND_CONFIRMATION_TYP } from './confirmation.ts';
+import { toMinor } from './funds-threshold.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import type { ConsentRow, PaymentRow, PaymentStore } from './store.ts';
 
@@ -31,22 +29,41 @@ export interface ReceiptDelivery {
 }
 
 export interface PaymentReleases {
-  audit: AuditTrail;
+  release: ReleasePath;
   consent: ConsentService;
   core(bankId: string): BankCore;
   store: PaymentStore;
-  signer(bankId: string): Promise<SigningKey>;
   deliverReceipt?(delivery: ReceiptDelivery): Promise<void>;
   onReceiptError(error: unknown): void;
 }
 
-const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
-
-async function merchantSubject(r: PaymentReleases, consent: ConsentRow): Promise<string> {
-  return r.consent.pairwiseSubject(consent.bank_id, consent.merchant_id, consent.customer_id!);
+/**
+ * One merchant confirmation through the release path: the claims are the read (nothing is
+ * read from the core: the booking was the payment's own action), projected to what checkout
+ * releases, logged as `kind` with the exact bytes, signed as `typ` with the log index.
+ */
+async function releaseToMerchant(
+  r: PaymentReleases,
+  consent: ConsentRow,
+  merchant: MerchantClient,
+  kind: EntryKind,
+  typ: string,
+  claims: Record<string, unknown>,
+): Promise<{ confirmation: string; logIndex: number }> {
+  const released = await r.release.release({
+    bankId: consent.bank_id,
+    caller: { kind: 'merchant', merchant, paymentConsentId: consent.id },
+    purpose: 'checkout',
+    clusters: ['payments'],
+    kind,
+    read: async () => ({ records: { payment: [claims] }, extra: undefined }),
+    answer: (projected) => projected.payment?.[0] ?? null,
+    sign: { typ },
+  });
+  return { confirmation: released.signed!, logIndex: released.logIndex };
 }
 
-/** The payment confirmation for the merchant: logged, signed, stored with the payment. */
+/** The payment confirmation for the merchant: released (logged, signed), stored with the payment. */
 export async function releaseConfirmation(
   r: PaymentReleases,
   o: {
@@ -54,10 +71,11 @@ export async function releaseConfirmation(
     paymentId: string;
     outcome: Extract<TransferOutcome, { status: 'booked' }>;
     merchant: MerchantRegistration;
+    caller: MerchantClient;
   },
 ): Promise<{ payment: PaymentRow; consent: ConsentRow; confirmation: string }> {
   const { consent } = o;
-  const claims: Omit<PaymentConfirmation, 'iat' | 'log_index'> = {
+  const claims = {
     iss: r.consent.issuer(consent.bank_id),
     payment_id: o.paymentId,
     consent_id: consent.id,
@@ -69,21 +87,13 @@ export async function releaseConfirmation(
     merchant_name: o.merchant.tradingName,
     time: o.outcome.bookedAt.toISOString(),
   };
-  const index = await r.audit.record({
-    bankId: consent.bank_id,
-    customerId: consent.customer_id!,
-    pairwiseId: await merchantSubject(r, consent),
-    consentId: consent.id,
-    platform: consent.merchant_id,
-    kind: 'payment.executed',
-    purpose: 'checkout',
-    clusters: ['payments'],
-    released: bytes(claims),
-  });
-  const confirmation = await signConfirmation(
-    { ...claims, log_index: index },
-    await r.signer(consent.bank_id),
+  const { confirmation, logIndex } = await releaseToMerchant(
+    r,
+    consent,
+    o.caller,
+    'payment.executed',
     PAYMENT_CONFIRMATION_TYP,
+    claims,
   );
   const payment = await r.store.insertPayment({
     bank_id: consent.bank_id,
@@ -94,7 +104,7 @@ export async function releaseConfirmation(
     debit_transaction_id: o.outcome.debitTransactionId,
     credit_transaction_id: o.outcome.creditTransactionId,
     confirmation,
-    log_index: index,
+    log_index: logIndex,
   });
   const receipt = await receiptPayload(r, consent, o.merchant, {
     reference: o.paymentId,
@@ -108,13 +118,14 @@ export async function releaseConfirmation(
   return { payment, consent, confirmation };
 }
 
-/** The refund: booked already; logged, confirmation signed, refund receipt sealed to the device. */
+/** The refund: booked already; released to the merchant (logged, signed), refund receipt sealed to the device. */
 export async function releaseRefund(
   r: PaymentReleases,
   o: {
     consent: ConsentRow;
     payment: PaymentRow;
     merchant: MerchantRegistration;
+    caller: MerchantClient;
     amount: string;
     reference: string;
     refundId: string;
@@ -127,7 +138,7 @@ export async function releaseRefund(
     refund_id: o.refundId,
     payment_id: o.payment.id,
     consent_id: consent.id,
-    status: 'Refunded' as const,
+    status: 'Refunded',
     amount: o.amount,
     currency: consent.currency,
     order_reference: consent.order_reference,
@@ -135,21 +146,13 @@ export async function releaseRefund(
     merchant_name: o.merchant.tradingName,
     time: now.toISOString(),
   };
-  const index = await r.audit.record({
-    bankId: consent.bank_id,
-    customerId: consent.customer_id!,
-    pairwiseId: await merchantSubject(r, consent),
-    consentId: consent.id,
-    platform: consent.merchant_id,
-    kind: 'payment.refunded',
-    purpose: 'checkout',
-    clusters: ['payments'],
-    released: bytes(claims),
-  });
-  const confirmation = await signConfirmation(
-    { ...claims, log_index: index },
-    await r.signer(consent.bank_id),
+  const { confirmation } = await releaseToMerchant(
+    r,
+    consent,
+    o.caller,
+    'payment.refunded',
     REFUND_CONFIRMATION_TYP,
+    claims,
   );
   const refund = await r.store.insertRefund({
     bank_id: consent.bank_id,
@@ -170,6 +173,39 @@ export async function releaseRefund(
     () => {},
   );
   return { refund, confirmation, createdAt: now };
+}
+
+/**
+ * OB confirmation of funds on an authorised payment consent, for its merchant: can the account
+ * the customer chose pay exactly the approved amount now. A datum of the customer's account, so
+ * it leaves through the release path too (caller merchant, Cedar over the payment consent, the
+ * debtor account read, logged as payment.funds-check with the exact yes/no) — answered as is
+ * (the PIS response carries the bank's x-jws-signature): no seal, no separate signature.
+ */
+export async function releaseConsentFunds(
+  r: PaymentReleases,
+  consent: ConsentRow,
+  caller: MerchantClient,
+): Promise<boolean> {
+  const released = await r.release.release<boolean>({
+    bankId: consent.bank_id,
+    caller: { kind: 'merchant', merchant: caller, paymentConsentId: consent.id },
+    purpose: 'checkout',
+    clusters: ['payments'],
+    kind: 'payment.funds-check',
+    async read({ core, accountIds }) {
+      const accountId = accountIds?.[0];
+      const balances = accountId ? await core.balances(accountId) : [];
+      const available = balances.find((b) => b.type === 'InterimAvailable');
+      const yes =
+        available !== undefined &&
+        available.creditDebit !== 'Debit' &&
+        toMinor(available.amount) >= toMinor(consent.amount);
+      return { records: {}, extra: yes };
+    },
+    answer: (_projected, yes) => ({ consent_id: consent.id, funds_available: yes }),
+  });
+  return released.payload?.['funds_available'] === true;
 }
 
 /** The full receipt (Messenger receipt-template fields + which account paid + the bank's reference). */

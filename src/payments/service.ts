@@ -8,11 +8,12 @@ import type { BankCore, TransferOutcome } from '../bank/index.ts';
 import type { ConsentService, LinkPayments } from '../consent/index.ts';
 import { forbidden, notFound, Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
+import type { ReleasePath } from '../release/index.ts';
 import type { Database } from '../storage/index.ts';
 import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import { canonical, type ObInitiation } from './ob-mapping.ts';
-import { type PaymentReleases, releaseConfirmation, releaseRefund } from './releases.ts';
+import { type PaymentReleases, releaseConfirmation, releaseConsentFunds, releaseRefund } from './releases.ts';
 import { type ConsentRow, type PaymentRow, PaymentStore } from './store.ts';
 
 /** How long a customer has to approve, and then the merchant to submit the payment. */
@@ -26,6 +27,8 @@ export interface PaymentServiceOptions {
   audit: AuditTrail;
   keyStore: KeyStore;
   merchants: readonly MerchantRegistration[];
+  /** The one release path: the merchant's confirmations leave through it (releases.ts). */
+  release: ReleasePath;
   /** The sealed receipt to the customer's device (wired by the gateway; may be absent). */
   deliverReceipt?: PaymentReleases['deliverReceipt'];
   /**
@@ -216,14 +219,12 @@ export class PaymentService {
   }
 
   /**
-   * OB funds confirmation of an authorised consent: can the chosen account pay exactly this
-   * amount now. The amount is the one the customer approved, so the answer is exact.
+   * OB funds confirmation of an authorised consent, for its merchant: can the chosen account pay
+   * exactly the approved amount now (a release: releaseConsentFunds). The amount is the one the
+   * customer approved, so the answer is exact.
    */
-  async fundsForConsent(consent: ConsentRow): Promise<boolean> {
-    const balances = await this.options.core(consent.bank_id).balances(consent.debtor_account_id!);
-    const available = balances.find((b) => b.type === 'InterimAvailable');
-    if (!available || available.creditDebit === 'Debit') return false;
-    return toCents(available.amount) >= toCents(consent.amount);
+  async fundsForConsent(consent: ConsentRow, merchantId: string): Promise<boolean> {
+    return releaseConsentFunds(this.#releases(), consent, { merchantId });
   }
 
   #stateProblem(consent: ConsentRow): Problem {
@@ -316,16 +317,21 @@ export class PaymentService {
       await this.#log(claimed, 'payment.rejected', null);
       throw refusal(outcome.status, payment.id);
     }
-    return releaseConfirmation(this.#releases(), { consent: claimed, paymentId, outcome, merchant });
+    return releaseConfirmation(this.#releases(), {
+      consent: claimed,
+      paymentId,
+      outcome,
+      merchant,
+      caller: { merchantId },
+    });
   }
 
   #releases(): PaymentReleases {
     return {
-      audit: this.options.audit,
+      release: this.options.release,
       consent: this.options.consent,
       core: this.options.core,
       store: this.store,
-      signer: (bankId) => this.signer(bankId),
       ...(this.options.deliverReceipt ? { deliverReceipt: this.options.deliverReceipt } : {}),
       onReceiptError: (error) => this.options.onBackgroundError?.(error, 'receipt delivery'),
     };
@@ -387,6 +393,7 @@ export class PaymentService {
       consent,
       payment,
       merchant,
+      caller: { merchantId },
       amount: amount.Amount,
       reference,
       refundId: newId('rf'),

@@ -4,7 +4,8 @@
 // The reasons for each choice are in docs/policy.md.
 import { type DataCluster, isPurpose, type Purpose } from '../access/index.ts';
 
-export type ObResource = 'account' | 'balance' | 'transaction';
+/** `payment`: the bank's confirmation of a checkout payment or refund to its merchant (not an OB read). */
+export type ObResource = 'account' | 'balance' | 'transaction' | 'payment';
 export type ObObject = Readonly<Record<string, unknown>>;
 
 /** `true` copies a primitive; a function derives a value; an object recurses (arrays elementwise). */
@@ -39,6 +40,7 @@ export const RESOURCE_CLUSTER: Readonly<Record<ObResource, DataCluster>> = {
   account: 'accounts',
   balance: 'balances',
   transaction: 'transactions',
+  payment: 'payments',
 };
 
 /** "****4164": enough for a customer to recognise the account, useless to anyone else. */
@@ -101,7 +103,24 @@ const PROJECTIONS: Readonly<Record<Purpose, Partial<Record<ObResource, ResourceP
       fields: { ...TRANSACTION_CORE, SupplementaryData: { Channel: true, Country: true, CardId: true } },
     },
   },
-  checkout: {},
+  // The merchant's confirmation: its own payment's state and figures, never the debtor account.
+  checkout: {
+    payment: {
+      fields: {
+        iss: true,
+        payment_id: true,
+        refund_id: true,
+        consent_id: true,
+        status: true,
+        amount: true,
+        currency: true,
+        order_reference: true,
+        merchant: true,
+        merchant_name: true,
+        time: true,
+      },
+    },
+  },
   customer_service: {
     account: {
       fields: {

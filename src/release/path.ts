@@ -1,5 +1,6 @@
 // The release path, composed in one place. Every datum that leaves the bank (an Open Banking
-// read, a bot answer, a fraud alert, a receipt) goes through these steps in this order:
+// read, a bot answer, a fraud alert, a receipt, a funds answer, a merchant's payment or refund
+// confirmation) goes through these steps in this order (seal signs instead for a merchant):
 //
 //   authenticate → consent → decide → read → project → log → seal → answer
 //
@@ -78,6 +79,8 @@ export class ReleasePath {
    * Pass the result as `{ kind: 'authenticated', authenticated }` to `release`.
    */
   async authenticate(caller: ReleaseCaller): Promise<Authenticated> {
+    // A merchant's payment consent is loaded by the consent step of release() (it needs the bank).
+    if (caller.kind === 'merchant') throw new Error('a merchant caller is released with release()');
     const authenticated = await this.#run('authenticate', () =>
       authenticateCaller(caller, this.#deps.consent, false),
     );
@@ -99,6 +102,7 @@ export class ReleasePath {
       bytes: state.bytes ?? null,
       logIndex: state.logIndex!,
       ...(state.envelope !== undefined ? { envelope: state.envelope } : {}),
+      ...(state.signed !== undefined ? { signed: state.signed } : {}),
       authenticated: state.authenticated!,
     };
   }

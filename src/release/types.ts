@@ -1,5 +1,6 @@
 // The vocabulary of a release: what a caller asks for (ReleaseRequest), who the caller is
 // (ReleaseCaller), the state the steps pass along (ReleaseState) and what comes back (Released).
+import type { KeyObject } from 'node:crypto';
 import type { AccessGrant, AccessRequest, DataCluster } from '../access/index.ts';
 import type { AuditEvent, AuditTrail, EntryKind } from '../audit/index.ts';
 import type { BankCore } from '../bank/index.ts';
@@ -14,7 +15,42 @@ export type ReleaseCaller =
   /** A request the path authenticated earlier in the same call (`ReleasePath.authenticate`). */
   | { kind: 'authenticated'; authenticated: Authenticated }
   /** The bank itself, pushing under a consent it already holds (alerts, receipts). */
-  | { kind: 'consent'; consent: ConsentRecord };
+  | { kind: 'consent'; consent: ConsentRecord }
+  /**
+   * A merchant under one payment consent (checkout confirmations): its DPoP-bound token was
+   * checked by the payment API's door (src/payments/tokens.ts) before the body was read.
+   */
+  | { kind: 'merchant'; merchant: MerchantClient; paymentConsentId: string };
+
+/** The merchant client the payment API authenticated (its OAuth client_id). */
+export interface MerchantClient {
+  readonly merchantId: string;
+}
+
+/** What the release path needs to know of a payment consent (src/payments holds the row). */
+export interface PaymentConsentFacts {
+  readonly id: string;
+  readonly bankId: string;
+  /** The merchant that asked for the payment (the creditor). */
+  readonly merchantId: string;
+  /** Null until the customer approved at the bank. */
+  readonly customerId: string | null;
+  readonly debtorAccountId: string | null;
+  /** UK OB consent status: AwaitingAuthorisation, Authorised, Consumed, Rejected. */
+  readonly status: string;
+  readonly expiresAt: Date;
+}
+
+/** Loads a payment consent by id (src/payments' store, wired by the gateway). */
+export interface PaymentConsentSource {
+  get(bankId: string, consentId: string): Promise<PaymentConsentFacts | null>;
+}
+
+/** The bank's ES256 signing key (its JWKS), for answers signed rather than sealed. */
+export interface SigningKey {
+  key: KeyObject | CryptoKey;
+  kid: string;
+}
 
 /** The outcome of the authenticate and consent steps; reused across releases of one request. */
 export interface Authenticated {
@@ -29,6 +65,9 @@ export interface Authenticated {
   readonly pairwiseId: string;
   /** The purpose the request declared (x-proviso-purpose), when it declared one. */
   readonly declaredPurpose?: string;
+  /** A merchant caller: the client, then (after the consent step) its payment consent. */
+  readonly merchant?: MerchantClient;
+  readonly paymentConsent?: PaymentConsentFacts;
 }
 
 /** Lists of Open Banking resources a core read returns; each list is projected to the purpose. */
@@ -80,8 +119,18 @@ export interface ReleaseRequest<Extra = undefined> {
   answer(projected: ResourceLists, extra: Extra): Record<string, unknown> | null;
   /** Seal the payload to the consent's device key; absent: the answer goes to the caller as is. */
   seal?: SealTo;
+  /**
+   * Instead of sealing: sign the payload (plus its log index) as a JWT by the bank's ES256
+   * key, for a caller that verifies offline against the bank's JWKS (a merchant).
+   */
+  sign?: SignAs;
   /** Extra fields the log step forwards to AuditTrail.record (beside the ones it derives). */
   log?: Partial<AuditEvent> & Record<string, unknown>;
+}
+
+/** How a signed answer is typed (the JWS `typ` header the verifier insists on). */
+export interface SignAs {
+  typ: string;
 }
 
 export interface Released {
@@ -93,6 +142,8 @@ export interface Released {
   logIndex: number;
   /** The sealed envelope (compact JWS), when sealed. */
   envelope?: string;
+  /** The signed answer (compact JWS), when signed. */
+  signed?: string;
   authenticated: Authenticated;
 }
 
@@ -103,6 +154,10 @@ export interface ReleaseDependencies {
   core(bankId: string): BankCore;
   /** One sealer per bank, signing with its key (gateway's bankSealers). */
   sealers(bankId: string): Promise<Sealer>;
+  /** The bank's ES256 key, for signed answers (merchant confirmations). */
+  signers?(bankId: string): Promise<SigningKey>;
+  /** Payment consents, for merchant callers. */
+  paymentConsents?: PaymentConsentSource;
 }
 
 /** The state one release carries from step to step; each step fills in its part. */
@@ -117,6 +172,7 @@ export interface ReleaseState<Extra = unknown> {
   bytes?: Buffer | null;
   logIndex?: number;
   envelope?: string;
+  signed?: string;
 }
 
 /** One single-purpose step of the path. */

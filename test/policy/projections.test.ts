@@ -74,6 +74,22 @@ const OB = {
   account: toOBAccount(account, 'Ada Lovelace'),
   balance: toOBBalance(available),
   transaction: toOBTransaction(cardPayment),
+  // A merchant's payment confirmation as the payment service builds it, plus what must never
+  // reach the merchant (the debtor account) had a bug put it there.
+  payment: {
+    iss: 'https://bank.example/banks/northwind',
+    payment_id: 'dp_1',
+    consent_id: 'pc_1',
+    status: 'AcceptedSettlementCompleted',
+    amount: '42.00',
+    currency: 'GBP',
+    order_reference: 'ORD-1',
+    merchant: 'merchant-tea',
+    merchant_name: 'Tea Shop',
+    time: '2026-12-01T02:00:00.000Z',
+    debtor_account: ACCOUNT_NUMBER,
+    DebtorAccount: { Identification: ACCOUNT_NUMBER },
+  },
 };
 
 /** Every leaf of an object as a dotted path; arrays as `[]`. */
@@ -116,7 +132,20 @@ const EXPECTED: Record<string, Partial<Record<ObResource, string[]>>> = {
       'SupplementaryData.CardId',
     ],
   },
-  checkout: {},
+  checkout: {
+    payment: [
+      'iss',
+      'payment_id',
+      'consent_id',
+      'status',
+      'amount',
+      'currency',
+      'order_reference',
+      'merchant',
+      'merchant_name',
+      'time',
+    ],
+  },
   customer_service: {
     account: [...ACCOUNT_LABEL, 'Status', 'AccountType', 'Account[].SchemeName', 'Account[].Identification'],
     transaction: [
@@ -128,7 +157,7 @@ const EXPECTED: Record<string, Partial<Record<ObResource, string[]>>> = {
   },
 };
 
-const RESOURCES: ObResource[] = ['account', 'balance', 'transaction'];
+const RESOURCES: ObResource[] = ['account', 'balance', 'transaction', 'payment'];
 
 for (const purpose of PURPOSES) {
   describe(`projection: ${purpose}`, () => {

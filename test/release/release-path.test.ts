@@ -3,11 +3,18 @@
 // runs exactly once per release; the purpose's projection applies on every caller (a field
 // the purpose does not release is absent from the OB answer, the bot's envelope and the
 // alert's envelope); a denied purpose stops before the core is read, and nothing is logged.
+// A merchant's payment and refund confirmations go the same way (signed, not sealed), and
+// another merchant is refused at the decision.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DeviceAlertSink } from '../../src/gateway/alerts.ts';
+import {
+  DEMO_MERCHANTS,
+  verifyPaymentConfirmation,
+  verifyRefundConfirmation,
+} from '../../src/payments/index.ts';
 import { linkToJson } from '../../src/platform-client/index.ts';
 import { dpopAuthorizer, type Json } from '../../src/relay/index.ts';
 import type { StepName } from '../../src/release/index.ts';
@@ -19,12 +26,15 @@ import {
   openEnvelope,
   toBase64Url,
 } from '../../src/seal/index.ts';
+import { approvedConsent } from '../payments/flow.ts';
 import { storageBackends } from '../support/backends.ts';
 import { dpopProof, type Linked, linkCustomer } from '../support/consent.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { TestMerchant } from '../support/merchant.ts';
 
 const ALL_STEPS: StepName[] = ['authenticate', 'consent', 'decide', 'read', 'project', 'log', 'seal'];
 const AISP = '/banks/northwind/open-banking/v3.1/aisp';
+const RISK = { PaymentContextCode: 'EcommerceGoods' };
 
 for (const backend of await storageBackends('release path')) {
   describe(`release path on ${backend.name}`, () => {
@@ -271,6 +281,104 @@ for (const backend of await storageBackends('release path')) {
       assert.deepEqual(body.envelopes, []);
       assert.match(body.text, /does not cover that/);
       once(steps, ['authenticate', 'consent', 'decide']);
+      assert.equal(await logged(), before);
+    });
+
+    /** A merchant's payment of `amount`, approved by the demo customer at the bank. */
+    async function merchantPayment(merchant: TestMerchant, amount: string, order: string) {
+      const { consentId, token } = await approvedConsent(t, merchant, amount, order);
+      const body = {
+        Data: { ConsentId: consentId, Initiation: merchant.initiation(amount, order) },
+        Risk: RISK,
+      };
+      return { consentId, token, body };
+    }
+
+    test('a merchant funds confirmation, payment confirmation and refund: each step once, projected, logged, signed by the bank', async () => {
+      const merchant = await TestMerchant.create(t, 'northwind', DEMO_MERCHANTS[0]!);
+      const { consentId, token, body } = await merchantPayment(merchant, '1.25', 'RP-1');
+      // The OB funds confirmation on the payment consent is a release too: logged, yes/no only.
+      const fundsBefore = await logged();
+      const { result: funds, steps: fundsSteps } = await counting(() =>
+        merchant.call('GET', `/domestic-payment-consents/${consentId}/funds-confirmation`, token),
+      );
+      assert.equal(funds.status, 200, funds.text);
+      once(fundsSteps);
+      assert.equal(await logged(), fundsBefore + 1);
+      assert.equal((await t.gw.audit.history('northwind', customerId, 1))[0]!.kind, 'payment.funds-check');
+      const before = await logged();
+      const { result: paid, steps } = await counting(() =>
+        merchant.call('POST', '/domestic-payments', token, body, { key: 'release-path-RP-1' }),
+      );
+      assert.equal(paid.status, 201, paid.text);
+      once(steps);
+      assert.equal(await logged(), before + 1);
+      const entry = (await t.gw.audit.history('northwind', customerId, 1))[0]!;
+      assert.equal(entry.kind, 'payment.executed');
+      const issuer = `${t.gw.url}/banks/northwind`;
+      const claims = await verifyPaymentConfirmation(paid.headers.get('x-proviso-payment-confirmation')!, {
+        jwks: jwks as never,
+        issuer,
+        merchant: merchant.merchant.clientId,
+      });
+      assert.equal(claims.amount, '1.25');
+      assert.equal(claims.log_index, entry.index);
+      // Projected to checkout's payment allow-list: nothing about the account that paid.
+      const account = (await t.gw.core('northwind').accounts(customerId)).map((a) => a.identification);
+      for (const identification of account) assert.ok(!JSON.stringify(claims).includes(identification));
+
+      const paymentId = String((paid.body['Data'] as Record<string, unknown>)['DomesticPaymentId']);
+      const refundBody = { Data: { Amount: { Amount: '0.25', Currency: 'GBP' }, Reference: 'RP-1 back' } };
+      const cc = await merchant.clientToken();
+      const { result: refund, steps: refundSteps } = await counting(() =>
+        merchant.call('POST', `/domestic-payments/${paymentId}/proviso-refunds`, cc, refundBody, {
+          key: 'release-path-RP-1-refund',
+        }),
+      );
+      assert.equal(refund.status, 201, refund.text);
+      once(refundSteps);
+      assert.equal((await t.gw.audit.history('northwind', customerId, 1))[0]!.kind, 'payment.refunded');
+      const refunded = await verifyRefundConfirmation(refund.headers.get('x-proviso-refund-confirmation')!, {
+        jwks: jwks as never,
+        issuer,
+        merchant: merchant.merchant.clientId,
+      });
+      assert.equal(refunded.amount, '0.25');
+    });
+
+    test("another merchant asking for a merchant's confirmation is refused by Cedar: no read, nothing logged", async () => {
+      const merchant = await TestMerchant.create(t, 'northwind', DEMO_MERCHANTS[0]!);
+      const { consentId } = await merchantPayment(merchant, '1.10', 'RP-2');
+      const before = await logged();
+      let read = false;
+      const { result, steps } = await counting(() =>
+        t.gw.release
+          .release({
+            bankId: 'northwind',
+            caller: {
+              kind: 'merchant',
+              merchant: { merchantId: DEMO_MERCHANTS[1]!.clientId },
+              paymentConsentId: consentId,
+            },
+            purpose: 'checkout',
+            clusters: ['payments'],
+            kind: 'payment.executed',
+            read: async () => {
+              read = true;
+              return { records: {}, extra: undefined };
+            },
+            answer: () => ({ status: 'AcceptedSettlementCompleted' }),
+            sign: { typ: 'proviso-payment+jwt' },
+          })
+          .then(
+            () => null,
+            (error: { slug?: string; status?: number }) => error,
+          ),
+      );
+      assert.equal(result?.status, 403);
+      assert.equal(result?.slug, 'wrong-platform');
+      once(steps, ['authenticate', 'consent', 'decide']);
+      assert.equal(read, false);
       assert.equal(await logged(), before);
     });
   });
