@@ -14,6 +14,7 @@ export {
   verifyPassword,
 } from './authenticator.ts';
 export { type BankBrand, bankBrand, logoMark } from './brand.ts';
+export { wantsHtml } from './client-errors.ts';
 export {
   clientMetadata,
   type MerchantClient,

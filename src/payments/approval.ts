@@ -4,9 +4,9 @@
 // customer (password + code, or the code alone for a returning customer), lets them pick the
 // account, and records the decision on the payment consent and on an OAuth grant.
 import formbody from '@fastify/formbody';
-import type { FastifyInstance } from 'fastify';
-import { type ConsentService, htmlErrorPage } from '../consent/index.ts';
-import { constantTimeEqual, noQuery, problemResponses } from '../http/index.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ConsentService, htmlErrorPage, wantsHtml } from '../consent/index.ts';
+import { constantTimeEqual, noQuery, Problem, problemResponses } from '../http/index.ts';
 import { approvalKit, html, params, redirect } from './approval-kit.ts';
 import { approvalLoginPage, approvalPage } from './approval-page.ts';
 import type { PaymentService } from './service.ts';
@@ -18,6 +18,32 @@ export async function approvalRoutes(
   const { payments, consent: svc } = o;
   const { send, csrfFor, pending, view, approver } = approvalKit(o);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  /** A browser gets the bank's error page; a client asking for JSON, the problem document. */
+  function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    bankId: string,
+    refusal: { status: 400 | 403; type: string; title: string; code: string; detail: string },
+  ) {
+    if (!wantsHtml(request)) throw new Problem(refusal.status, refusal.type, refusal.title, refusal.detail);
+    return send(reply, htmlErrorPage(svc.bankName(bankId), refusal.code, refusal.detail), refusal.status);
+  }
+  const invalidRequest = (detail: string) =>
+    ({
+      status: 400,
+      type: 'payment-request-invalid',
+      title: 'Payment request invalid',
+      code: 'payment_request_invalid',
+      detail,
+    }) as const;
+  const expiredForm = {
+    status: 403,
+    type: 'csrf-invalid',
+    title: 'Form expired',
+    code: 'csrf',
+    detail: 'The form has expired; reload the page.',
+  } as const;
 
   app.get<{ Params: { bankId: string; uid: string } }>(
     '/banks/:bankId/payment-approval/:uid',
@@ -33,12 +59,7 @@ export async function approvalRoutes(
     async (request, reply) => {
       const { bankId, uid } = request.params;
       const p = await pending(request, reply, bankId, uid);
-      if ('error' in p)
-        return send(
-          reply,
-          htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
-          400,
-        );
+      if ('error' in p) return refuse(request, reply, bankId, invalidRequest(p.error ?? ''));
       const who = await approver(request, bankId, p.details);
       const v = await view(bankId, uid, p.consent, p.detail, who?.customerId ?? null, who?.askCode ?? false);
       return send(reply, who ? approvalPage(v) : approvalLoginPage(v), 200, p.redirectOrigin);
@@ -73,18 +94,9 @@ export async function approvalRoutes(
     async (request, reply) => {
       const { bankId, uid } = request.params;
       const p = await pending(request, reply, bankId, uid);
-      if ('error' in p)
-        return send(
-          reply,
-          htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
-          400,
-        );
+      if ('error' in p) return refuse(request, reply, bankId, invalidRequest(p.error ?? ''));
       if (!constantTimeEqual(request.body.csrf, await csrfFor(bankId, uid)))
-        return send(
-          reply,
-          htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'),
-          403,
-        );
+        return refuse(request, reply, bankId, expiredForm);
       const result = await svc.authenticator.authenticate({
         bankId,
         username: request.body.username,
@@ -144,18 +156,9 @@ export async function approvalRoutes(
     async (request, reply) => {
       const { bankId, uid } = request.params;
       const p = await pending(request, reply, bankId, uid);
-      if ('error' in p)
-        return send(
-          reply,
-          htmlErrorPage(svc.bankName(bankId), 'payment_request_invalid', p.error ?? ''),
-          400,
-        );
+      if ('error' in p) return refuse(request, reply, bankId, invalidRequest(p.error ?? ''));
       if (!constantTimeEqual(request.body.csrf, await csrfFor(bankId, uid)))
-        return send(
-          reply,
-          htmlErrorPage(svc.bankName(bankId), 'csrf', 'The form has expired; reload the page.'),
-          403,
-        );
+        return refuse(request, reply, bankId, expiredForm);
       const who = await approver(request, bankId, p.details);
       if (request.body.decision === 'decline') {
         await payments.decline(bankId, p.consent.id, who?.customerId ?? null);

@@ -71,7 +71,9 @@ export function installPisHooks(app: FastifyInstance, o: PaymentRoutesOptions): 
   // The bank signs every answer it gives (non-repudiation, OB x-jws-signature).
   app.addHook('onSend', async (request, reply, payload) => {
     if (typeof payload !== 'string' || payload.length === 0) return payload;
-    const bankId = (request.params as { bankId: string }).bankId;
+    const bankId = (request.params as { bankId?: string }).bankId ?? '';
+    // No bank here, no key to sign with: the 404 problem for an unknown bank goes unsigned.
+    if (!o.banks.has(bankId)) return payload;
     reply.header(
       'x-jws-signature',
       await signDetached(payload, service.options.consent.issuer(bankId), await service.signer(bankId)),

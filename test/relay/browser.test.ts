@@ -171,6 +171,7 @@ describe('web chat client in Chromium (390×844)', () => {
     assert.equal(layout.live, 'polite');
     assert.equal(layout.inputLabel, 'Message');
     assert.deepEqual(layout.quick, [
+      'Shop',
       'Balance',
       'Recent transactions',
       'My cards',
