@@ -4,8 +4,10 @@
 // The right edge of the tree (the partial tile of each level) is all a batch needs to grow
 // the tiles and compute the new root. The caller keeps it from its previous batch; when the
 // locked size shows another instance appended since, it is read again from the database.
-// A batch is then four statements: lock, entries, tiles, state.
+// A batch is then one statement (writePlan): the state row moved under a size guard, with
+// the entries and tiles inserted only if it moved; otherwise four (lock, read, write).
 
+import { sql } from 'kysely';
 import { LogCorruptionError, NotFoundError } from './errors.ts';
 import { EMPTY_ROOT, hashChildren, hashLeaf } from './merkle.ts';
 import type { TranslogDb } from './tables.ts';
@@ -59,37 +61,16 @@ export function rootFromEdge(edge: RightEdge): Uint8Array {
 
 const INSERT_CHUNK = 1000;
 
-export async function integrate(
-  trx: TranslogDb,
-  logId: string,
-  entries: readonly Uint8Array[],
-  known?: RightEdge,
-): Promise<Integrated> {
-  const state = await trx
-    .selectFrom('translog_state')
-    .select(['size'])
-    .where('log_id', '=', logId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!state) throw new NotFoundError(`log ${logId} does not exist`);
-  const start = state.size;
+/** A batch's writes, computed from the right edge before any of them is sent. */
+interface Plan {
+  readonly entries: readonly Uint8Array[];
+  readonly tiles: readonly { level: number; idx: number; hashes: Uint8Array }[];
+  readonly result: Integrated;
+}
+
+/** Grows the right edge of a tree of `start` leaves by `entries`: the tiles to write, the new root. */
+function plan(start: number, entries: readonly Uint8Array[], partial: ReadonlyMap<string, Uint8Array>): Plan {
   const size = start + entries.length;
-  // The only stored tile each level can extend is the partial one at the right edge.
-  const partial = known?.size === start ? known.tiles : await readTiles(trx, logId, partialTileKeys(start));
-  if (entries.length === 0) {
-    const edge = { size, tiles: partial };
-    return { start, size, root: rootFromEdge(edge), edge };
-  }
-
-  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('translog_entry')
-      .values(
-        entries.slice(i, i + INSERT_CHUNK).map((data, j) => ({ log_id: logId, idx: start + i + j, data })),
-      )
-      .execute();
-  }
-
   const writes: { level: number; idx: number; hashes: Uint8Array }[] = [];
   let level = 0;
   let first = start; // position of the first new hash at this level
@@ -117,14 +98,6 @@ export async function integrate(
     added = completed;
     level++;
   }
-  await trx
-    .insertInto('translog_tile')
-    .values(writes.map((w) => ({ log_id: logId, ...w })))
-    .onConflict((oc) =>
-      oc.columns(['log_id', 'level', 'idx']).doUpdateSet((eb) => ({ hashes: eb.ref('excluded.hashes') })),
-    )
-    .execute();
-
   const latest = new Map(partial);
   for (const w of writes) latest.set(tileKeyOf(w.level, w.idx), w.hashes);
   const edge: RightEdge = {
@@ -136,11 +109,95 @@ export async function integrate(
       }),
     ),
   };
-  const root = rootFromEdge(edge);
+  return { entries, tiles: writes, result: { start, size, root: rootFromEdge(edge), edge } };
+}
+
+/**
+ * Writes a planned batch in ONE statement (data-modifying CTEs): the state row moves from
+ * `start` to the new size and root, and only if it did (the row was still at `start`, and
+ * the UPDATE holds its lock from then to the commit) are the entries and tiles inserted.
+ * With `guarded` false the caller already holds the lock at `start` (select … for update).
+ * Returns false, having written nothing, when another instance appended since `start`.
+ */
+async function writePlan(trx: TranslogDb, logId: string, planned: Plan, guarded: boolean): Promise<boolean> {
+  const { start, size, root } = planned.result;
+  const entryRows = planned.entries.map((data, j) => sql`(${start + j}::bigint, ${data}::bytea)`);
+  const tileRows = planned.tiles.map(
+    (t) => sql`(${t.level}::smallint, ${t.idx}::bigint, ${t.hashes}::bytea)`,
+  );
+  const atStart = guarded ? sql`and size = ${start}::bigint` : sql``;
+  const moved = await sql<{ moved: number }>`
+    with moved as (
+      update translog_state set size = ${size}::bigint, root = ${root}::bytea, updated_at = now()
+      where log_id = ${logId} ${atStart}
+      returning 1
+    ), entries as (
+      insert into translog_entry (log_id, idx, data)
+      select ${logId}, e.idx, e.data from (values ${sql.join(entryRows)}) as e (idx, data)
+      where exists (select 1 from moved)
+    ), tiles as (
+      insert into translog_tile (log_id, level, idx, hashes)
+      select ${logId}, t.level, t.idx, t.hashes from (values ${sql.join(tileRows)}) as t (level, idx, hashes)
+      where exists (select 1 from moved)
+      on conflict (log_id, level, idx) do update set hashes = excluded.hashes
+    )
+    select count(*)::int as moved from moved`.execute(trx);
+  return (moved.rows[0]?.moved ?? 0) === 1;
+}
+
+// Bind parameters per statement stay far below PostgreSQL's 65,535 at this batch size.
+const ONE_STATEMENT_MAX = 1000;
+
+export async function integrate(
+  trx: TranslogDb,
+  logId: string,
+  entries: readonly Uint8Array[],
+  known?: RightEdge,
+): Promise<Integrated> {
+  // Fast path: the right edge this instance committed last is still the tree's (nobody else
+  // appended), so the batch is one round trip; the size guard in writePlan checks that.
+  if (known && entries.length > 0 && entries.length <= ONE_STATEMENT_MAX) {
+    const planned = plan(known.size, entries, known.tiles);
+    if (await writePlan(trx, logId, planned, true)) return planned.result;
+  }
+  const state = await trx
+    .selectFrom('translog_state')
+    .select(['size'])
+    .where('log_id', '=', logId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!state) throw new NotFoundError(`log ${logId} does not exist`);
+  const start = state.size;
+  // The only stored tile each level can extend is the partial one at the right edge.
+  const partial = known?.size === start ? known.tiles : await readTiles(trx, logId, partialTileKeys(start));
+  if (entries.length === 0) {
+    const edge = { size: start, tiles: partial };
+    return { start, size: start, root: rootFromEdge(edge), edge };
+  }
+  const planned = plan(start, entries, partial);
+  if (entries.length <= ONE_STATEMENT_MAX) {
+    await writePlan(trx, logId, planned, false);
+    return planned.result;
+  }
+  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+    await trx
+      .insertInto('translog_entry')
+      .values(
+        entries.slice(i, i + INSERT_CHUNK).map((data, j) => ({ log_id: logId, idx: start + i + j, data })),
+      )
+      .execute();
+  }
+  await trx
+    .insertInto('translog_tile')
+    .values(planned.tiles.map((w) => ({ log_id: logId, ...w })))
+    .onConflict((oc) =>
+      oc.columns(['log_id', 'level', 'idx']).doUpdateSet((eb) => ({ hashes: eb.ref('excluded.hashes') })),
+    )
+    .execute();
   await trx
     .updateTable('translog_state')
-    .set({ size, root, updated_at: new Date() })
+    .set({ size: planned.result.size, root: planned.result.root, updated_at: new Date() })
     .where('log_id', '=', logId)
     .execute();
-  return { start, size, root, edge };
+  return planned.result;
 }
