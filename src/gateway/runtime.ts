@@ -24,6 +24,7 @@ import {
   SqlBankCore,
 } from '../bank/index.ts';
 import {
+  admitReleasesInBatch,
   type ConsentEvents,
   ConsentService,
   claimProofsInBatch,
@@ -194,6 +195,7 @@ export async function startGateway(
     ...transparencyEvents.policy(transparency),
     consents: consentsStillAuthorised,
     replays: claimProofsInBatch,
+    admission: admitReleasesInBatch,
   });
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [
