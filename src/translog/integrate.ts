@@ -113,36 +113,46 @@ function plan(start: number, entries: readonly Uint8Array[], partial: ReadonlyMa
 }
 
 /**
- * Writes a planned batch in ONE statement (data-modifying CTEs): the state row moves from
- * `start` to the new size and root, and only if it did (the row was still at `start`, and
- * the UPDATE holds its lock from then to the commit) are the entries and tiles inserted.
- * With `guarded` false the caller already holds the lock at `start` (select … for update).
- * Returns false, having written nothing, when another instance appended since `start`.
+ * Writes a planned batch in ONE statement (data-modifying CTEs). The UPDATE locks the state
+ * row until the commit; it moves the row to the new size and root only if it was still at
+ * `start` (with `guarded` false the caller already holds the lock at `start`), and only then
+ * are the entries and tiles inserted. Otherwise nothing is written, the row stays locked,
+ * and the size found is returned, so the caller can read that tree's edge and write again.
  */
-async function writePlan(trx: TranslogDb, logId: string, planned: Plan, guarded: boolean): Promise<boolean> {
+async function writePlan(
+  trx: TranslogDb,
+  logId: string,
+  planned: Plan,
+  guarded: boolean,
+): Promise<{ moved: true } | { moved: false; size: number }> {
   const { start, size, root } = planned.result;
   const entryRows = planned.entries.map((data, j) => sql`(${start + j}::bigint, ${data}::bytea)`);
   const tileRows = planned.tiles.map(
     (t) => sql`(${t.level}::smallint, ${t.idx}::bigint, ${t.hashes}::bytea)`,
   );
-  const atStart = guarded ? sql`and size = ${start}::bigint` : sql``;
-  const moved = await sql<{ moved: number }>`
-    with moved as (
-      update translog_state set size = ${size}::bigint, root = ${root}::bytea, updated_at = now()
-      where log_id = ${logId} ${atStart}
-      returning 1
+  const atStart = guarded ? sql`size = ${start}::bigint` : sql`true`;
+  const result = await sql<{ moved: boolean; size: string | number }>`
+    with state as (
+      update translog_state
+      set size = case when ${atStart} then ${size}::bigint else size end,
+          root = case when ${atStart} then ${root}::bytea else root end,
+          updated_at = case when ${atStart} then now() else updated_at end
+      where log_id = ${logId}
+      returning size, size = ${size}::bigint and root = ${root}::bytea as moved
     ), entries as (
       insert into translog_entry (log_id, idx, data)
       select ${logId}, e.idx, e.data from (values ${sql.join(entryRows)}) as e (idx, data)
-      where exists (select 1 from moved)
+      where exists (select 1 from state where moved)
     ), tiles as (
       insert into translog_tile (log_id, level, idx, hashes)
       select ${logId}, t.level, t.idx, t.hashes from (values ${sql.join(tileRows)}) as t (level, idx, hashes)
-      where exists (select 1 from moved)
+      where exists (select 1 from state where moved)
       on conflict (log_id, level, idx) do update set hashes = excluded.hashes
     )
-    select count(*)::int as moved from moved`.execute(trx);
-  return (moved.rows[0]?.moved ?? 0) === 1;
+    select moved, size from state`.execute(trx);
+  const row = result.rows[0];
+  if (!row) throw new NotFoundError(`log ${logId} does not exist`);
+  return row.moved ? { moved: true } : { moved: false, size: Number(row.size) };
 }
 
 // Bind parameters per statement stay far below PostgreSQL's 65,535 at this batch size.
@@ -155,19 +165,24 @@ export async function integrate(
   known?: RightEdge,
 ): Promise<Integrated> {
   // Fast path: the right edge this instance committed last is still the tree's (nobody else
-  // appended), so the batch is one round trip; the size guard in writePlan checks that.
+  // appended), so the batch is one round trip; the size guard in writePlan checks that, and
+  // when it fails the row is locked all the same and the size another instance left is known.
+  let start: number;
   if (known && entries.length > 0 && entries.length <= ONE_STATEMENT_MAX) {
     const planned = plan(known.size, entries, known.tiles);
-    if (await writePlan(trx, logId, planned, true)) return planned.result;
+    const written = await writePlan(trx, logId, planned, true);
+    if (written.moved) return planned.result;
+    start = written.size;
+  } else {
+    const state = await trx
+      .selectFrom('translog_state')
+      .select(['size'])
+      .where('log_id', '=', logId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!state) throw new NotFoundError(`log ${logId} does not exist`);
+    start = Number(state.size);
   }
-  const state = await trx
-    .selectFrom('translog_state')
-    .select(['size'])
-    .where('log_id', '=', logId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!state) throw new NotFoundError(`log ${logId} does not exist`);
-  const start = state.size;
   // The only stored tile each level can extend is the partial one at the right edge.
   const partial = known?.size === start ? known.tiles : await readTiles(trx, logId, partialTileKeys(start));
   if (entries.length === 0) {
@@ -176,7 +191,8 @@ export async function integrate(
   }
   const planned = plan(start, entries, partial);
   if (entries.length <= ONE_STATEMENT_MAX) {
-    await writePlan(trx, logId, planned, false);
+    const written = await writePlan(trx, logId, planned, false);
+    if (!written.moved) throw new LogCorruptionError(`log ${logId} moved while its state row was locked`);
     return planned.result;
   }
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
