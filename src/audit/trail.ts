@@ -116,6 +116,19 @@ export type ConsentGuard = (
   at: Date,
 ) => Promise<ReadonlySet<string>>;
 
+/**
+ * The consent re-check and the replay records of a batch in one statement (both guards
+ * above at once): the consents among `consentIds` that still hold, and the claims refused
+ * because their proof was already recorded. A claim whose release's consent ended is not
+ * recorded. Supplied by the consent context.
+ */
+export type ReleaseAdmission = (
+  trx: unknown,
+  consentIds: readonly string[],
+  claims: readonly { position: number; consentId: string | null; replay: ReleaseReplay }[],
+  at: Date,
+) => Promise<{ live: ReadonlySet<string>; refused: ReadonlyMap<number, Error> }>;
+
 export interface ReleasePolicy {
   /**
    * Refuse releases once the log has held entries no witness quorum cosigned for longer than
@@ -132,6 +145,8 @@ export interface ReleasePolicy {
   readonly consents?: ConsentGuard;
   /** Records the deferred DPoP replay records of a batch's releases (see AuditEvent.replay). */
   readonly replays?: ReplayGuard;
+  /** Both of the above in one round trip; when set, `consents` and `replays` are not used. */
+  readonly admission?: ReleaseAdmission;
 }
 
 /** What the log batch carries for one entry: its audit row, and the consent a release rides on. */
@@ -165,6 +180,7 @@ export class AuditTrail {
    */
   readonly #rows: AppendCompanion = {
     admit: async (trx, items) => {
+      if (this.#policy.admission) return this.#admitTogether(this.#policy.admission, trx, items);
       const refused = new Map<number, Error>();
       const guard = this.#policy.consents;
       const releases = items.filter((i) => (i.data as AttachedRow).releasedUnder !== null);
@@ -198,6 +214,34 @@ export class AuditTrail {
         .execute();
     },
   };
+
+  /** The consent re-check and the replay records of the batch in one statement. */
+  async #admitTogether(
+    admission: ReleaseAdmission,
+    trx: unknown,
+    items: readonly { position: number; data: unknown }[],
+  ): Promise<Map<number, Error>> {
+    const refused = new Map<number, Error>();
+    const rows = items.map((i) => ({ position: i.position, row: i.data as AttachedRow }));
+    const consentIds = [
+      ...new Set(rows.flatMap((r) => (r.row.releasedUnder === null ? [] : [r.row.releasedUnder]))),
+    ];
+    const claims = rows.flatMap((r) =>
+      r.row.replay ? [{ position: r.position, consentId: r.row.releasedUnder, replay: r.row.replay }] : [],
+    );
+    if (consentIds.length === 0 && claims.length === 0) return refused;
+    const { live, refused: replayed } = await admission(trx, consentIds, claims, new Date());
+    for (const { position, row } of rows) {
+      if (row.releasedUnder !== null && !live.has(row.releasedUnder))
+        refused.set(position, new ConsentEndedError(row.releasedUnder));
+    }
+    for (const [position, error] of replayed) {
+      if (refused.has(position)) continue;
+      this.#refusals.add(error);
+      refused.set(position, error);
+    }
+    return refused;
+  }
 
   constructor(
     database: Database,

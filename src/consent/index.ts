@@ -40,6 +40,7 @@ export {
   parseAccountAccess,
 } from './rar.ts';
 export { RECEIPT_TYP } from './receipts.ts';
+export { type AdmissionClaim, admitReleasesInBatch } from './release-admission.ts';
 export { consentsStillAuthorised } from './release-guard.ts';
 export { claimProofsInBatch, RecentProofs } from './replay.ts';
 export { consentRoutes } from './routes.ts';

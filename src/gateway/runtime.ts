@@ -24,6 +24,7 @@ import {
   SqlBankCore,
 } from '../bank/index.ts';
 import {
+  admitReleasesInBatch,
   type ConsentEvents,
   ConsentService,
   claimProofsInBatch,
@@ -207,6 +208,7 @@ export async function startGateway(
     ...transparencyEvents.policy(transparency),
     consents: withPaymentConsents(consentsStillAuthorised),
     replays: claimProofsInBatch,
+    admission: admitReleasesInBatch,
   });
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [
