@@ -21,6 +21,7 @@ export {
   type ConsentGuard,
   keyedReleaseDigest,
   LogNotCosignedError,
+  type ReleaseAdmission,
   type ReleasePolicy,
   type ReleaseReplay,
   type ReplayGuard,

@@ -39,6 +39,7 @@ import {
   type MerchantRegistration,
   PaymentService,
   paymentConsentSource,
+  withPaymentAdmission,
   withPaymentConsents,
 } from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
@@ -208,7 +209,7 @@ export async function startGateway(
     ...transparencyEvents.policy(transparency),
     consents: withPaymentConsents(consentsStillAuthorised),
     replays: claimProofsInBatch,
-    admission: admitReleasesInBatch,
+    admission: withPaymentAdmission(admitReleasesInBatch),
   });
   let url = config.publicUrl ?? '';
   const platforms = options.platforms ?? [

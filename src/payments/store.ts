@@ -2,6 +2,7 @@
 // funds-probe budget. State changes are single conditional statements, so two requests racing
 // on one consent cannot both move it (one payment per consent, charged once).
 import { type Kysely, sql } from 'kysely';
+import type { ReleaseAdmission } from '../audit/index.ts';
 import type { Database } from '../storage/index.ts';
 
 export type ConsentStatus = 'AwaitingAuthorisation' | 'Authorised' | 'Rejected' | 'Consumed';
@@ -337,5 +338,25 @@ export function withPaymentConsents(
     const links = ids.filter((id) => !id.startsWith('pc_'));
     const [a, b] = await Promise.all([linkGuard(trx, links, at), paymentConsentsStillValid(trx, payments)]);
     return new Set([...a, ...b]);
+  };
+}
+
+/**
+ * The one-statement admission of link releases (consent re-check + DPoP replay records), with
+ * payment consents (`pc_…`) re-checked against their own table in the same transaction. A
+ * merchant's proof is claimed when its token is checked, so its claims carry no consent here.
+ */
+export function withPaymentAdmission(admission: ReleaseAdmission): ReleaseAdmission {
+  return async (trx, ids, claims, at) => {
+    const payments = ids.filter((id) => id.startsWith('pc_'));
+    const links = ids.filter((id) => !id.startsWith('pc_'));
+    const linkClaims = claims.map((claim) =>
+      claim.consentId?.startsWith('pc_') ? { ...claim, consentId: null } : claim,
+    );
+    const [admitted, paid] = await Promise.all([
+      admission(trx, links, linkClaims, at),
+      paymentConsentsStillValid(trx, payments),
+    ]);
+    return { live: new Set([...admitted.live, ...paid]), refused: admitted.refused };
   };
 }
