@@ -4,15 +4,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { BearerTokenAccess } from '../access/index.ts';
-import {
-  ALERT_RAISED_TOPIC,
-  alertRaisedHandler,
-  DeviceAlertSink,
-  RELAY_PUSH_TOPIC,
-  type RelayWebhook,
-  relayPushHandler,
-  screeningReplies,
-} from '../alerts/index.ts';
+import { DeviceAlertSink, RELAY_PUSH_TOPIC, type RelayWebhook, screeningReplies } from '../alerts/index.ts';
 import { AuditTrail } from '../audit/index.ts';
 import {
   type Bank,
@@ -32,7 +24,7 @@ import {
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
-import { Outbox, OutboxWorker, outboxMetrics } from '../outbox/index.ts';
+import { Outbox, type OutboxWorker, outboxMetrics } from '../outbox/index.ts';
 import {
   ensureMerchantAccounts,
   es256Signers,
@@ -54,18 +46,17 @@ import {
   trainMissingBankModels,
 } from '../screening/index.ts';
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
-import { logPathPrefix, type TransparencyLog } from '../translog/index.ts';
+import type { TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
+import { gatewayDiscovery } from './discovery-extras.ts';
+import { gatewayOutboxWorker } from './outbox-handlers.ts';
 import { demoMerchantRegistrations, receiptDelivery } from './payments.ts';
-import {
-  purchaseNotificationListener,
-  TRANSACTION_BOOKED_TOPIC,
-  transactionBookedHandler,
-} from './purchase-notifications.ts';
+import { purchaseNotificationListener } from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
+import { startScreeningJobs } from './screening-jobs.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
 import { bankSealers } from './sealers.ts';
 import {
@@ -324,32 +315,15 @@ export async function startGateway(
         events.map((event) => (alerted.has(event.transactionId) ? { ...event, fraudAlert: true } : event)),
       )),
   });
-  const outboxWorker = new OutboxWorker({
+  const outboxWorker = gatewayOutboxWorker({
     database,
-    handlers: new Map([
-      [ALERT_RAISED_TOPIC, alertRaisedHandler(sink, (alertId) => screening.alert(alertId))],
-      [
-        TRANSACTION_BOOKED_TOPIC,
-        transactionBookedHandler({
-          consent,
-          release,
-          core,
-          relayConnected: () => relayWebhook !== undefined,
-        }),
-      ],
-      [
-        RELAY_PUSH_TOPIC,
-        relayPushHandler({
-          relay: () => relayWebhook,
-          onAlertDelivered: (alertId) => screening.markDelivered(alertId),
-        }),
-      ],
-    ]),
-    onError: (error, message, dead) =>
-      (dead ? app.log.error.bind(app.log) : app.log.debug.bind(app.log))(
-        { err: error, bank: message.bankId, topic: message.topic, attempts: message.attempts },
-        dead ? 'outbox message dead: out of attempts' : 'outbox delivery failed; retrying',
-      ),
+    sink,
+    screening,
+    consent,
+    release,
+    core,
+    relay: () => relayWebhook,
+    log: () => app.log,
   });
   const ingestKeys = config.ingestKeys.size
     ? config.ingestKeys
@@ -401,24 +375,7 @@ export async function startGateway(
     audit,
     logs,
     readiness: [witnessAlarm(logs, transparency), releaseAlarm(logs, transparency)],
-    discovery: {
-      relay: {
-        url: config.relayUrl,
-        web_client_url: `${config.relayUrl}/`,
-        webhook_url: `${config.relayUrl}/webhook`,
-      },
-      bank: async (bankId) => {
-        const log = logs.get(bankId);
-        return log
-          ? {
-              log_prefix: `${url}${logPathPrefix(bankId)}`,
-              log_verifier_key: log.verifierKey,
-              log_witnesses: transparency.witnesses.map((w) => ({ url: w.url, verifier_key: w.verifierKey })),
-              log_witness_quorum: transparency.witnesses.length ? transparency.quorum : 0,
-            }
-          : {};
-      },
-    },
+    discovery: gatewayDiscovery(config.relayUrl, logs, transparency, () => url),
     logLevel: config.logLevel === 'silent' ? false : config.logLevel,
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
@@ -438,14 +395,7 @@ export async function startGateway(
   consent.startJobs();
   payments.startJobs();
   await outboxWorker.start();
-  const escalation = setInterval(
-    () => void screening.escalateOverdue(new Date(), config.alertReplySeconds).catch(() => {}),
-    Math.min(30_000, config.alertReplySeconds * 1000),
-  );
-  escalation.unref();
-  // Budget thresholds follow the bank's traffic: re-chosen once a day (checked hourly).
-  const budgets = setInterval(() => void screening.refreshBudgetThresholds().catch(() => {}), 3_600_000);
-  budgets.unref();
+  const stopScreeningJobs = startScreeningJobs(screening, config.alertReplySeconds);
   const nats = config.natsUrl
     ? await startNatsIngest({
         servers: config.natsUrl,
@@ -483,8 +433,7 @@ export async function startGateway(
       consent.stop();
       payments.stop();
       await outboxWorker.stop();
-      clearInterval(escalation);
-      clearInterval(budgets);
+      stopScreeningJobs();
       await nats?.close();
       await app.close();
       for (const log of logs.values()) await log.close();
