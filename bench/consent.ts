@@ -18,13 +18,11 @@
 // bench/results/consent.json. The gateway runs in a child process (this file with
 // BENCH_CONSENT_SERVER=1) so the load generator does not share its event loop.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { startChild } from './lib/child.ts';
+import { startLinkedGateway } from './lib/linked-gateway.ts';
 import { load } from './lib/load.ts';
 import { postgresDatabase } from './lib/postgres.ts';
 import { type Measurement, table } from './lib/results.ts';
@@ -43,32 +41,8 @@ interface ServerInfo {
 
 // ---- the gateway side (child process) ------------------------------------------------------
 async function serve(): Promise<void> {
-  const { regionFor, seedBank } = await import('../src/bank/index.ts');
-  const { readConfig } = await import('../src/gateway/config.ts');
-  const { startGateway } = await import('../src/gateway/runtime.ts');
-  const { KeyEncryptionKey } = await import('../src/keys/index.ts');
   const { exportJWK } = await import('jose');
-  const { linkCustomer } = await import('../test/support/consent.ts');
-  type TestGateway = import('../test/support/gateway.ts').TestGateway;
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-consent-'));
-  const config = { ...readConfig({ ...process.env, PROVISO_DATA: dataDir }), port: 0, logLevel: 'warn' };
-  const gw = await startGateway(config, { kek: KeyEncryptionKey.generate() });
-  await seedBank(gw.database, {
-    bankId: 'northwind',
-    region: regionFor('northwind'),
-    customers: Number(process.env['BENCH_CUSTOMERS'] ?? 200),
-    days: 30,
-    seed: 1,
-    end: new Date('2026-11-01T00:00:00Z'),
-  });
-  // The real FAPI 2.0 link over HTTP (PAR, login with password + TOTP, consent, token).
-  const linked = await linkCustomer(
-    { gw, db: { database: gw.database }, dataDir } as unknown as TestGateway,
-    {
-      pick: (a) => a.slice(0, 1),
-    },
-  );
+  const { gw, linked, closeOnSigterm } = await startLinkedGateway('consent');
   const info: ServerInfo = {
     url: `${gw.url}/banks/northwind/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`,
     // A throwaway token for a throwaway database, handed to the parent over a pipe.
@@ -78,14 +52,7 @@ async function serve(): Promise<void> {
     storage: gw.database.kind,
   };
   process.stdout.write(`${JSON.stringify(info)}\n`);
-  process.on(
-    'SIGTERM',
-    () =>
-      void gw.close().then(() => {
-        rmSync(dataDir, { recursive: true, force: true });
-        process.exit(0);
-      }),
-  );
+  closeOnSigterm();
 }
 
 // ---- the platform side (this process) ---------------------------------------------------------

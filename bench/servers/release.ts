@@ -2,10 +2,10 @@
 // or DATABASE_URL), a seeded demo bank, one customer linked over the real FAPI 2.0 flow; it
 // measures the step costs and the append -> cosigned latency, prints a JSON line (ServerInfo)
 // and then serves the load. SIGUSR2 opens and closes a measuring window (CPU, profile).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
+import { startLinkedGateway } from '../lib/linked-gateway.ts';
 import { appendToCosigned } from '../release-cosign.ts';
 import { type StepCosts, stepCosts } from '../release-steps.ts';
 
@@ -26,29 +26,8 @@ export interface ServerInfo {
 }
 
 async function serve(): Promise<void> {
-  const { regionFor, seedBank } = await import('../../src/bank/index.ts');
-  const { readConfig } = await import('../../src/gateway/config.ts');
-  const { startGateway } = await import('../../src/gateway/runtime.ts');
-  const { KeyEncryptionKey } = await import('../../src/keys/index.ts');
   const { exportJWK } = await import('jose');
-  const { linkCustomer } = await import('../../test/support/consent.ts');
-  type TestGateway = import('../../test/support/gateway.ts').TestGateway;
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'proviso-bench-release-'));
-  const config = { ...readConfig({ ...process.env, PROVISO_DATA: dataDir }), port: 0, logLevel: 'warn' };
-  const gw = await startGateway(config, { kek: KeyEncryptionKey.generate() });
-  await seedBank(gw.database, {
-    bankId: 'northwind',
-    region: regionFor('northwind'),
-    customers: Number(process.env['BENCH_CUSTOMERS'] ?? 200),
-    days: 30,
-    seed: 1,
-    end: new Date('2026-11-01T00:00:00Z'),
-  });
-  const linked = await linkCustomer(
-    { gw, db: { database: gw.database }, dataDir } as unknown as TestGateway,
-    { pick: (a) => a.slice(0, 1) },
-  );
+  const { gw, linked, dataDir, closeOnSigterm } = await startLinkedGateway('release');
   const bank = `${gw.url}/banks/northwind`;
   const balancesUrl = `${bank}/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
   const steps = await stepCosts(gw, linked, balancesUrl);
@@ -80,14 +59,7 @@ async function serve(): Promise<void> {
   };
   measureOnSignal(dataDir);
   process.stdout.write(`${JSON.stringify(info)}\n`);
-  process.on(
-    'SIGTERM',
-    () =>
-      void gw.close().then(() => {
-        rmSync(dataDir, { recursive: true, force: true });
-        process.exit(0);
-      }),
-  );
+  closeOnSigterm();
 }
 
 /**
