@@ -19,8 +19,6 @@ import {
   admitReleasesInBatch,
   type ConsentEvents,
   ConsentService,
-  claimProofsInBatch,
-  consentsStillAuthorised,
   type PlatformRegistration,
 } from '../consent/index.ts';
 import { KeyEncryptionKey, KeyStore } from '../keys/index.ts';
@@ -32,7 +30,6 @@ import {
   PaymentService,
   paymentConsentSource,
   withPaymentAdmission,
-  withPaymentConsents,
 } from '../payments/index.ts';
 import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/index.ts';
 import { createPolicyEngine } from '../policy/index.ts';
@@ -198,8 +195,6 @@ export async function startGateway(
   const logs = await openBankLogs(database, keyStore, banks, transparency, transparencyEvents.witnessFailure);
   const audit = new AuditTrail(database, kek, logs, {
     ...transparencyEvents.policy(transparency),
-    consents: withPaymentConsents(consentsStillAuthorised),
-    replays: claimProofsInBatch,
     admission: withPaymentAdmission(admitReleasesInBatch),
   });
   let url = config.publicUrl ?? '';

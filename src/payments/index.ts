@@ -29,5 +29,5 @@ export { es256Signers, paymentConsentSource } from './release-port.ts';
 export type { ReceiptDelivery } from './releases.ts';
 export { fundsAttestationRoutes, PISP_PREFIX, paymentRoutes } from './routes.ts';
 export { CONSENT_TTL_MS, PaymentService, type PaymentServiceOptions } from './service.ts';
-export { withPaymentAdmission, withPaymentConsents } from './store.ts';
+export { withPaymentAdmission } from './store.ts';
 export { MerchantTokens } from './tokens.ts';

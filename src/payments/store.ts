@@ -329,18 +329,6 @@ export async function paymentConsentsStillValid(
   return new Set(rows.map((r) => r.id));
 }
 
-/** Link consents and payment consents (ids `pc_…`) guarded by their own tables, in one transaction. */
-export function withPaymentConsents(
-  linkGuard: (trx: unknown, ids: readonly string[], at: Date) => Promise<ReadonlySet<string>>,
-): (trx: unknown, ids: readonly string[], at: Date) => Promise<ReadonlySet<string>> {
-  return async (trx, ids, at) => {
-    const payments = ids.filter((id) => id.startsWith('pc_'));
-    const links = ids.filter((id) => !id.startsWith('pc_'));
-    const [a, b] = await Promise.all([linkGuard(trx, links, at), paymentConsentsStillValid(trx, payments)]);
-    return new Set([...a, ...b]);
-  };
-}
-
 /**
  * The one-statement admission of link releases (consent re-check + DPoP replay records), with
  * payment consents (`pc_…`) re-checked against their own table in the same transaction. A
