@@ -1,7 +1,10 @@
 // `npm run bench [-- name ...]`: runs the benchmarks, prints one table, writes
-// bench/results/<name>.json for each.
+// bench/results/<name>.json for each and draws them all into bench/results/report.html.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { type Measurement, save, table } from './lib/results.ts';
+import { writeReport } from './report/index.ts';
 
 const ALL = [
   'http',
@@ -28,8 +31,10 @@ for (const name of wanted) {
   if (!existsSync(file)) continue;
   process.stderr.write(`▶ ${name}\n`);
   const module = (await import(file.href)) as { run(): Promise<Measurement[]> };
-  const results = save(name, await module.run());
+  const loadAverageAtStart = os.loadavg().map((l) => Number(l.toFixed(2)));
+  const results = save(name, await module.run(), { loadAverageAtStart });
   all.push(...results);
   process.stdout.write(`${table(results)}\n\n`);
 }
 process.stdout.write(`All results\n${table(all)}\n\nWritten to bench/results/*.json\n`);
+process.stdout.write(`Report: ${fileURLToPath(writeReport())}\n`);

@@ -1,6 +1,7 @@
 // Benchmark results: one JSON file per benchmark under bench/results/, an array of
-// {benchmark, metric, value, unit, baseline?, ratio?, machine, date}, so runs can be
-// compared across commits and machines.
+// {benchmark, metric, value, unit, baseline?, ratio?, goals?, machine, date, cores?,
+// loadAverageAtStart?}, so runs can be compared across commits and machines and drawn by
+// bench/report (`npm run bench:report`). Every added field is optional: older files still read.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -11,11 +12,26 @@ export interface Measurement {
   unit: string;
   baseline?: { name: string; value: number };
   ratio?: number;
+  /** The goals the figure is held to. When absent the report reads them from the metric's text
+   *  ("… goal ≥ 2,000/s, ≥ 3 % of bare"). */
+  goals?: Goal[];
+}
+
+/** One goal: the figure (`on: 'value'`, in `unit`, default the figure's own) or its share of the
+ *  same-run reference (`on: 'ratio'`, a fraction: 0.4 for 40 %) must be `atLeast` or `atMost`. */
+export interface Goal {
+  on: 'value' | 'ratio';
+  atLeast?: number;
+  atMost?: number;
+  unit?: string;
 }
 
 export interface Result extends Measurement {
   machine: string;
   date: string;
+  cores?: number;
+  /** os.loadavg() (1, 5, 15 minutes) just before the benchmark started, when the runner recorded it. */
+  loadAverageAtStart?: number[];
 }
 
 export function machine(): string {
@@ -31,8 +47,12 @@ export function withRatio(m: Measurement): Measurement {
 
 const RESULTS_DIR = new URL('../results/', import.meta.url);
 
-export function save(name: string, measurements: Measurement[]): Result[] {
-  const stamp = { machine: machine(), date: new Date().toISOString() };
+export function save(
+  name: string,
+  measurements: Measurement[],
+  context: { loadAverageAtStart?: number[] } = {},
+): Result[] {
+  const stamp = { machine: machine(), date: new Date().toISOString(), cores: os.cpus().length, ...context };
   const results = measurements.map((m) => ({ ...withRatio(m), ...stamp }));
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(new URL(`${name}.json`, RESULTS_DIR), `${JSON.stringify(results, null, 2)}\n`);
