@@ -2,17 +2,14 @@
 // four folds (training weeks from 2018-06-20, 06-27, 07-04, 07-11), 7-day label delay, 7-day
 // test week; AUC ROC, average precision, card precision@100 per day; beside the handbook's
 // published baselines. Then throughput: authorisations scored per second in one process.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// What is compared is in fraud/setup.ts, the throughput pass in fraud/throughput.ts, the
+// results file in fraud/results-file.ts.
 import {
   defaultNegativeRate,
   FEATURE_COUNT,
   fit,
   type LabelledAuthorisation,
   readFraudSimCsv,
-  Screener,
   ScreeningModel,
   type ScreeningModelJson,
   sampleTrainingMatrix,
@@ -33,88 +30,13 @@ import {
   trainingRows,
   VALIDATION_FOLD_STARTS,
 } from './fraud/protocol.ts';
-import { type DemoBankResult, demoBankBench, printDemoBanks } from './fraud-demo.ts';
+import { RESULTS, writeResults } from './fraud/results-file.ts';
+import { BASELINES, HISTORY_FROM_DAY, METRIC_LABEL, machine, SELECTION, VARIANTS } from './fraud/setup.ts';
+import { measureThroughput } from './fraud/throughput.ts';
+import { demoBankBench, printDemoBanks } from './fraud-demo.ts';
 import { fraudSimCsv } from './lib/shared-data.ts';
 
 const DATA = fraudSimCsv();
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'fraud.json');
-/** First day used as a training target in the "all known history" variant: 2018-05-01. */
-const HISTORY_FROM_DAY = 30;
-
-const BASELINES: Record<keyof FoldMetrics, { name: string; value: number }[]> = {
-  aucRoc: [
-    { name: 'handbook logistic regression', value: 0.867 },
-    { name: 'handbook random forest (100 trees, depth 20)', value: 0.88 },
-    { name: 'handbook XGBoost (100 trees, lr 0.3, depth 3)', value: 0.887 },
-  ],
-  averagePrecision: [
-    { name: 'handbook logistic regression', value: 0.612 },
-    { name: 'handbook random forest (100 trees, depth 20)', value: 0.694 },
-    { name: 'handbook XGBoost (100 trees, lr 0.3, depth 3)', value: 0.706 },
-    { name: 'handbook best published (later test weeks)', value: 0.687 },
-  ],
-  cardPrecisionAt100: [
-    { name: 'handbook logistic regression', value: 0.278 },
-    { name: 'handbook random forest (100 trees, depth 20)', value: 0.289 },
-    { name: 'handbook XGBoost (100 trees, lr 0.3, depth 3)', value: 0.286 },
-    { name: 'handbook best published (later test weeks)', value: 0.305 },
-  ],
-};
-/**
- * How the configuration was chosen: `node bench/fraud/select.ts` on the validation folds
- * alone (test weeks 06-06..06-26), mean over the three. Rule fixed before looking at the
- * reported folds: keep the current configuration unless a candidate beats its validation
- * CP@100 by more than one card-day per fold (1 / 700 ≈ 0.0014) — smaller gaps are noise.
- */
-const SELECTION = {
-  chosen:
-    'GBDT 300 trees, learning rate 0.05, 15 leaves, ≥200 rows/leaf, λ 30, 80 % feature/row bagging; trained on all labelled history from 2018-05-01; 150k genuine rows sampled (reweighted)',
-  rule: 'highest mean validation CP@100; the current configuration is kept unless a candidate beats it by more than 0.0014 (one card-day per fold)',
-  candidates: [
-    { name: 'chosen (above)', aucRoc: 0.887, averagePrecision: 0.7569, cardPrecisionAt100: 0.3276 },
-    { name: '600 trees, lr 0.03', aucRoc: 0.8861, averagePrecision: 0.7566, cardPrecisionAt100: 0.3271 },
-    { name: '500 trees, lr 0.05', aucRoc: 0.8861, averagePrecision: 0.7562, cardPrecisionAt100: 0.3271 },
-    { name: '7 leaves', aucRoc: 0.8852, averagePrecision: 0.7557, cardPrecisionAt100: 0.3281 },
-    { name: 'feature fraction 0.5', aucRoc: 0.8853, averagePrecision: 0.7559, cardPrecisionAt100: 0.3281 },
-  ],
-};
-
-const METRIC_LABEL: Record<keyof FoldMetrics, string> = {
-  aucRoc: 'AUC ROC',
-  averagePrecision: 'average precision',
-  cardPrecisionAt100: 'card precision@100',
-};
-
-interface Variant {
-  readonly id: string;
-  readonly description: string;
-  readonly fromDay: (fold: Fold) => number;
-  /** Logistic regression on the same features instead of trees. */
-  readonly logistic?: boolean;
-}
-
-const VARIANTS: Variant[] = [
-  {
-    id: 'history',
-    description:
-      'trained on every labelled transaction from 2018-05-01 to the end of the training week (all labels a bank holds at test start; the 30 days before only build feature state)',
-    fromDay: () => HISTORY_FROM_DAY,
-  },
-  {
-    id: 'week',
-    description: 'trained on the handbook training week only (7 days), as the baselines were',
-    fromDay: (fold) => fold.trainStartDay,
-  },
-  {
-    id: 'history-lr',
-    description:
-      'logistic regression on the same features and rows as "history": what the features alone give',
-    fromDay: () => HISTORY_FROM_DAY,
-    logistic: true,
-  },
-];
-
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const f3 = (v: number) => v.toFixed(3);
 
@@ -296,58 +218,6 @@ function scoreFold(table: BenchTable, fold: Fold, json: ScreeningModelJson): Fol
   return evaluate(table, rows, scores);
 }
 
-interface Throughput {
-  readonly treesPerSecond: number;
-  readonly rows: number;
-  readonly seconds: number;
-  readonly perSecond: number;
-  readonly checked: number;
-  readonly maxDifference: number;
-}
-
-/**
- * Replays the whole file through the live Screener (state, labels after the delay, model) and
- * times it, excluding CSV reading. Its scores on the last fold's test week must equal the
- * ones the benchmark computed from its feature table: one code path, offline and online.
- */
-async function measureThroughput(
-  model: ScreeningModel,
-  table: BenchTable,
-  events: readonly LabelledAuthorisation[],
-): Promise<Throughput> {
-  const lastFold = folds().at(-1)!;
-  const check = new Set(testRows(table, lastFold));
-  const screener = new Screener({ model });
-  let checked = 0;
-  let maxDifference = 0;
-  const started = performance.now();
-  for (let i = 0; i < events.length; i++) {
-    const { event, isFraud } = events[i]!;
-    const score = screener.score(event);
-    if (check.has(i)) {
-      checked++;
-      maxDifference = Math.max(maxDifference, Math.abs(score - model.score(table.x, i * FEATURE_COUNT)));
-    }
-    screener.recordLabel(event.bankId, event.transactionId, isFraud === true, table.time[i]!);
-    if (i % 100_000 === 0) process.stdout.write(`\rthroughput pass: ${i.toLocaleString('en')} rows`);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  // The trees alone on the same rows' feature vectors (already computed).
-  const treesStarted = performance.now();
-  let sink = 0;
-  for (let i = 0; i < table.rows; i++) sink += model.score(table.x, i * FEATURE_COUNT);
-  const treesSeconds = (performance.now() - treesStarted) / 1000;
-  if (Number.isNaN(sink)) throw new Error('NaN score');
-  return {
-    rows: events.length,
-    seconds,
-    perSecond: events.length / seconds,
-    treesPerSecond: table.rows / treesSeconds,
-    checked,
-    maxDifference,
-  };
-}
-
 /** Feedback simulation (bench/fraud/feedback.ts): delay only, 50 % and 80 % same-day answers. */
 function feedbackTable(
   events: readonly LabelledAuthorisation[],
@@ -377,166 +247,6 @@ function feedbackTable(
     );
   }
   return results;
-}
-
-function writeResults(
-  perVariant: Map<string, FoldMetrics[]>,
-  trainSeconds: Map<string, number[]>,
-  throughput: Throughput,
-  loadSeconds: number,
-  rows: number,
-  selection: {
-    validation: FoldMetrics[];
-    validationBound: number[];
-    reportedBound: number[];
-    feedback: FeedbackResult[];
-    demoBanks: DemoBankResult[];
-  },
-): void {
-  const date = new Date().toISOString();
-  const results: object[] = [];
-  for (const r of selection.demoBanks)
-    for (const [labels, f] of [
-      ['delay only', r.month.delayOnly],
-      ['80 % answer within the hour', r.month.replies80],
-    ] as const)
-      results.push({
-        benchmark: `demo bank ${r.bank} (${r.customers} customers), model trained on its 90 days, the next month replayed, ${labels}`,
-        metric: 'false alarms per 1,000 genuine payments',
-        value: f.falseAlarmsPer1000,
-        unit: 'ratio',
-        perCustomerMonth: f.falseAlarmsPerCustomerMonth,
-        caught: f.caught,
-        threshold: r.threshold,
-        trainingSeconds: r.trainingSeconds,
-        machine,
-        date,
-      });
-  for (const r of selection.feedback) {
-    const benchmark = `fraud-sim alert loop, 4 reported folds, ${r.replyRate === 0 ? 'labels after the 7-day delay only' : `${r.replyRate * 100} % of alerted customers answer within the hour`}`;
-    for (const key of Object.keys(METRIC_LABEL) as (keyof FoldMetrics)[])
-      results.push({
-        benchmark,
-        metric: METRIC_LABEL[key],
-        value: r.perFold.reduce((sum, m) => sum + m[key], 0) / r.perFold.length,
-        perFold: r.perFold.map((m) => m[key]),
-        unit: 'ratio',
-        machine,
-        date,
-      });
-    results.push({
-      benchmark,
-      metric: 'false alarms per 1,000 genuine',
-      value: r.falseAlarmsPer1000,
-      unit: 'ratio',
-      machine,
-      date,
-    });
-  }
-  const validationBenchmark =
-    'fraud-sim handbook protocol, 3 validation folds (test weeks 06-06..06-26), Proviso GBDT (history), chosen configuration';
-  for (const key of Object.keys(METRIC_LABEL) as (keyof FoldMetrics)[]) {
-    results.push({
-      benchmark: validationBenchmark,
-      metric: METRIC_LABEL[key],
-      value: selection.validation.reduce((sum, m) => sum + m[key], 0) / selection.validation.length,
-      unit: 'ratio',
-      configuration: SELECTION.chosen,
-      selectionRule: SELECTION.rule,
-      candidates: SELECTION.candidates,
-      machine,
-      date,
-    });
-    selection.validation.forEach((m, i) => {
-      results.push({
-        benchmark: `${validationBenchmark}, fold ${VALIDATION_FOLD_STARTS[i]}`,
-        metric: METRIC_LABEL[key],
-        value: m[key],
-        unit: 'ratio',
-        machine,
-        date,
-      });
-    });
-  }
-  const bounds: [string, number[]][] = [
-    ['3 validation folds', selection.validationBound],
-    ['4 reported folds', selection.reportedBound],
-  ];
-  for (const [name, list] of bounds) {
-    results.push({
-      benchmark: `fraud-sim handbook protocol, ${name}, upper bound for any model honouring the 7-day label delay (analysis)`,
-      metric: 'card precision@100',
-      value: list.reduce((a, b) => a + b, 0) / list.length,
-      perFold: list,
-      unit: 'ratio',
-      machine,
-      date,
-    });
-  }
-  for (const variant of VARIANTS) {
-    const folded = perVariant.get(variant.id)!;
-    const benchmark = `fraud-sim handbook protocol, 4 folds, Proviso ${variant.logistic ? 'logistic regression' : 'GBDT'} (${variant.id})`;
-    for (const key of Object.keys(METRIC_LABEL) as (keyof FoldMetrics)[]) {
-      const value = folded.reduce((sum, m) => sum + m[key], 0) / folded.length;
-      for (const baseline of BASELINES[key]) {
-        results.push({
-          benchmark,
-          metric: METRIC_LABEL[key],
-          value,
-          unit: 'ratio',
-          baseline,
-          ratio: value / baseline.value,
-          machine,
-          date,
-        });
-      }
-      folded.forEach((m, i) => {
-        results.push({
-          benchmark: `${benchmark}, fold ${folds()[i]!.name}`,
-          metric: METRIC_LABEL[key],
-          value: m[key],
-          unit: 'ratio',
-          machine,
-          date,
-        });
-      });
-    }
-    const seconds = trainSeconds.get(variant.id)!;
-    results.push({
-      benchmark,
-      metric: 'training time per fold (mean)',
-      value: seconds.reduce((a, b) => a + b, 0) / seconds.length,
-      unit: 's',
-      machine,
-      date,
-    });
-  }
-  results.push({
-    benchmark: 'fraud-sim GBDT alone (feature vectors already computed)',
-    metric: 'feature vectors scored per second (one thread)',
-    value: throughput.treesPerSecond,
-    unit: 'rows/s',
-    machine,
-    date,
-  });
-  results.push({
-    benchmark: 'fraud-sim streaming scorer',
-    metric: 'authorisations scored per second (one process)',
-    value: throughput.perSecond,
-    unit: 'tx/s',
-    machine,
-    date,
-  });
-  results.push({
-    benchmark: 'fraud-sim streaming features',
-    metric: `featurise ${rows} rows (one pass)`,
-    value: loadSeconds,
-    unit: 's',
-    machine,
-    date,
-  });
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 }
 
 await main();

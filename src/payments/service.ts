@@ -1,5 +1,5 @@
 // Checkout at the bank: a merchant's payment consent, the customer's approval, execution in
-// the bank core, refunds. Each release (consent, approval, execution, refund) is a
+// the bank core, refunds (refund.ts; the shared problem documents in problems.ts). Each release (consent, approval, execution, refund) is a
 // transparency-log entry before anything leaves (releases.ts); the merchant learns states and
 // the signed confirmation, never the debtor account.
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,9 @@ import type { Database } from '../storage/index.ts';
 import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import { canonical, type ObInitiation } from './ob-mapping.ts';
-import { type PaymentReleases, releaseConfirmation, releaseConsentFunds, releaseRefund } from './releases.ts';
+import { consentStateProblem, refusal, unprocessable } from './problems.ts';
+import { refundPayment } from './refund.ts';
+import { type PaymentReleases, releaseConfirmation, releaseConsentFunds } from './releases.ts';
 import { type ConsentRow, type PaymentRow, PaymentStore } from './store.ts';
 
 /** How long a customer has to approve, and then the merchant to submit the payment. */
@@ -55,8 +57,6 @@ export interface Executed {
 }
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
-const unprocessable = (slug: string, detail: string, extensions?: Record<string, unknown>) =>
-  new Problem(422, slug, 'Payment refused', detail, extensions ? { extensions } : {});
 
 export class PaymentService {
   readonly store: PaymentStore;
@@ -172,7 +172,7 @@ export class PaymentService {
       link_consent_id: link,
       expires_at: new Date(Date.now() + CONSENT_TTL_MS),
     });
-    if (!approved) throw this.#stateProblem(consent);
+    if (!approved) throw consentStateProblem(consent);
     // The customer is known from here on: the merchant's consent (what it asked to be paid) and
     // the approval are both in the customer's log.
     await this.#log(approved, 'payment.initiated', Buffer.from(JSON.stringify(approved.initiation)));
@@ -227,22 +227,6 @@ export class PaymentService {
     return releaseConsentFunds(this.#releases(), consent, { merchantId });
   }
 
-  #stateProblem(consent: ConsentRow): Problem {
-    if (consent.status === 'Rejected' && consent.expires_at <= new Date())
-      return new Problem(
-        410,
-        'payment-consent-expired',
-        'Consent expired',
-        'the customer did not approve this payment in time',
-      );
-    return new Problem(
-      409,
-      'consent-not-authorised',
-      'Consent not usable',
-      `the payment consent is ${consent.status}`,
-    );
-  }
-
   async #log(
     consent: ConsentRow,
     kind: 'payment.authorised' | 'payment.rejected' | 'payment.initiated',
@@ -285,7 +269,7 @@ export class PaymentService {
         'the Initiation differs from the one the customer approved',
       );
     const claimed = await this.store.transition(bankId, consentId, 'Authorised', 'Consumed');
-    if (!claimed) throw this.#stateProblem(consent);
+    if (!claimed) throw consentStateProblem(consent);
     const merchant = this.#merchants.get(merchantId)!;
     const core = this.options.core(bankId);
     const outcome: TransferOutcome = core.bookTransfer
@@ -349,7 +333,7 @@ export class PaymentService {
     return { payment, consent };
   }
 
-  /** A merchant refund (Proviso extension): the money back to the account that paid. */
+  /** A merchant refund (Proviso extension): the money back to the account that paid (refund.ts). */
   async refund(
     bankId: string,
     merchantId: string,
@@ -358,70 +342,14 @@ export class PaymentService {
     reference: string,
   ) {
     const { payment, consent } = await this.paymentFor(bankId, merchantId, paymentId);
-    if (payment.status !== 'AcceptedSettlementCompleted' || !consent.debtor_account_id)
-      throw new Problem(
-        409,
-        'payment-not-refundable',
-        'Not refundable',
-        'only a completed payment can be refunded',
-      );
-    if (amount.Currency !== consent.currency)
-      throw unprocessable('refund-exceeds-payment', 'a refund is in the payment currency');
-    const already = (await this.store.refunds(bankId, paymentId)).reduce(
-      (s, r) => s + toCents(String(r.amount)),
-      0,
-    );
-    if (toCents(amount.Amount) <= 0 || already + toCents(amount.Amount) > toCents(consent.amount))
-      throw unprocessable('refund-exceeds-payment', 'refunds would exceed the payment');
-    const merchant = this.#merchants.get(merchantId)!;
-    const core = this.options.core(bankId);
-    const outcome: TransferOutcome = core.bookTransfer
-      ? await core.bookTransfer({
-          debtorAccountId: consent.creditor_account_id,
-          creditorAccountId: consent.debtor_account_id,
-          amount: amount.Amount,
-          currency: amount.Currency,
-          debtorDescription: `Refund ${consent.order_reference}`,
-          creditorDescription: `Refund from ${merchant.tradingName} ${consent.order_reference}`,
-          merchantName: merchant.tradingName,
-          category: 'refund',
-        })
-      : { status: 'account-not-found' };
-    if (outcome.status !== 'booked')
-      throw unprocessable('refund-not-booked', 'the refund could not be booked from the merchant account');
-    return releaseRefund(this.#releases(), {
-      consent,
+    return refundPayment(this.#releases(), {
+      bankId,
+      merchant: this.#merchants.get(merchantId)!,
       payment,
-      merchant,
-      caller: { merchantId },
-      amount: amount.Amount,
+      consent,
+      amount,
       reference,
       refundId: newId('rf'),
     });
-  }
-}
-
-export function toCents(amount: string): number {
-  const [whole, fraction = ''] = amount.split('.');
-  return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2));
-}
-
-function refusal(status: Exclude<TransferOutcome['status'], 'booked'>, paymentId: string): Problem {
-  const extensions = { DomesticPaymentId: paymentId };
-  switch (status) {
-    case 'insufficient-funds':
-      return unprocessable(
-        'insufficient-funds',
-        'the account the customer chose cannot make this payment now',
-        extensions,
-      );
-    case 'account-blocked':
-      return unprocessable(
-        'account-blocked',
-        'the account the customer chose is blocked or its card is frozen',
-        extensions,
-      );
-    default:
-      return unprocessable('payment-not-booked', 'the bank could not book this payment', extensions);
   }
 }

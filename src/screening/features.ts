@@ -13,7 +13,22 @@
 // in PostgreSQL, and makes late (out-of-order) events deterministic: an event older than its
 // card's newest is featurised from the history before its own time, exactly as if it had
 // arrived in order (except history pruned more than 30 days before the newest event).
+//
+// The names and order of the features are in feature-names.ts, the parsed event in
+// observation.ts, the sorted-history helpers in history.ts.
 import type { AuthorisationEvent } from './event.ts';
+import { DAY_MS, FEATURE_COUNT, NEVER_DAYS } from './feature-names.ts';
+import {
+  dropFront,
+  insertAt,
+  insertTime,
+  lowerBound,
+  medianOf,
+  pruneCard,
+  pruneTimes,
+  upperBound,
+} from './history.ts';
+import { type Observation, observe, transactionKey } from './observation.ts';
 import {
   type CardState,
   type CustomerState,
@@ -26,56 +41,16 @@ import {
   type TerminalState,
 } from './state.ts';
 
-export const DAY_MS = 86_400_000;
+export {
+  DAY_MS,
+  FEATURE_COUNT,
+  FEATURE_INDEX,
+  FEATURE_NAMES,
+  type FeatureName,
+  NEVER_DAYS,
+} from './feature-names.ts';
+export { hash32, transactionKey } from './observation.ts';
 
-export const FEATURE_NAMES = [
-  'amount',
-  'hour_of_day',
-  'is_weekend',
-  'is_night',
-  'card_tx_count_1d',
-  'card_tx_count_7d',
-  'card_tx_count_30d',
-  'card_amount_mean_1d',
-  'card_amount_mean_7d',
-  'card_amount_mean_30d',
-  'card_amount_ratio_mean_30d',
-  'card_amount_ratio_median_30d',
-  'card_amount_zscore_30d',
-  'card_amount_ratio_max_30d',
-  'card_max_ratio_7d',
-  'card_high_amount_count_14d',
-  'card_hour_deviation',
-  'card_known_fraud_30d',
-  'card_new_terminal',
-  'card_terminal_uses_30d',
-  'card_new_country',
-  'card_new_channel',
-  'terminal_tx_count_1d',
-  'terminal_tx_count_7d',
-  'terminal_tx_count_30d',
-  'terminal_known_fraud_1d',
-  'terminal_known_fraud_7d',
-  'terminal_known_fraud_28d',
-  'terminal_known_labelled_28d',
-  'terminal_fraud_rate_28d',
-  'terminal_fraud_streak',
-  'terminal_fraud_streak_age_days',
-  'terminal_days_since_known_fraud',
-  'customer_tx_count_1d',
-  'customer_card_count_30d',
-  'terminal_fraud_run_min_days',
-  'terminal_fraud_run_max_days',
-] as const;
-
-export type FeatureName = (typeof FEATURE_NAMES)[number];
-export const FEATURE_COUNT = FEATURE_NAMES.length;
-export const FEATURE_INDEX: Readonly<Record<FeatureName, number>> = Object.fromEntries(
-  FEATURE_NAMES.map((name, index) => [name, index]),
-) as Record<FeatureName, number>;
-
-/** Stand-in for "never" in day-valued features (a tree splits it off like any large value). */
-export const NEVER_DAYS = 60;
 /** A card amount this many times its median counts as "high" for the 14-day count. */
 const HIGH_AMOUNT_RATIO = 3;
 const CARD_WINDOW_MS = 30 * DAY_MS;
@@ -87,23 +62,6 @@ export interface FeatureEngineOptions {
   /** Days between a transaction and the moment its label may be used (default 7). */
   readonly labelDelayDays?: number;
   readonly store?: FeatureStateStore;
-}
-
-/** Parsed view of an event: what the features need, numbers instead of strings. */
-interface Observation {
-  /** Bank-qualified keys of the entities (state is per bank). */
-  readonly key: string;
-  readonly id: string;
-  readonly card: string;
-  readonly customer: string;
-  readonly terminal: string;
-  readonly terminalHash: number;
-  readonly countryHash: number;
-  readonly channelHash: number;
-  readonly t: number;
-  readonly amount: number;
-  readonly hour: number;
-  readonly weekend: boolean;
 }
 
 export class FeatureEngine {
@@ -417,167 +375,4 @@ export class FeatureEngine {
     cards[o.card] = lastUse !== undefined && lastUse > o.t ? lastUse : o.t;
     this.store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
   }
-}
-
-/** Entity keys carry the bank so two banks' card numbers never share state. */
-function observe(event: AuthorisationEvent): Observation {
-  const t = Date.parse(event.time);
-  if (Number.isNaN(t)) throw new Error(`transaction ${event.transactionId}: bad time`);
-  // Local hour and weekday as written in the event (the cardholder's clock, not UTC).
-  const time = event.time;
-  const hour = digitsAt(time, 11, 2) + digitsAt(time, 14, 2) / 60;
-  // Weekday of the written date, by arithmetic (1970-01-01 was a Thursday): no Date parse.
-  const day = Date.UTC(digitsAt(time, 0, 4), digitsAt(time, 5, 2) - 1, digitsAt(time, 8, 2));
-  const weekday = (((Math.floor(day / DAY_MS) + 4) % 7) + 7) % 7;
-  return {
-    key: transactionKey(event.bankId, event.transactionId),
-    // Raw ids inside a card's own history: short flat strings compare fast.
-    id: event.transactionId,
-    terminalHash: hash32(event.terminalId),
-    countryHash: hash32(event.country),
-    channelHash: hash32(event.channel),
-    card: `${event.bankId}\u001f${event.cardId}`,
-    customer: `${event.bankId}\u001f${event.customerId}`,
-    terminal: `${event.bankId}\u001f${event.terminalId}`,
-    t,
-    amount: Number(event.amount),
-    hour,
-    weekend: weekday === 0 || weekday === 6,
-  };
-}
-
-/**
- * The number written by `length` decimal digits at `start`, read without a substring per
- * field; anything but plain digits goes through `Number` exactly as before.
- */
-function digitsAt(text: string, start: number, length: number): number {
-  let value = 0;
-  for (let i = start; i < start + length; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (!(digit >= 0 && digit <= 9)) return Number(text.slice(start, start + length));
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-/** The key under which `recordLabel` finds a transaction of a bank. */
-export function transactionKey(bankId: string, transactionId: string): string {
-  return `${bankId}\u001f${transactionId}`;
-}
-
-/**
- * Median of values[0..count) by selection (Hoare's quickselect), reordering them in place
- * (a scratch copy): linear on average instead of a sort per event, the same value.
- */
-function medianOf(values: Float64Array, count: number): number {
-  const mid = count >> 1;
-  const upper = selectNth(values, count, mid);
-  if (count % 2 === 1) return upper;
-  // values[0..mid) now hold the lower half: its largest is the other middle value.
-  let lower = values[0]!;
-  for (let i = 1; i < mid; i++) if (values[i]! > lower) lower = values[i]!;
-  return (lower + upper) / 2;
-}
-
-/** Puts the k-th smallest of values[0..count) at k, smaller ones before it; returns it. */
-function selectNth(values: Float64Array, count: number, k: number): number {
-  let lo = 0;
-  let hi = count - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i]! < pivot) i++;
-      while (values[j]! > pivot) j--;
-      if (i <= j) {
-        const swap = values[i]!;
-        values[i] = values[j]!;
-        values[j] = swap;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return values[k]!;
-}
-
-function pruneCard(card: CardState, cutoff: number): void {
-  let drop = 0;
-  while (drop < card.t.length && card.t[drop]! < cutoff) drop++;
-  if (drop === 0) return;
-  dropFront(card.id, drop);
-  dropFront(card.t, drop);
-  dropFront(card.amount, drop);
-  dropFront(card.hour, drop);
-  dropFront(card.label, drop);
-  dropFront(card.labelAt, drop);
-  dropFront(card.terminal, drop);
-  dropFront(card.country, drop);
-  dropFront(card.channel, drop);
-}
-
-/**
- * Removes the first `drop` elements. Usually one goes per event: `shift` then spares the
- * array of removed elements that `splice` allocates on every prune.
- */
-function dropFront(values: unknown[], drop: number): void {
-  if (drop === 1) values.shift();
-  else values.splice(0, drop);
-}
-
-/** Index of the first element at least t in an ascending array (its length if none). */
-function lowerBound(values: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (values[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first element greater than t in an ascending array (its length if none). */
-function upperBound(values: readonly number[], t: number): number {
-  let n = values.length;
-  if (n === 0 || values[n - 1]! <= t) return n;
-  let lo = 0;
-  while (lo < n) {
-    const mid = (lo + n) >> 1;
-    if (values[mid]! <= t) lo = mid + 1;
-    else n = mid;
-  }
-  return lo;
-}
-
-function pruneTimes(times: number[], cutoff: number): void {
-  let drop = 0;
-  while (drop < times.length && times[drop]! < cutoff) drop++;
-  if (drop > 0) dropFront(times, drop);
-}
-
-function insertTime(times: number[], t: number): void {
-  let at = times.length;
-  while (at > 0 && times[at - 1]! > t) at--;
-  insertAt(times, at, t);
-}
-
-/** Inserts at `at`; at the end (the usual case) a push, sparing `splice`'s result array. */
-function insertAt<T>(values: T[], at: number, value: T): void {
-  if (at === values.length) values.push(value);
-  else values.splice(at, 0, value);
-}
-
-/** FNV-1a: a card only asks "same terminal as before?", so a 32-bit hash is enough. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
