@@ -50,6 +50,7 @@ import { type AlertReplies, BankBot } from './bot.ts';
 import type { GatewayConfig } from './config.ts';
 import { gatewayDiscovery } from './discovery-extras.ts';
 import { gatewayOutboxWorker } from './outbox-handlers.ts';
+import { startPaymentJobs } from './payment-jobs.ts';
 import { demoMerchantRegistrations, receiptDelivery } from './payments.ts';
 import { purchaseNotificationListener } from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
@@ -389,6 +390,7 @@ export async function startGateway(
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
   payments.startJobs();
+  const stopPaymentJobs = startPaymentJobs(payments, app.log);
   await outboxWorker.start();
   const stopScreeningJobs = startScreeningJobs(screening, config.alertReplySeconds);
   const nats = config.natsUrl
@@ -427,6 +429,7 @@ export async function startGateway(
     async close() {
       consent.stop();
       payments.stop();
+      stopPaymentJobs();
       await outboxWorker.stop();
       stopScreeningJobs();
       await nats?.close();

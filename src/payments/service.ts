@@ -152,6 +152,16 @@ export class PaymentService {
     return row;
   }
 
+  /**
+   * Consents nobody approved in time become Rejected without waiting to be read (the gateway's
+   * timer, gateway/payment-jobs.ts), up to `limit` a call: the state `consentFor` gives them on
+   * a read, with the same log entries — none, as no customer is known before approval (the
+   * audit trail is the customer's). Returns how many were moved.
+   */
+  async sweepExpiredConsents(now = new Date(), limit = 500): Promise<number> {
+    return (await this.store.rejectExpiredUnapproved(now, limit)).length;
+  }
+
   /** The customer approved at the bank, paying from `debtorAccountId`. */
   async approve(
     bankId: string,

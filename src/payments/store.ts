@@ -133,6 +133,30 @@ export class PaymentStore {
       .execute();
   }
 
+  /**
+   * The sweep's side of `rejectExpired`: up to `limit` consents, of any bank, that nobody
+   * approved before `now` become Rejected, oldest first. Returns the rows it moved; the state
+   * is re-checked in the update, so two sweepers (or a sweep and a read) move each row once.
+   */
+  async rejectExpiredUnapproved(now: Date, limit: number): Promise<ConsentRow[]> {
+    const due = this.#db
+      .selectFrom('payment_consent')
+      .select(['bank_id', 'id'])
+      .where('status', '=', 'AwaitingAuthorisation')
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit);
+    const moved = await this.#db
+      .updateTable('payment_consent')
+      .set({ status: 'Rejected', status_updated_at: new Date() })
+      .where((eb) => eb(eb.refTuple('bank_id', 'id'), 'in', due.$asTuple('bank_id', 'id')))
+      .where('status', '=', 'AwaitingAuthorisation')
+      .where('expires_at', '<=', now)
+      .returningAll()
+      .execute();
+    return moved.map((r) => this.#consent(r));
+  }
+
   async insertPayment(row: Omit<PaymentRow, 'created_at' | 'status_updated_at'>): Promise<PaymentRow> {
     return this.#db
       .insertInto('payment')
