@@ -157,98 +157,73 @@ export const refundBody = {
 const links = { type: 'object', required: ['Self'], properties: { Self: { type: 'string' } } } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 
-export const consentResponseSchema = {
-  type: 'object',
-  required: ['Data', 'Risk', 'Links', 'Meta'],
-  properties: {
-    Data: {
-      type: 'object',
-      required: ['ConsentId', 'CreationDateTime', 'Status', 'StatusUpdateDateTime', 'Initiation'],
-      properties: {
-        ConsentId: { type: 'string' },
-        CreationDateTime: dateTime,
-        Status: { type: 'string', enum: ['AwaitingAuthorisation', 'Authorised', 'Rejected', 'Consumed'] },
-        StatusUpdateDateTime: dateTime,
-        Initiation: initiationSchema,
-      },
+/**
+ * A UK OB response: `Data` with its required fields and properties, `Links.Self`, `Meta`, and
+ * the consent's `Risk` echoed where the standard does (payment consents).
+ */
+function obResponse<const P extends Record<string, unknown>, const R extends readonly string[]>(
+  required: R,
+  properties: P,
+  options: { echoRisk?: boolean } = {},
+) {
+  return {
+    type: 'object',
+    required: options.echoRisk ? ['Data', 'Risk', 'Links', 'Meta'] : ['Data', 'Links', 'Meta'],
+    properties: {
+      Data: { type: 'object', required, properties },
+      ...(options.echoRisk ? { Risk: risk } : {}),
+      Links: links,
+      Meta: { type: 'object' },
     },
-    Risk: risk,
-    Links: links,
-    Meta: { type: 'object' },
-  },
-} as const;
+  } as const;
+}
 
-export const paymentResponseSchema = {
-  type: 'object',
-  required: ['Data', 'Links', 'Meta'],
-  properties: {
-    Data: {
-      type: 'object',
-      required: [
-        'DomesticPaymentId',
-        'ConsentId',
-        'CreationDateTime',
-        'Status',
-        'StatusUpdateDateTime',
-        'Initiation',
-      ],
-      properties: {
-        DomesticPaymentId: { type: 'string' },
-        ConsentId: { type: 'string' },
-        CreationDateTime: dateTime,
-        Status: {
-          type: 'string',
-          enum: ['AcceptedSettlementInProcess', 'AcceptedSettlementCompleted', 'Rejected'],
-        },
-        StatusUpdateDateTime: dateTime,
-        Initiation: initiationSchema,
-      },
-    },
-    Links: links,
-    Meta: { type: 'object' },
+export const consentResponseSchema = obResponse(
+  ['ConsentId', 'CreationDateTime', 'Status', 'StatusUpdateDateTime', 'Initiation'],
+  {
+    ConsentId: { type: 'string' },
+    CreationDateTime: dateTime,
+    Status: { type: 'string', enum: ['AwaitingAuthorisation', 'Authorised', 'Rejected', 'Consumed'] },
+    StatusUpdateDateTime: dateTime,
+    Initiation: initiationSchema,
   },
-} as const;
+  { echoRisk: true },
+);
 
-export const fundsConfirmationSchema = {
-  type: 'object',
-  required: ['Data', 'Links', 'Meta'],
-  properties: {
-    Data: {
-      type: 'object',
-      required: ['FundsAvailableResult'],
-      properties: {
-        FundsAvailableResult: {
-          type: 'object',
-          required: ['FundsAvailableDateTime', 'FundsAvailable'],
-          properties: { FundsAvailableDateTime: dateTime, FundsAvailable: { type: 'boolean' } },
-        },
-      },
+export const paymentResponseSchema = obResponse(
+  ['DomesticPaymentId', 'ConsentId', 'CreationDateTime', 'Status', 'StatusUpdateDateTime', 'Initiation'],
+  {
+    DomesticPaymentId: { type: 'string' },
+    ConsentId: { type: 'string' },
+    CreationDateTime: dateTime,
+    Status: {
+      type: 'string',
+      enum: ['AcceptedSettlementInProcess', 'AcceptedSettlementCompleted', 'Rejected'],
     },
-    Links: links,
-    Meta: { type: 'object' },
+    StatusUpdateDateTime: dateTime,
+    Initiation: initiationSchema,
   },
-} as const;
+);
 
-export const refundResponseSchema = {
-  type: 'object',
-  required: ['Data', 'Links', 'Meta'],
-  properties: {
-    Data: {
-      type: 'object',
-      required: ['RefundId', 'DomesticPaymentId', 'Status', 'Amount', 'Reference', 'CreationDateTime'],
-      properties: {
-        RefundId: { type: 'string' },
-        DomesticPaymentId: { type: 'string' },
-        Status: { type: 'string', enum: ['AcceptedSettlementCompleted'] },
-        Amount: amount,
-        Reference: { type: 'string' },
-        CreationDateTime: dateTime,
-      },
-    },
-    Links: links,
-    Meta: { type: 'object' },
+export const fundsConfirmationSchema = obResponse(['FundsAvailableResult'], {
+  FundsAvailableResult: {
+    type: 'object',
+    required: ['FundsAvailableDateTime', 'FundsAvailable'],
+    properties: { FundsAvailableDateTime: dateTime, FundsAvailable: { type: 'boolean' } },
   },
-} as const;
+});
+
+export const refundResponseSchema = obResponse(
+  ['RefundId', 'DomesticPaymentId', 'Status', 'Amount', 'Reference', 'CreationDateTime'],
+  {
+    RefundId: { type: 'string' },
+    DomesticPaymentId: { type: 'string' },
+    Status: { type: 'string', enum: ['AcceptedSettlementCompleted'] },
+    Amount: amount,
+    Reference: { type: 'string' },
+    CreationDateTime: dateTime,
+  },
+);
 
 export const pisHeaders = {
   type: 'object',

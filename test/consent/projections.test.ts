@@ -1,57 +1,21 @@
 // Data minimisation through the real HTTP API: for each purpose, every allowed call returns
 // only the fields that purpose's projection lists, and the calls a purpose does not need are
-// refused. The allowed field lists are written out here from the issue and docs/policy.md,
-// independently of src/policy, so a change to a projection has to change this test too.
+// refused. The allowed field lists are written out from the issue and docs/policy.md,
+// independently of src/policy (test/support/expected-projections.ts), so a change to a
+// projection has to change this test too.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { storageBackends } from '../support/backends.ts';
 import { type DataAccess, dataAccess } from '../support/consent.ts';
+import { EXPECTED_FIELDS, fieldPaths } from '../support/expected-projections.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 type Resource = 'account' | 'balance' | 'transaction';
 
-const ACCOUNT_LABEL = ['AccountId', 'Nickname', 'AccountSubType', 'Currency'];
-const TRANSACTION_CORE = [
-  'AccountId',
-  'TransactionId',
-  'BookingDateTime',
-  'Status',
-  'CreditDebitIndicator',
-  'Amount.Amount',
-  'Amount.Currency',
-  'MerchantDetails.MerchantName',
-  'MerchantDetails.MerchantCategoryCode',
-];
-
-/** Field paths each purpose may return per resource; a missing resource is refused. */
-const ALLOWED: Record<string, Partial<Record<Resource, string[]>>> = {
-  balance_inquiry: {
-    account: ACCOUNT_LABEL,
-    balance: ['AccountId', 'Type', 'Amount.Amount', 'Amount.Currency', 'CreditDebitIndicator', 'DateTime'],
-  },
-  transaction_notifications: {
-    account: ACCOUNT_LABEL,
-    transaction: [...TRANSACTION_CORE, 'SupplementaryData.Category'],
-  },
-  fraud_alerts: {
-    account: ACCOUNT_LABEL,
-    transaction: [
-      ...TRANSACTION_CORE,
-      'SupplementaryData.Channel',
-      'SupplementaryData.Country',
-      'SupplementaryData.CardId',
-    ],
-  },
-  customer_service: {
-    account: [...ACCOUNT_LABEL, 'Status', 'AccountType', 'Account[].SchemeName', 'Account[].Identification'],
-    transaction: [
-      ...TRANSACTION_CORE,
-      'TransactionInformation',
-      'SupplementaryData.Category',
-      'SupplementaryData.Channel',
-    ],
-  },
-};
+/** The OB read purposes' allowed fields (checkout releases payments only, not over this API). */
+const ALLOWED = Object.fromEntries(
+  Object.entries(EXPECTED_FIELDS).filter(([, r]) => r.account || r.balance || r.transaction),
+);
 
 /** Fields every record of the resource must still carry (minimisation must not empty it). */
 const REQUIRED: Record<Resource, string[]> = {
@@ -59,13 +23,6 @@ const REQUIRED: Record<Resource, string[]> = {
   balance: ['AccountId', 'Amount.Amount', 'Amount.Currency'],
   transaction: ['AccountId', 'TransactionId', 'Amount.Amount', 'BookingDateTime'],
 };
-
-function paths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) return value.flatMap((v) => paths(v, `${prefix}[]`));
-  if (value !== null && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => paths(v, prefix ? `${prefix}.${k}` : k));
-  return [prefix];
-}
 
 for (const backend of await storageBackends('consent projections')) {
   describe(`projections per purpose over HTTP on ${backend.name}`, () => {
@@ -130,12 +87,12 @@ for (const backend of await storageBackends('consent projections')) {
           assert.ok(Array.isArray(list));
           for (const record of list) {
             records++;
-            for (const p of paths(record)) {
+            for (const p of fieldPaths(record)) {
               assert.ok(fields.includes(p), `${purpose} ${e.resource} returned ${p}, not in its projection`);
               seen.add(`${e.resource}:${p}`);
             }
             for (const p of REQUIRED[e.resource])
-              assert.ok(paths(record).includes(p), `${purpose} ${e.resource} lacks ${p}`);
+              assert.ok(fieldPaths(record).includes(p), `${purpose} ${e.resource} lacks ${p}`);
             if (e.resource === 'balance') assert.equal(record['Type'], 'InterimAvailable');
             if (purpose === 'customer_service' && e.resource === 'account') {
               for (const a of record['Account'] as { Identification: string }[])

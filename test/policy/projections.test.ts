@@ -17,6 +17,7 @@ import {
   redactNumbers,
   resourcesFor,
 } from '../../src/policy/index.ts';
+import { EXPECTED_FIELDS, fieldPaths } from '../support/expected-projections.ts';
 
 const ACCOUNT_NUMBER = '40123412344164';
 const CARD_ID = 'card_5f0c1e';
@@ -92,77 +93,12 @@ const OB = {
   },
 };
 
-/** Every leaf of an object as a dotted path; arrays as `[]`. */
-function paths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) return value.flatMap((v) => paths(v, `${prefix}[]`));
-  if (typeof value === 'object' && value !== null)
-    return Object.entries(value).flatMap(([k, v]) => paths(v, prefix ? `${prefix}.${k}` : k));
-  return [prefix];
-}
-
-const ACCOUNT_LABEL = ['AccountId', 'Nickname', 'AccountSubType', 'Currency'];
-const TRANSACTION_CORE = [
-  'AccountId',
-  'TransactionId',
-  'BookingDateTime',
-  'Status',
-  'CreditDebitIndicator',
-  'Amount.Amount',
-  'Amount.Currency',
-  'MerchantDetails.MerchantName',
-  'MerchantDetails.MerchantCategoryCode',
-];
-
-// The expected fields, written out independently of src/policy/projections.ts.
-const EXPECTED: Record<string, Partial<Record<ObResource, string[]>>> = {
-  balance_inquiry: {
-    account: ACCOUNT_LABEL,
-    balance: ['AccountId', 'Type', 'Amount.Amount', 'Amount.Currency', 'CreditDebitIndicator', 'DateTime'],
-  },
-  transaction_notifications: {
-    account: ACCOUNT_LABEL,
-    transaction: [...TRANSACTION_CORE, 'SupplementaryData.Category'],
-  },
-  fraud_alerts: {
-    account: ACCOUNT_LABEL,
-    transaction: [
-      ...TRANSACTION_CORE,
-      'SupplementaryData.Channel',
-      'SupplementaryData.Country',
-      'SupplementaryData.CardId',
-    ],
-  },
-  checkout: {
-    payment: [
-      'iss',
-      'payment_id',
-      'consent_id',
-      'status',
-      'amount',
-      'currency',
-      'order_reference',
-      'merchant',
-      'merchant_name',
-      'time',
-    ],
-  },
-  customer_service: {
-    account: [...ACCOUNT_LABEL, 'Status', 'AccountType', 'Account[].SchemeName', 'Account[].Identification'],
-    transaction: [
-      ...TRANSACTION_CORE,
-      'TransactionInformation',
-      'SupplementaryData.Category',
-      'SupplementaryData.Channel',
-    ],
-  },
-};
-
 const RESOURCES: ObResource[] = ['account', 'balance', 'transaction', 'payment'];
 
 for (const purpose of PURPOSES) {
   describe(`projection: ${purpose}`, () => {
     for (const resource of RESOURCES) {
-      const expected = EXPECTED[purpose]?.[resource];
+      const expected = EXPECTED_FIELDS[purpose]?.[resource];
       if (!expected) {
         test(`never returns ${resource} resources`, () => {
           assert.throws(() => project(purpose, resource, OB[resource]), ProjectionError);
@@ -172,7 +108,7 @@ for (const purpose of PURPOSES) {
       test(`${resource}: only ${expected.length} listed fields`, () => {
         const out = project(purpose, resource, OB[resource]);
         assert.ok(out);
-        assert.deepEqual(paths(out).sort(), [...expected].sort());
+        assert.deepEqual(fieldPaths(out).sort(), [...expected].sort());
       });
     }
 
