@@ -117,7 +117,8 @@ export const STACK_COLOURS = [
   '#7f7f7f',
 ];
 
-/** One stacked bar, linear, scaled to `max` (≥ the sum of the parts), with an optional tick. */
+/** One stacked bar, linear, scaled to `max` (≥ the sum of the parts), with an optional tick; the
+ *  total is said in the heading above it. */
 export function stackSvg(parts: StackPart[], max: number, tick?: { value: number; label: string }): string {
   let x = 0;
   const rects = parts.map((part) => {
@@ -127,9 +128,8 @@ export function stackSvg(parts: StackPart[], max: number, tick?: { value: number
     return rect;
   });
   const total = parts.reduce((s, part) => s + part.value, 0);
-  const endText = valueText(x, 21.5, `${fmt(total)} µs`, x > 75);
   const tickSvg = tick
     ? `<line x1="${p((tick.value / max) * 100)}" x2="${p((tick.value / max) * 100)}" y1="0" y2="34" stroke="#111" stroke-width="2"><title>${escapeHtml(tick.label)}</title></line>`
     : '';
-  return `<svg class="stack" width="100%" height="36" role="img" aria-label="${escapeHtml(`total ${fmt(total)} µs`)}">${rects.join('')}${endText}${tickSvg}</svg>`;
+  return `<svg class="stack" width="100%" height="36" role="img" aria-label="${escapeHtml(`total ${fmt(total)} µs`)}">${rects.join('')}${tickSvg}</svg>`;
 }
