@@ -63,6 +63,8 @@ export function figureSvg(f: Figure): string {
   const axisY = ref ? 44 : 28;
   const height = axisY + 16;
   const parts: string[] = [];
+  /** Value labels go last, over the goal lines. */
+  const labels: string[] = [];
   for (const t of scale.ticks) {
     parts.push(
       `<line x1="${p(scale.pct(t))}" x2="${p(scale.pct(t))}" y1="2" y2="${axisY}" stroke="#e5e7eb"/>`,
@@ -72,14 +74,14 @@ export function figureSvg(f: Figure): string {
   parts.push(
     `<rect x="0" y="4" width="${p(x)}" height="16" fill="${COLOURS.measured}"><title>measured</title></rect>`,
   );
-  parts.push(valueText(x, 16.5, `${fmt(f.value)} ${f.unit}`, x > 62));
+  labels.push(valueText(x, 16.5, `${fmt(f.value)} ${f.unit}`, x > 62));
   if (ref) {
     const rx = scale.pct(ref.value);
     parts.push(
       `<rect x="0" y="${refY}" width="${p(rx)}" height="10" fill="${COLOURS.reference}"><title>reference</title></rect>`,
     );
-    parts.push(
-      `<text x="${p(rx)}" y="${refY + 9}" dx="${rx > 62 ? -4 : 4}" text-anchor="${rx > 62 ? 'end' : 'start'}" fill="${rx > 62 ? '#fff' : '#374151'}" font-size="11">ref ${escapeHtml(fmt(ref.value))}</text>`,
+    labels.push(
+      `<text x="${p(rx)}" y="${refY + 9}" dx="${rx > 62 ? -4 : 4}" text-anchor="${rx > 62 ? 'end' : 'start'}" fill="${rx > 62 ? '#fff' : '#374151'}"${rx > 62 ? '' : ' stroke="#fff" stroke-width="3" paint-order="stroke"'} font-size="11">ref ${escapeHtml(fmt(ref.value))}</text>`,
     );
   }
   for (const g of thresholds) {
@@ -97,7 +99,7 @@ export function figureSvg(f: Figure): string {
     );
   });
   const title = `${f.label}: ${fmt(f.value)} ${f.unit}${ref ? `, reference ${fmt(ref.value)}` : ''}`;
-  return `<svg class="bars" width="100%" height="${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`;
+  return `<svg class="bars" width="100%" height="${height}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}${labels.join('')}</svg>`;
 }
 
 export interface StackPart {
