@@ -49,6 +49,12 @@ export interface Sealer {
   seal(input: SealInput): string;
   /** Reference path: @hpke/core (WebCrypto) + jose. Same format. */
   sealWithLibrary(input: SealInput): Promise<string>;
+  /**
+   * For callers that seal many envelopes at once (the outbox): may wait a moment to be sealed
+   * with others on a sealing pool's worker threads (pooled-sealer.ts). This sealer has no
+   * pool: it seals at once, in this thread.
+   */
+  sealSoon(input: SealInput): Promise<string>;
 }
 
 interface Recipient {
@@ -72,6 +78,12 @@ export function createSealer(o: SealerOptions): Sealer {
   const recipients = new Map<string, Recipient>();
 
   function recipient(input: PublicKeyInput): Recipient {
+    // Consents hold device keys as base64url text: look the text up before decoding it (a
+    // string is cached only once it has decoded as a valid key).
+    if (typeof input === 'string') {
+      const known = recipients.get(input);
+      if (known) return known;
+    }
     const raw = rawPublicKey(input);
     const cacheKey = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
     let r = recipients.get(cacheKey);
@@ -81,6 +93,8 @@ export function createSealer(o: SealerOptions): Sealer {
       if (recipients.size >= RECIPIENT_CACHE_LIMIT) recipients.clear();
       recipients.set(cacheKey, r);
     }
+    // Latin1 keys of 32 raw bytes are 32 characters; base64url text of them is 43: no clash.
+    if (typeof input === 'string') recipients.set(input, r);
     return r;
   }
 
@@ -110,8 +124,16 @@ export function createSealer(o: SealerOptions): Sealer {
     return `${signingInput}.${signature.toString('base64url')}`;
   }
 
-  return {
+  const sealer: Sealer = {
     bankId: o.bankId,
+
+    sealSoon(input) {
+      try {
+        return Promise.resolve(sealer.seal(input));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
 
     seal(input) {
       const r = recipient(input.recipientPublicKey);
@@ -155,4 +177,5 @@ export function createSealer(o: SealerOptions): Sealer {
         .sign(signingKey);
     },
   };
+  return sealer;
 }
