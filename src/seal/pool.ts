@@ -53,7 +53,9 @@ interface Batch {
 }
 
 interface Slot {
-  worker: Worker;
+  readonly worker: Worker;
+  /** What ended it, if it died of an uncaught error (no secret is in a sealing error). */
+  lastError?: string;
   /** Keys this worker has been sent. */
   readonly keys: Set<number>;
   readonly inFlight: Map<number, Batch>;
@@ -87,10 +89,11 @@ function parseResults(buffer: ArrayBuffer, expected: number): ItemResult[] {
 
 export class SealingPool {
   readonly threads: number;
-  /** Workers replaced after dying (for tests and metrics). */
-  replacedWorkers = 0;
+  /** Workers that died (each is replaced when the next batch comes; for tests and metrics). */
+  workerDeaths = 0;
   readonly #options: SealingPoolOptions;
-  readonly #slots: Slot[] = [];
+  /** One per thread; empty until the first batch, and again after its worker died. */
+  readonly #slots: (Slot | undefined)[] = [];
   readonly #keys = new Map<number, KeyMessage>();
   #nextKey = 1;
   #nextBatch = 1;
@@ -99,7 +102,12 @@ export class SealingPool {
   constructor(options: SealingPoolOptions = {}) {
     this.#options = options;
     this.threads = Math.max(1, options.threads ?? availableParallelism());
-    for (let i = 0; i < this.threads; i++) this.#slots.push(this.#newSlot());
+  }
+
+  /** Workers start with the first batch: a gateway that never seals in bulk starts none. */
+  #started(): Slot[] {
+    for (let i = 0; i < this.threads; i++) this.#slots[i] ??= this.#newSlot();
+    return this.#slots as Slot[];
   }
 
   /**
@@ -141,16 +149,12 @@ export class SealingPool {
     const closing = new SealingPoolError('the sealing pool was closed with the batch in flight');
     await Promise.all(
       this.#slots.map(async (slot) => {
+        if (!slot) return;
         for (const batch of slot.inFlight.values()) batch.reject(closing);
         slot.inFlight.clear();
         await slot.worker.terminate();
       }),
     );
-  }
-
-  /** Tests only: ends one worker as if it had crashed. */
-  async crashWorkerForTest(index: number): Promise<void> {
-    await this.#slots[index]?.worker.terminate();
   }
 
   #newSlot(): Slot {
@@ -160,15 +164,18 @@ export class SealingPool {
     worker.unref(); // idle: let the process exit
     const slot: Slot = { worker, keys: new Set(), inFlight: new Map() };
     worker.on('message', (message: FromWorker) => this.#answer(slot, message));
-    // An uncaught error ends the worker; 'exit' follows and replaces it.
-    worker.on('error', () => {});
+    // An uncaught error ends the worker; 'exit' follows.
+    worker.on('error', (error) => {
+      slot.lastError = error.message;
+    });
     worker.on('exit', () => this.#died(slot, worker));
     return slot;
   }
 
   #dispatch(batch: Batch): void {
-    let slot = this.#slots[0] as Slot;
-    for (const s of this.#slots) if (s.inFlight.size < slot.inFlight.size) slot = s;
+    const slots = this.#started();
+    let slot = slots[0] as Slot;
+    for (const s of slots) if (s.inFlight.size < slot.inFlight.size) slot = s;
     if (!slot.keys.has(batch.keyId)) {
       slot.worker.postMessage(this.#keys.get(batch.keyId) as KeyMessage);
       slot.keys.add(batch.keyId);
@@ -201,18 +208,24 @@ export class SealingPool {
     }
   }
 
+  // Replaced lazily (by the next dispatch, here the retry): a worker that cannot start is not
+  // restarted in a loop, and its batch is rejected on the second death.
   #died(slot: Slot, worker: Worker): void {
-    if (this.#closed || slot.worker !== worker) return;
+    const index = this.#slots.indexOf(slot);
+    if (this.#closed || index < 0 || slot.worker !== worker) return;
+    this.#slots[index] = undefined;
+    this.workerDeaths++;
     const orphans = [...slot.inFlight.values()];
     slot.inFlight.clear();
-    const index = this.#slots.indexOf(slot);
-    this.#slots[index] = this.#newSlot();
-    this.replacedWorkers++;
     for (const batch of orphans) {
       batch.deaths++;
-      if (batch.deaths >= 2)
-        batch.reject(new SealingPoolError('two sealing workers died holding this batch; it was not sealed'));
-      else this.#dispatch(batch);
+      if (batch.deaths < 2) this.#dispatch(batch);
+      else
+        batch.reject(
+          new SealingPoolError(
+            `two sealing workers died holding this batch; it was not sealed (${slot.lastError ?? 'worker ended'})`,
+          ),
+        );
     }
   }
 }
