@@ -116,7 +116,7 @@ export function createSealer(o: SealerOptions): Sealer {
 
   function signCompact(bodyJson: string): string {
     const signingInput = `${protectedB64}.${Buffer.from(bodyJson).toString('base64url')}`;
-    const data = Buffer.from(signingInput);
+    const data = Buffer.from(signingInput, 'latin1'); // base64url and a dot: ASCII
     const signature =
       alg === 'EdDSA'
         ? sign(null, data, signingKey)
@@ -147,7 +147,7 @@ export function createSealer(o: SealerOptions): Sealer {
           v: ENVELOPE_VERSION,
           suite: suiteName,
           hdr,
-          enc: ctx.enc.toString('base64url'),
+          enc: ctx.encB64,
           bind: bind.toString('base64url'),
           ct: ct.toString('base64url'),
         }),
