@@ -8,15 +8,16 @@ import { parentPort } from 'node:worker_threads';
 import {
   type BatchMessage,
   type DoneMessage,
+  decodeBatch,
   ERROR_MARK,
   type FailedMessage,
   type ToWorker,
   type WireError,
-  type WireItem,
+  type WireFields,
 } from './pool-wire.ts';
-import { createSealer, type Sealer } from './sealer.ts';
+import { createSealer, type JsonSealer } from './sealer.ts';
 
-const sealers = new Map<number, Sealer>();
+const sealers = new Map<number, JsonSealer>();
 const decoder = new TextDecoder();
 
 function wireError(error: unknown): string {
@@ -28,35 +29,26 @@ function wireError(error: unknown): string {
   return ERROR_MARK + JSON.stringify(out);
 }
 
-function sealOne(sealer: Sealer, item: WireItem): string {
-  const [recipientPublicKey, consentCommitment, purpose, type, log, iat, id, exp, payload] = item;
-  return sealer.seal({
-    recipientPublicKey,
-    consentCommitment,
-    purpose,
-    type,
-    log,
-    iat,
-    id,
-    ...(exp !== null ? { exp } : {}),
-    payload,
-  });
+function sealOne(sealer: JsonSealer, fields: WireFields, payloadJson: string): string {
+  const [recipientPublicKey, consentCommitment, purpose, type, log, iat, id, exp] = fields;
+  const input = { recipientPublicKey, consentCommitment, purpose, type, log, iat, id };
+  return sealer.sealJson(exp !== null ? { ...input, exp } : input, payloadJson);
 }
 
 function sealBatch(message: BatchMessage): DoneMessage | FailedMessage {
   const sealer = sealers.get(message.keyId);
   if (!sealer) return { kind: 'failed', batchId: message.batchId, message: 'unknown signing key' };
-  let items: WireItem[];
+  let batch: ReturnType<typeof decodeBatch>;
   try {
-    items = JSON.parse(decoder.decode(message.items)) as WireItem[];
+    batch = decodeBatch(decoder.decode(message.items));
   } catch {
-    return { kind: 'failed', batchId: message.batchId, message: 'batch is not JSON' };
+    return { kind: 'failed', batchId: message.batchId, message: 'the batch is not readable' };
   }
   let out = '';
-  for (let i = 0; i < items.length; i++) {
+  for (let i = 0; i < batch.fields.length; i++) {
     let line: string;
     try {
-      line = sealOne(sealer, items[i] as WireItem);
+      line = sealOne(sealer, batch.fields[i] as WireFields, batch.payloads[i] as string);
     } catch (error) {
       line = wireError(error);
     }

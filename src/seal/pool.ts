@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { EnvelopeError, type EnvelopeErrorCode } from './errors.ts';
 import {
   ERROR_MARK,
+  encodeBatch,
   type FromWorker,
   type KeyMessage,
   type ToWorker,
@@ -133,7 +134,7 @@ export class SealingPool {
       this.#dispatch({
         batchId: this.#nextBatch++,
         keyId,
-        items: JSON.stringify(items),
+        items: encodeBatch(items),
         count: items.length,
         deaths: 0,
         resolve,

@@ -9,7 +9,7 @@
 import { KeyObject, randomUUID } from 'node:crypto';
 import type { PublicKeyInput } from './keys.ts';
 import { type SealingPool, SealingPoolError } from './pool.ts';
-import type { WireItem } from './pool-wire.ts';
+import type { WireFields, WireItem } from './pool-wire.ts';
 import { createSealer, type Sealer, type SealerOptions, type SealInput } from './sealer.ts';
 import { DEFAULT_SUITE } from './suite.ts';
 
@@ -27,7 +27,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-function wireRecipient(key: PublicKeyInput): WireItem[0] {
+function wireRecipient(key: PublicKeyInput): WireFields[0] {
   if (typeof key === 'string') return key;
   if (key instanceof Uint8Array)
     return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64url');
@@ -56,17 +56,21 @@ export function createPooledSealer(o: PooledSealerOptions): Sealer {
   }
 
   function wireItem(input: SealInput): WireItem {
-    return [
-      wireRecipient(input.recipientPublicKey),
-      input.consentCommitment,
-      input.purpose,
-      input.type,
-      input.log,
-      input.iat ?? Math.floor(clock() / 1000),
-      input.id ?? randomUUID(),
-      input.exp ?? null,
-      input.payload,
-    ];
+    const payloadJson = JSON.stringify(input.payload);
+    if (payloadJson === undefined) throw new TypeError('payload must be JSON-serialisable');
+    return {
+      fields: [
+        wireRecipient(input.recipientPublicKey),
+        input.consentCommitment,
+        input.purpose,
+        input.type,
+        input.log,
+        input.iat ?? Math.floor(clock() / 1000),
+        input.id ?? randomUUID(),
+        input.exp ?? null,
+      ],
+      payloadJson,
+    };
   }
 
   function onPool(list: readonly Pending[]): void {

@@ -57,6 +57,14 @@ export interface Sealer {
   sealSoon(input: SealInput): Promise<string>;
 }
 
+/** A SealInput without its payload. */
+export type SealFields = Omit<SealInput, 'payload'>;
+
+/** What the sealing pool's workers use: the payload arrives as the JSON text the caller made. */
+export interface JsonSealer extends Sealer {
+  sealJson(input: SealFields, payloadJson: string): string;
+}
+
 interface Recipient {
   key: KeyObject;
   raw: Uint8Array;
@@ -67,7 +75,7 @@ interface Recipient {
 // key instead of once per envelope is a measurable share of the sealing cost.
 const RECIPIENT_CACHE_LIMIT = 10_000;
 
-export function createSealer(o: SealerOptions): Sealer {
+export function createSealer(o: SealerOptions): JsonSealer {
   const suiteName = o.suite ?? DEFAULT_SUITE;
   const suite = SUITES[suiteName];
   const clock = o.clock ?? Date.now;
@@ -98,7 +106,7 @@ export function createSealer(o: SealerOptions): Sealer {
     return r;
   }
 
-  function header(input: SealInput, rcpt: string): EnvelopeHeader {
+  function header(input: SealFields, rcpt: string): EnvelopeHeader {
     const h: EnvelopeHeader = {
       v: ENVELOPE_VERSION,
       bank: o.bankId,
@@ -124,7 +132,27 @@ export function createSealer(o: SealerOptions): Sealer {
     return `${signingInput}.${signature.toString('base64url')}`;
   }
 
-  const sealer: Sealer = {
+  /** The payload as its JSON text (from the pool) or as a value, serialised after the header is checked. */
+  function sealEnvelope(input: SealFields, payloadJson: string | undefined, payload: unknown): string {
+    const r = recipient(input.recipientPublicKey);
+    const hdr = header(input, r.thumbprint);
+    const aad = headerAad(hdr);
+    const ctx = setupSender({ suite, recipient: r, info: INFO_ENVELOPE });
+    const bind = ctx.seal(new Uint8Array(0), aad);
+    const ct = ctx.seal(payloadJson !== undefined ? utf8(payloadJson) : payloadBytes(payload), aad);
+    return signCompact(
+      encodeBody({
+        v: ENVELOPE_VERSION,
+        suite: suiteName,
+        hdr,
+        enc: ctx.encB64,
+        bind: bind.toString('base64url'),
+        ct: ct.toString('base64url'),
+      }),
+    );
+  }
+
+  const sealer: JsonSealer = {
     bankId: o.bankId,
 
     sealSoon(input) {
@@ -136,22 +164,11 @@ export function createSealer(o: SealerOptions): Sealer {
     },
 
     seal(input) {
-      const r = recipient(input.recipientPublicKey);
-      const hdr = header(input, r.thumbprint);
-      const aad = headerAad(hdr);
-      const ctx = setupSender({ suite, recipient: r, info: INFO_ENVELOPE });
-      const bind = ctx.seal(new Uint8Array(0), aad);
-      const ct = ctx.seal(payloadBytes(input.payload), aad);
-      return signCompact(
-        encodeBody({
-          v: ENVELOPE_VERSION,
-          suite: suiteName,
-          hdr,
-          enc: ctx.encB64,
-          bind: bind.toString('base64url'),
-          ct: ct.toString('base64url'),
-        }),
-      );
+      return sealEnvelope(input, undefined, input.payload);
+    },
+
+    sealJson(input, payloadJson) {
+      return sealEnvelope(input, payloadJson, undefined);
     },
 
     async sealWithLibrary(input) {

@@ -98,6 +98,25 @@ describe('sealing pool', () => {
     );
   });
 
+  it('fails a payload that is not JSON alone, as the in-thread sealer does', async () => {
+    const f = await fixture();
+    const sealer = pooled(f, newPool());
+    const unserialisable = [{ n: 1n }, undefined].map((payload) => sealInput(f, { payload }) as SealInput);
+    const results = await Promise.allSettled([
+      sealer.sealSoon(sealInput(f, { id: 'a' }) as SealInput),
+      ...unserialisable.map((input) => sealer.sealSoon(input)),
+      sealer.sealSoon(sealInput(f, { id: 'b' }) as SealInput),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    for (const [i, input] of unserialisable.entries()) {
+      assert.ok((results[i + 1] as PromiseRejectedResult).reason instanceof TypeError);
+      assert.throws(() => f.sealer.seal(input), TypeError);
+    }
+  });
+
   it('replaces a worker that dies and retries its batch once', async () => {
     const f = await fixture();
     const counter = new SharedArrayBuffer(4);
