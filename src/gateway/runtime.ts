@@ -265,7 +265,10 @@ export async function startGateway(
     ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
     : undefined;
   // What the outbox seals in bulk (alerts, purchase notifications) goes to worker threads.
-  const sealingPool = new SealingPool();
+  const sealingPool = new SealingPool({
+    onWorkerDeath: ({ error, batches }) =>
+      app.log.warn({ error, batches }, 'a sealing worker died; its batches go once more to a new one'),
+  });
   const sealers = bankSealers(keyStore, sealingPool);
   // The one path by which the bank's data leaves (OB routes, bot, alert sink, checkout: the
   // merchant's confirmations are signed by the bank's ES256 key under its payment consent).

@@ -37,6 +37,8 @@ export interface SealingPoolOptions {
   workerUrl?: URL;
   /** Tests only: passed to every worker as workerData. */
   workerData?: unknown;
+  /** Told when a worker dies (for the gateway's log): its error, and how many batches it held. */
+  onWorkerDeath?(death: { error?: string; batches: number }): void;
 }
 
 /** An item's outcome: its envelope, or the error sealing it raised (rebuilt in this thread). */
@@ -218,6 +220,10 @@ export class SealingPool {
     this.workerDeaths++;
     const orphans = [...slot.inFlight.values()];
     slot.inFlight.clear();
+    this.#options.onWorkerDeath?.({
+      ...(slot.lastError !== undefined ? { error: slot.lastError } : {}),
+      batches: orphans.length,
+    });
     for (const batch of orphans) {
       batch.deaths++;
       if (batch.deaths < 2) this.#dispatch(batch);

@@ -120,15 +120,18 @@ describe('sealing pool', () => {
   it('replaces a worker that dies and retries its batch once', async () => {
     const f = await fixture();
     const counter = new SharedArrayBuffer(4);
+    const deaths: { error?: string; batches: number }[] = [];
     const pool = newPool({
       threads: 1,
       workerUrl: new URL('./dying-pool-worker.ts', import.meta.url),
       workerData: { counter, dieTimes: 1 },
+      onWorkerDeath: (death) => deaths.push(death),
     });
     const sealer = pooled(f, pool);
     const inputs = Array.from({ length: 6 }, (_, i) => sealInput(f, { id: `r-${i}` }) as SealInput);
     const envelopes = await Promise.all(inputs.map((input) => sealer.sealSoon(input)));
     assert.equal(pool.workerDeaths, 1);
+    assert.deepEqual(deaths, [{ error: 'this sealing worker dies on purpose (test)', batches: 1 }]);
     for (const envelope of envelopes)
       assert.deepEqual((await openEnvelope(envelope, openOptions(f))).payload, BALANCE);
   });
