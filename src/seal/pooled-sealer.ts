@@ -91,6 +91,7 @@ export function createPooledSealer(o: PooledSealerOptions): Sealer {
         p.reject(error);
       }
     }
+    if (items.length === 0) return;
     pool.run(keyId, items).then(
       (results) => {
         for (let i = 0; i < owners.length; i++) {
