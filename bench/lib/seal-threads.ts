@@ -26,7 +26,9 @@ parentPort.on('message', (ms) => {
   parentPort.postMessage(n);
 });`;
 
-const LANES = 4;
+// Waves in flight (BENCH_SEAL_LANES): eight keep ~60 ms of work queued per worker, so a
+// caller's thread that waits a few milliseconds for a core on a busy machine starves no worker.
+const LANES = Number(process.env['BENCH_SEAL_LANES'] ?? 8);
 
 export interface ThreadRate {
   /** Operations per wall second, all threads together. */
