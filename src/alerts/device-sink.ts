@@ -199,7 +199,7 @@ export class DeviceAlertSink implements AlertSink {
           extra: await alertCard(core, alert.cardId),
         }),
         answer: (projected, card) => alertPayload(alert, projected.transaction?.[0], card),
-        seal: { type: 'alert', id: alert.id },
+        seal: { type: 'alert', id: alert.id, batch: true },
       });
       if (!envelope) return null;
       return {

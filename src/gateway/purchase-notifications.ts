@@ -155,7 +155,7 @@ export async function releaseTransactionNotice(
         };
       },
       answer: (projected, card) => notice(projected, card) as Record<string, unknown> | null,
-      seal: { type: 'transaction_notification', id: transaction.id },
+      seal: { type: 'transaction_notification', id: transaction.id, batch: true },
     });
     if (!envelope) return null;
     return { bankId, recipient: authenticated.pairwiseId, mid: `txn-${transaction.id}`, envelope };

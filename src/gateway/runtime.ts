@@ -42,6 +42,7 @@ import {
   startNatsIngest,
   trainMissingBankModels,
 } from '../screening/index.ts';
+import { SealingPool } from '../seal/index.ts';
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import type { TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
@@ -264,7 +265,12 @@ export async function startGateway(
   let relayWebhook: RelayWebhook | undefined = config.relayAppSecrets.size
     ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
     : undefined;
-  const sealers = bankSealers(keyStore);
+  // What the outbox seals in bulk (alerts, purchase notifications) goes to worker threads.
+  const sealingPool = new SealingPool({
+    onWorkerDeath: ({ error, batches }) =>
+      app.log.warn({ error, batches }, 'a sealing worker died; its batches go once more to a new one'),
+  });
+  const sealers = bankSealers(keyStore, sealingPool);
   // The one path by which the bank's data leaves (OB routes, bot, alert sink, checkout: the
   // merchant's confirmations are signed by the bank's ES256 key under its payment consent).
   const release = new ReleasePath({
@@ -431,6 +437,7 @@ export async function startGateway(
       payments.stop();
       stopPaymentJobs();
       await outboxWorker.stop();
+      await sealingPool.close();
       stopScreeningJobs();
       await nats?.close();
       await app.close();

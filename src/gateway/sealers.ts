@@ -1,19 +1,22 @@
 // One envelope sealer per bank, signing with the bank's active Ed25519 key (published in
-// its JWKS), created on first use and shared by the bot and the alert loop.
+// its JWKS), created on first use and shared by the bot and the alert loop. With a sealing
+// pool, what the outbox seals in bulk (sealSoon) goes in batches to its worker threads; the
+// bank's private key reaches them as a KeyObject cloned inside this process, nowhere else.
 import { createPublicKey } from 'node:crypto';
 import type { KeyStore } from '../keys/index.ts';
-import { createSealer, type Sealer } from '../seal/index.ts';
+import { createPooledSealer, createSealer, type Sealer, type SealingPool } from '../seal/index.ts';
 
 export type BankSealers = (bankId: string) => Promise<Sealer>;
 
-export function bankSealers(keyStore: KeyStore): BankSealers {
+export function bankSealers(keyStore: KeyStore, pool?: SealingPool): BankSealers {
   const sealers = new Map<string, Promise<Sealer>>();
   return (bankId) => {
     let s = sealers.get(bankId);
     if (!s) {
-      s = keyStore
-        .active(bankId, 'sign', 'EdDSA')
-        .then((k) => createSealer({ bankId, signingKey: { key: k.privateKey, kid: k.kid, alg: 'EdDSA' } }));
+      s = keyStore.active(bankId, 'sign', 'EdDSA').then((k) => {
+        const signingKey = { key: k.privateKey, kid: k.kid, alg: 'EdDSA' } as const;
+        return pool ? createPooledSealer({ pool, bankId, signingKey }) : createSealer({ bankId, signingKey });
+      });
       s.catch(() => sealers.delete(bankId));
       sealers.set(bankId, s);
     }

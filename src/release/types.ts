@@ -95,6 +95,11 @@ export interface SealTo {
   type: string;
   /** A stable id for the envelope (an alert's id), when the device should dedupe on it. */
   id?: string;
+  /**
+   * Sealed among many at once (the outbox's alerts and notifications): the envelope may wait
+   * a moment to be sealed in a batch on the sealing pool's worker threads (Sealer.sealSoon).
+   */
+  batch?: boolean;
 }
 
 export interface ReleaseRequest<Extra = undefined> {

@@ -18,6 +18,7 @@ import {
   generateKeyPairSync,
   hash,
   type KeyObject,
+  type X25519KeyPairKeyObjectOptions,
 } from 'node:crypto';
 import type { SuiteParams } from './suite.ts';
 
@@ -92,24 +93,50 @@ function labelBytes(label: string): Buffer {
   return bytes;
 }
 
+// The constant head of each labeled input ("HPKE-v1" || suite_id || label, and I2OSP(L, 2)
+// before it for an expand) is made once per suite, label and length, not per envelope.
+const heads = new WeakMap<Buffer, Map<string, Buffer>>();
+function labeledHead(suiteId: Buffer, label: string, length?: number): Buffer {
+  let perSuite = heads.get(suiteId);
+  if (!perSuite) {
+    perSuite = new Map();
+    heads.set(suiteId, perSuite);
+  }
+  const key = length === undefined ? label : `${label}:${length}`;
+  let head = perSuite.get(key);
+  if (!head) {
+    const parts = [HPKE_V1, suiteId, labelBytes(label)];
+    head = Buffer.concat(length === undefined ? parts : [i2osp(length, 2), ...parts]);
+    perSuite.set(key, head);
+  }
+  return head;
+}
+
 // HKDF-Extract with an empty salt is HMAC keyed with HashLen zero bytes; HMAC pads short keys
 // with zeros, so an empty key gives the same result.
 function labeledExtract(suiteId: Buffer, salt: Uint8Array, label: string, ikm: Uint8Array): Buffer {
-  return hmacSha256(salt, HPKE_V1, suiteId, labelBytes(label), ikm);
+  return hmacSha256(salt, labeledHead(suiteId, label), ikm);
 }
 
+const BLOCK_INDEX = Array.from({ length: 256 }, (_, i) => Uint8Array.of(i));
+
+/** `info` may come in parts (the KEM context is enc || pkR), hashed as if concatenated. */
 function labeledExpand(
   suiteId: Buffer,
   prk: Uint8Array,
   label: string,
-  info: Uint8Array,
+  info: Uint8Array | readonly Uint8Array[],
   length: number,
 ): Buffer {
-  const labeledInfo = Buffer.concat([i2osp(length, 2), HPKE_V1, suiteId, labelBytes(label), info]);
+  const head = labeledHead(suiteId, label, length);
+  const infoParts = info instanceof Uint8Array ? [info] : info;
+  // Every length the sealer asks for (keys, nonces, secrets) fits one block: one HMAC.
+  if (length <= NH)
+    return hmacSha256(prk, head, ...infoParts, BLOCK_INDEX[1] as Uint8Array).subarray(0, length);
   const blocks: Buffer[] = [];
   let t: Buffer = EMPTY;
   for (let i = 1; blocks.length * NH < length; i++) {
-    t = hmacSha256(prk, t, labeledInfo, Uint8Array.of(i));
+    t = hmacSha256(prk, t, head, ...infoParts, BLOCK_INDEX[i] as Uint8Array);
     blocks.push(t);
   }
   return Buffer.concat(blocks).subarray(0, length);
@@ -145,9 +172,22 @@ function dh(privateKey: KeyObject, publicKey: KeyObject): Buffer {
   return z;
 }
 
-function extractAndExpand(dhValue: Uint8Array, kemContext: Uint8Array): Buffer {
+/** kem_context = enc || pkRm, given as its two parts. */
+function extractAndExpand(dhValue: Uint8Array, enc: Uint8Array, pkRRaw: Uint8Array): Buffer {
   const eaePrk = labeledExtract(KEM_SUITE_ID, EMPTY, 'eae_prk', dhValue);
-  return labeledExpand(KEM_SUITE_ID, eaePrk, 'shared_secret', kemContext, 32);
+  return labeledExpand(KEM_SUITE_ID, eaePrk, 'shared_secret', [enc, pkRRaw], 32);
+}
+
+// The ephemeral public key is asked for as a JWK: its `x` is enc in base64url (what the
+// envelope carries), and no public KeyObject is made only to be exported again.
+const EPHEMERAL_JWK = { publicKeyEncoding: { format: 'jwk' } } as unknown as X25519KeyPairKeyObjectOptions;
+
+function ephemeralKeyPair(): { privateKey: KeyObject; encB64: string } {
+  const pair = generateKeyPairSync('x25519', EPHEMERAL_JWK) as unknown as {
+    privateKey: KeyObject;
+    publicKey: { x: string };
+  };
+  return { privateKey: pair.privateKey, encB64: pair.publicKey.x };
 }
 
 function encap(
@@ -155,15 +195,20 @@ function encap(
   pkRRaw: Uint8Array,
   ephemeral?: { privateKey: KeyObject; publicKey: KeyObject },
 ) {
-  const e = ephemeral ?? generateKeyPairSync('x25519');
-  const enc = rawX25519PublicKey(e.publicKey);
-  const sharedSecret = extractAndExpand(dh(e.privateKey, pkR), Buffer.concat([enc, pkRRaw]));
-  return { enc, sharedSecret };
+  let privateKey: KeyObject;
+  let encB64: string;
+  if (ephemeral) {
+    privateKey = ephemeral.privateKey;
+    encB64 = rawX25519PublicKey(ephemeral.publicKey).toString('base64url');
+  } else ({ privateKey, encB64 } = ephemeralKeyPair());
+  const enc = Buffer.from(encB64, 'base64url');
+  const sharedSecret = extractAndExpand(dh(privateKey, pkR), enc, pkRRaw);
+  return { enc, encB64, sharedSecret };
 }
 
 function decap(enc: Uint8Array, skR: KeyObject, pkRRaw: Uint8Array): Buffer {
   if (enc.length !== 32) throw new Error('enc must be 32 bytes');
-  return extractAndExpand(dh(skR, x25519PublicKeyObject(enc)), Buffer.concat([enc, pkRRaw]));
+  return extractAndExpand(dh(skR, x25519PublicKeyObject(enc)), enc, pkRRaw);
 }
 
 // ---------------------------------------------------------------- key schedule (§5.1)
@@ -242,23 +287,27 @@ export function keySchedule(
 // least two messages (bind and ct) with the same key, so the KeyObject pays for itself.
 export class FastContext {
   readonly enc: Buffer;
+  /** enc in base64url, as the envelope carries it. */
+  readonly encB64: string;
   private readonly suite: SuiteParams;
   private readonly ks: KeySchedule;
   private readonly aeadKey: KeyObject;
   private seq = 0;
 
-  constructor(suite: SuiteParams, enc: Buffer, ks: KeySchedule) {
+  constructor(suite: SuiteParams, enc: Buffer, ks: KeySchedule, encB64?: string) {
     this.suite = suite;
     this.enc = enc;
+    this.encB64 = encB64 ?? enc.toString('base64url');
     this.ks = ks;
     this.aeadKey = createSecretKey(ks.key);
   }
 
   private nextNonce(): Buffer {
-    // Sequence numbers here never approach 2^53; the RFC's 2^96 limit is therefore moot.
+    // base_nonce XOR I2OSP(seq, Nn): seq is XORed into the last bytes, big-endian. Sequence
+    // numbers here never approach 2^53; the RFC's 2^96 limit is therefore moot.
     const nonce = Buffer.from(this.ks.baseNonce);
-    const seqBytes = i2osp(this.seq++, NN);
-    for (let i = 0; i < NN; i++) nonce[i] = (nonce[i] ?? 0) ^ (seqBytes[i] ?? 0);
+    for (let i = NN - 1, v = this.seq++; v > 0; i--, v = Math.floor(v / 256))
+      nonce[i] = (nonce[i] ?? 0) ^ (v & 0xff);
     return nonce;
   }
 
@@ -314,9 +363,9 @@ export interface FastSenderParams {
 
 /** SetupBaseS / SetupPSKS. */
 export function setupSender(p: FastSenderParams): FastContext {
-  const { enc, sharedSecret } = encap(p.recipient.key, p.recipient.raw, p.ephemeral);
+  const { enc, encB64, sharedSecret } = encap(p.recipient.key, p.recipient.raw, p.ephemeral);
   const mode = p.psk ? MODE_PSK : MODE_BASE;
-  return new FastContext(p.suite, enc, keySchedule(p.suite, mode, sharedSecret, p.info, p.psk));
+  return new FastContext(p.suite, enc, keySchedule(p.suite, mode, sharedSecret, p.info, p.psk), encB64);
 }
 
 /** SetupBaseR / SetupPSKR. */

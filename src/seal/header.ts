@@ -94,18 +94,19 @@ export function headerAad(header: EnvelopeHeader): Uint8Array {
   return utf8(canonicalJson(parseHeader(header)));
 }
 
-// Every field a header may have, in RFC 8785 order (UTF-16 code units: ASCII names sort plainly).
-const CANONICAL_ORDER = [...KNOWN_FIELDS].sort();
+// Every field a header may have, in RFC 8785 order (UTF-16 code units: ASCII names sort
+// plainly), each with its serialised name made once.
+const CANONICAL_ORDER = [...KNOWN_FIELDS].sort().map((k) => [k, `${JSON.stringify(k)}:`] as const);
 
 function canonicalJson(h: EnvelopeHeader): string {
   const record = h as unknown as Record<string, string | number | undefined>;
   // parseHeader refused unknown fields, so walking the known ones in order covers the header.
   let out = '';
-  for (const k of CANONICAL_ORDER) {
+  for (const [k, name] of CANONICAL_ORDER) {
     const value = record[k];
     if (value === undefined) continue;
     // JSON.stringify of strings and safe integers is exactly RFC 8785's serialisation for them.
-    out += `${out ? ',' : '{'}${JSON.stringify(k)}:${JSON.stringify(value)}`;
+    out += `${out ? ',' : '{'}${name}${JSON.stringify(value)}`;
   }
   return `${out || '{'}}`;
 }

@@ -10,6 +10,8 @@ export {
   setupSender as fastSetupSender,
 } from './fast-hpke.ts';
 export { type OpenedReply, type OpenReplyOptions, openReply } from './open-reply.ts';
+export { type ItemResult, SealingPool, SealingPoolError, type SealingPoolOptions } from './pool.ts';
+export { createPooledSealer, type PooledSealerOptions } from './pooled-sealer.ts';
 export {
   type BankSigningKey,
   createSealer,

@@ -49,6 +49,20 @@ export interface Sealer {
   seal(input: SealInput): string;
   /** Reference path: @hpke/core (WebCrypto) + jose. Same format. */
   sealWithLibrary(input: SealInput): Promise<string>;
+  /**
+   * For callers that seal many envelopes at once (the outbox): may wait a moment to be sealed
+   * with others on a sealing pool's worker threads (pooled-sealer.ts). This sealer has no
+   * pool: it seals at once, in this thread.
+   */
+  sealSoon(input: SealInput): Promise<string>;
+}
+
+/** A SealInput without its payload. */
+export type SealFields = Omit<SealInput, 'payload'>;
+
+/** What the sealing pool's workers use: the payload arrives as the JSON text the caller made. */
+export interface JsonSealer extends Sealer {
+  sealJson(input: SealFields, payloadJson: string): string;
 }
 
 interface Recipient {
@@ -61,7 +75,7 @@ interface Recipient {
 // key instead of once per envelope is a measurable share of the sealing cost.
 const RECIPIENT_CACHE_LIMIT = 10_000;
 
-export function createSealer(o: SealerOptions): Sealer {
+export function createSealer(o: SealerOptions): JsonSealer {
   const suiteName = o.suite ?? DEFAULT_SUITE;
   const suite = SUITES[suiteName];
   const clock = o.clock ?? Date.now;
@@ -72,6 +86,12 @@ export function createSealer(o: SealerOptions): Sealer {
   const recipients = new Map<string, Recipient>();
 
   function recipient(input: PublicKeyInput): Recipient {
+    // Consents hold device keys as base64url text: look the text up before decoding it (a
+    // string is cached only once it has decoded as a valid key).
+    if (typeof input === 'string') {
+      const known = recipients.get(input);
+      if (known) return known;
+    }
     const raw = rawPublicKey(input);
     const cacheKey = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
     let r = recipients.get(cacheKey);
@@ -81,10 +101,12 @@ export function createSealer(o: SealerOptions): Sealer {
       if (recipients.size >= RECIPIENT_CACHE_LIMIT) recipients.clear();
       recipients.set(cacheKey, r);
     }
+    // Latin1 keys of 32 raw bytes are 32 characters; base64url text of them is 43: no clash.
+    if (typeof input === 'string') recipients.set(input, r);
     return r;
   }
 
-  function header(input: SealInput, rcpt: string): EnvelopeHeader {
+  function header(input: SealFields, rcpt: string): EnvelopeHeader {
     const h: EnvelopeHeader = {
       v: ENVELOPE_VERSION,
       bank: o.bankId,
@@ -102,7 +124,7 @@ export function createSealer(o: SealerOptions): Sealer {
 
   function signCompact(bodyJson: string): string {
     const signingInput = `${protectedB64}.${Buffer.from(bodyJson).toString('base64url')}`;
-    const data = Buffer.from(signingInput);
+    const data = Buffer.from(signingInput, 'latin1'); // base64url and a dot: ASCII
     const signature =
       alg === 'EdDSA'
         ? sign(null, data, signingKey)
@@ -110,26 +132,43 @@ export function createSealer(o: SealerOptions): Sealer {
     return `${signingInput}.${signature.toString('base64url')}`;
   }
 
-  return {
+  /** The payload as its JSON text (from the pool) or as a value, serialised after the header is checked. */
+  function sealEnvelope(input: SealFields, payloadJson: string | undefined, payload: unknown): string {
+    const r = recipient(input.recipientPublicKey);
+    const hdr = header(input, r.thumbprint);
+    const aad = headerAad(hdr);
+    const ctx = setupSender({ suite, recipient: r, info: INFO_ENVELOPE });
+    const bind = ctx.seal(new Uint8Array(0), aad);
+    const ct = ctx.seal(payloadJson !== undefined ? utf8(payloadJson) : payloadBytes(payload), aad);
+    return signCompact(
+      encodeBody({
+        v: ENVELOPE_VERSION,
+        suite: suiteName,
+        hdr,
+        enc: ctx.encB64,
+        bind: bind.toString('base64url'),
+        ct: ct.toString('base64url'),
+      }),
+    );
+  }
+
+  const sealer: JsonSealer = {
     bankId: o.bankId,
 
+    sealSoon(input) {
+      try {
+        return Promise.resolve(sealer.seal(input));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
     seal(input) {
-      const r = recipient(input.recipientPublicKey);
-      const hdr = header(input, r.thumbprint);
-      const aad = headerAad(hdr);
-      const ctx = setupSender({ suite, recipient: r, info: INFO_ENVELOPE });
-      const bind = ctx.seal(new Uint8Array(0), aad);
-      const ct = ctx.seal(payloadBytes(input.payload), aad);
-      return signCompact(
-        encodeBody({
-          v: ENVELOPE_VERSION,
-          suite: suiteName,
-          hdr,
-          enc: ctx.enc.toString('base64url'),
-          bind: bind.toString('base64url'),
-          ct: ct.toString('base64url'),
-        }),
-      );
+      return sealEnvelope(input, undefined, input.payload);
+    },
+
+    sealJson(input, payloadJson) {
+      return sealEnvelope(input, payloadJson, undefined);
     },
 
     async sealWithLibrary(input) {
@@ -155,4 +194,5 @@ export function createSealer(o: SealerOptions): Sealer {
         .sign(signingKey);
     },
   };
+  return sealer;
 }

@@ -1,9 +1,17 @@
 // Cross-implementation: the device bundle running in real Chromium (WebCrypto + @hpke/core,
-// key in IndexedDB) against the Node gateway (fast path) and bank (openReply), both directions.
+// key in IndexedDB) against the Node gateway (fast path, in-thread and on the sealing pool) and
+// bank (openReply), both directions.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fromBase64Url, keyThumbprint, openReply } from '../../src/seal/index.ts';
+import {
+  createPooledSealer,
+  fromBase64Url,
+  keyThumbprint,
+  openReply,
+  type SealInput,
+  SealingPool,
+} from '../../src/seal/index.ts';
 import { type DeviceBrowser, startDeviceBrowser } from './browser-harness.ts';
 import { BALANCE, BANK_ID, CONSENT, type Fixture, fixture, NOW, sealInput } from './helpers.ts';
 
@@ -63,6 +71,43 @@ describe('device bundle in Chromium ↔ Node gateway', () => {
       { envelope, jwks: f.jwks, bankId: BANK_ID, consent: CONSENT, now: NOW },
     );
     assert.deepEqual(result, { payload: BALANCE, log: 4711 });
+  });
+
+  it('sealed on the sealing pool (worker threads) → opened in the browser', async () => {
+    const pool = new SealingPool({ threads: 2 });
+    const pooled = createPooledSealer({
+      pool,
+      bankId: BANK_ID,
+      clock: () => NOW,
+      signingKey: { key: f.bankSigning.privateKey, kid: f.bankSigning.kid, alg: 'EdDSA' },
+    });
+    const envelopes = await Promise.all(
+      [1, 2, 3, 4].map((log) =>
+        pooled.sealSoon(sealInput(f, { recipientPublicKey: device.base64url, log }) as SealInput),
+      ),
+    );
+    await pool.close();
+    const opened = await b.page.evaluate(
+      async ({ envelopes, jwks, bankId, consent, now }) => {
+        const ks = await window.seal.openDeviceKeystore('proviso-test');
+        const out = [];
+        for (const envelope of envelopes) {
+          const o = await window.seal.openEnvelope(envelope, {
+            deviceKey: (t) => ks.byThumbprint(t),
+            bankKeys: jwks,
+            expect: { bankId, consentCommitment: consent, purpose: 'balance_check', type: 'balance' },
+            now,
+          });
+          out.push({ payload: o.payload, log: o.header.log });
+        }
+        return out;
+      },
+      { envelopes, jwks: f.jwks, bankId: BANK_ID, consent: CONSENT, now: NOW },
+    );
+    assert.deepEqual(
+      opened,
+      [1, 2, 3, 4].map((log) => ({ payload: BALANCE, log })),
+    );
   });
 
   it('the browser shows the reason for tampered or replayed envelopes', async () => {

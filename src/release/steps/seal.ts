@@ -8,7 +8,10 @@
 // logged, plus the log index of its entry and the signing time, is signed as a JWT (ES256, the
 // bank's key in its JWKS, `typ` as asked) so the merchant can verify it offline. One step, two
 // variants: either way the last thing done before the answer binds it to the bank and the log.
+// A release that asks for `seal.batch` (the outbox seals many at once) is sealed with others on
+// the sealing pool's worker threads; same envelope, same checks.
 import { SignJWT } from 'jose';
+import type { SealInput } from '../../seal/index.ts';
 import type { ReleaseState, ReleaseStep } from '../types.ts';
 
 async function sign(state: ReleaseState, typ: string): Promise<void> {
@@ -30,7 +33,7 @@ export const seal: ReleaseStep = {
     if (!request.seal) return;
     const consent = state.authenticated!.consent!;
     const sealer = await deps.sealers(request.bankId);
-    state.envelope = sealer.seal({
+    const input: SealInput = {
       recipientPublicKey: consent.deviceKey,
       // The envelope names the consent by the id the platform already holds; the public log
       // carries only the keyed commitment to it.
@@ -40,6 +43,8 @@ export const seal: ReleaseStep = {
       ...(request.seal.id !== undefined ? { id: request.seal.id } : {}),
       log: state.logIndex!,
       payload: state.payload,
-    });
+    };
+    // Many at once (the outbox): sealed in batches on the sealing pool; one alone: here.
+    state.envelope = request.seal.batch ? await sealer.sealSoon(input) : sealer.seal(input);
   },
 };
