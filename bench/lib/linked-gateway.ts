@@ -1,22 +1,33 @@
 // The gateway side of the balance-read benchmarks (bench/consent.ts, bench/servers/release.ts):
 // a throwaway gateway on a fresh data folder, one seeded bank, one customer linked through the
 // real FAPI 2.0 flow over HTTP (PAR, login with password + TOTP, consent, token), and the
-// clean-up on SIGTERM. Imports are dynamic so the parent process never loads the gateway.
+// clean-up on SIGTERM. With `instances` above 1 (PostgreSQL only) it also forks the other
+// gateway processes on the same port, as `PROVISO_INSTANCES` does for `proviso start`.
+// Imports are dynamic so the parent process never loads the gateway.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startLinkedGateway(name: string) {
+export async function startLinkedGateway(name: string, o: { instances?: number } = {}) {
   const { regionFor, seedBank } = await import('../../src/bank/index.ts');
   const { readConfig } = await import('../../src/gateway/config.ts');
   const { startGateway } = await import('../../src/gateway/runtime.ts');
   const { KeyEncryptionKey } = await import('../../src/keys/index.ts');
   const { linkCustomer } = await import('../../test/support/consent.ts');
+  const { sharedFrom, startExtraInstances } = await import('../../src/cli/instances.ts');
   type TestGateway = import('../../test/support/gateway.ts').TestGateway;
 
   const dataDir = mkdtempSync(join(tmpdir(), `proviso-bench-${name}-`));
-  const config = { ...readConfig({ ...process.env, PROVISO_DATA: dataDir }), port: 0, logLevel: 'warn' };
-  const gw = await startGateway(config, { kek: KeyEncryptionKey.generate() });
+  const instances = o.instances ?? 1;
+  const config = {
+    ...readConfig({ ...process.env, PROVISO_DATA: dataDir }),
+    port: 0,
+    logLevel: 'warn',
+    instances,
+  };
+  const kek = randomBytes(32);
+  const gw = await startGateway(config, { kek: KeyEncryptionKey.fromBytes(kek) });
   await seedBank(gw.database, {
     bankId: 'northwind',
     region: regionFor('northwind'),
@@ -29,14 +40,31 @@ export async function startLinkedGateway(name: string) {
     { gw, db: { database: gw.database }, dataDir } as unknown as TestGateway,
     { pick: (a) => a.slice(0, 1) },
   );
+  // The other instances: the same database, key-encryption key, port and demo witness.
+  const extra =
+    instances > 1
+      ? await startExtraInstances(
+          instances - 1,
+          {
+            ...sharedFrom(gw),
+            env: {
+              PROVISO_DATA: dataDir,
+              DATABASE_URL: config.databaseUrl ?? '',
+              PROVISO_KEK: kek.toString('base64url'),
+              PROVISO_INSTANCES: String(instances),
+              LOG_LEVEL: 'warn',
+            },
+          },
+          // This process's stdout carries the JSON line its parent waits for.
+          'stderr',
+        )
+      : undefined;
   const closeOnSigterm = () =>
-    process.on(
-      'SIGTERM',
-      () =>
-        void gw.close().then(() => {
-          rmSync(dataDir, { recursive: true, force: true });
-          process.exit(0);
-        }),
-    );
-  return { gw, linked, dataDir, closeOnSigterm };
+    process.on('SIGTERM', async () => {
+      await extra?.close();
+      await gw.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  return { gw, linked, dataDir, closeOnSigterm, instancePids: extra?.pids ?? [] };
 }

@@ -69,13 +69,15 @@ export function instanceEnv(shared: SharedWithInstances): Record<string, string>
 export async function startExtraInstances(
   count: number,
   shared: SharedWithInstances,
+  /** Where their logs go: this process's stdout (default) or stderr (when stdout is a protocol). */
+  logsTo: 'stdout' | 'stderr' = 'stdout',
 ): Promise<ExtraInstances> {
   const children: ChildProcess[] = [];
   const stopAll = async () => {
     await Promise.all(children.map(stopInstance));
   };
   try {
-    for (let i = 0; i < count; i++) children.push(await forkInstance(instanceEnv(shared)));
+    for (let i = 0; i < count; i++) children.push(await forkInstance(instanceEnv(shared), logsTo));
   } catch (error) {
     await stopAll();
     throw error;
@@ -83,8 +85,11 @@ export async function startExtraInstances(
   return { pids: children.map((c) => c.pid!), close: stopAll };
 }
 
-async function forkInstance(env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(ENTRY, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function forkInstance(env: Record<string, string>, logsTo: 'stdout' | 'stderr'): Promise<ChildProcess> {
+  const child = fork(ENTRY, [], {
+    stdio: ['ignore', logsTo === 'stdout' ? 'inherit' : 'pipe', 'inherit', 'ipc'],
+  });
+  child.stdout?.pipe(process.stderr);
   const started = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error('a gateway instance did not start in time')),
