@@ -377,8 +377,11 @@ export async function run(): Promise<Measurement[]> {
     { postgres: true, instances: 1 },
   ];
   if (INSTANCES > 1) runs.push({ postgres: true, instances: INSTANCES });
+  // BENCH_STORAGE=pglite or postgres: that storage only.
+  const only = process.env['BENCH_STORAGE'];
+  const wanted = runs.filter((r) => !only || (only === 'postgres') === r.postgres);
   const profiles: Record<string, ProfileSummary> = {};
-  for (const { postgres, instances } of runs) {
+  for (const { postgres, instances } of wanted) {
     const database = postgres ? await postgresDatabase() : null;
     if (postgres && !database) continue;
     try {

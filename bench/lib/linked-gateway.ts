@@ -15,7 +15,6 @@ export async function startLinkedGateway(name: string, o: { instances?: number }
   const { startGateway } = await import('../../src/gateway/runtime.ts');
   const { KeyEncryptionKey } = await import('../../src/keys/index.ts');
   const { linkCustomer } = await import('../../test/support/consent.ts');
-  const { sharedFrom, startExtraInstances } = await import('../../src/cli/instances.ts');
   type TestGateway = import('../../test/support/gateway.ts').TestGateway;
 
   const dataDir = mkdtempSync(join(tmpdir(), `proviso-bench-${name}-`));
@@ -41,24 +40,25 @@ export async function startLinkedGateway(name: string, o: { instances?: number }
     { pick: (a) => a.slice(0, 1) },
   );
   // The other instances: the same database, key-encryption key, port and demo witness.
-  const extra =
-    instances > 1
-      ? await startExtraInstances(
-          instances - 1,
-          {
-            ...sharedFrom(gw),
-            env: {
-              PROVISO_DATA: dataDir,
-              DATABASE_URL: config.databaseUrl ?? '',
-              PROVISO_KEK: kek.toString('base64url'),
-              PROVISO_INSTANCES: String(instances),
-              LOG_LEVEL: 'warn',
-            },
-          },
-          // This process's stdout carries the JSON line its parent waits for.
-          'stderr',
-        )
-      : undefined;
+  let extra: { pids: number[]; close(): Promise<void> } | undefined;
+  if (instances > 1) {
+    const { sharedFrom, startExtraInstances } = await import('../../src/cli/instances.ts');
+    extra = await startExtraInstances(
+      instances - 1,
+      {
+        ...sharedFrom(gw),
+        env: {
+          PROVISO_DATA: dataDir,
+          DATABASE_URL: config.databaseUrl ?? '',
+          PROVISO_KEK: kek.toString('base64url'),
+          PROVISO_INSTANCES: String(instances),
+          LOG_LEVEL: 'warn',
+        },
+      },
+      // This process's stdout carries the JSON line its parent waits for.
+      'stderr',
+    );
+  }
   const closeOnSigterm = () =>
     process.on('SIGTERM', async () => {
       await extra?.close();
