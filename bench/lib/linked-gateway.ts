@@ -26,7 +26,8 @@ export async function startLinkedGateway(name: string, o: { instances?: number }
     instances,
   };
   const kek = randomBytes(32);
-  const gw = await startGateway(config, { kek: KeyEncryptionKey.fromBytes(kek) });
+  // Logs to stderr: this process's stdout carries the JSON line its parent waits for.
+  const gw = await startGateway(config, { kek: KeyEncryptionKey.fromBytes(kek), logStream: process.stderr });
   await seedBank(gw.database, {
     bankId: 'northwind',
     region: regionFor('northwind'),
