@@ -51,9 +51,9 @@ describe('named statements on PostgreSQL', { skip: unavailable ?? false }, () =>
 
   const prepared = async () =>
     (
-      await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where name like 'proviso_%'`.execute(
-        db,
-      )
+      await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_prepared_statements where name like 'proviso_%'`.execute(db)
     ).rows[0]!.n;
 
   test('a hot text with parameters is prepared once on the connection; answers unchanged', async () => {
