@@ -13,11 +13,17 @@
 // so the platform's signing cost is not in the gateway's figure. The gateway runs in a child
 // process (bench/servers/release.ts); autocannon drives it from here.
 //
+// Beside each figure: the CPU per ask of the gateway (every instance), of the PostgreSQL
+// backends serving the database and of the load generator, and the asks a second the machine's
+// cores could carry at that sum. BENCH_INSTANCES=N adds a PostgreSQL run with N gateway
+// processes sharing the port (PROVISO_INSTANCES, src/cli/instances.ts).
+//
 // `node bench/release.ts` prints a table; `npm run bench -- release` also saves
 // bench/results/release.json. BENCH_PROFILE=1 also writes bench/results/release-profile.json
 // (self time by layer and the top functions, main thread, load window only).
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -27,6 +33,7 @@ import { startChild } from './lib/child.ts';
 import { formatSummary, type ProfileSummary, summariseProfile } from './lib/cpu-profile.ts';
 import { load } from './lib/load.ts';
 import { postgresDatabase } from './lib/postgres.ts';
+import { cpuBetween, processCpuMicros } from './lib/proc-cpu.ts';
 import { type Measurement, table, withRatio } from './lib/results.ts';
 import type { StepCosts } from './release-steps.ts';
 import type { ServerInfo } from './servers/release.ts';
@@ -35,6 +42,9 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 6);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const MAX_POOL = 30_000;
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
+const CORES = availableParallelism();
+/** BENCH_INSTANCES=N: also PostgreSQL with N gateway processes on one port (PROVISO_INSTANCES). */
+const INSTANCES = Number(process.env['BENCH_INSTANCES'] ?? 1);
 
 // ---- the platform side (this process) ---------------------------------------------------------
 async function signProofs(info: ServerInfo, method: string, url: string, n: number): Promise<string[]> {
@@ -120,10 +130,33 @@ async function transactions(databaseUrl: string | undefined): Promise<number | u
   }
 }
 
+/** The PostgreSQL backends serving this database now (the gateway's pooled connections). */
+async function backendPids(databaseUrl: string | undefined): Promise<number[]> {
+  if (!databaseUrl) return [];
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ pid: number }>(
+      'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
+    return r.rows.map((row) => row.pid);
+  } finally {
+    await client.end();
+  }
+}
+
 interface Measured {
   run: Run;
-  /** Gateway process CPU (all threads) per request, µs. */
+  /** Gateway CPU (all threads, every instance) per request, µs. */
   cpuMicrosPerAsk: number;
+  /** Share of the measured instance's CPU spent in the kernel (system time: sockets, mostly). */
+  kernelShare: number;
+  /** Of which the other instances (BENCH_INSTANCES), µs. */
+  otherInstancesCpuMicrosPerAsk?: number;
+  /** CPU of the PostgreSQL backends of the benchmark's database per request, µs (PostgreSQL only). */
+  postgresCpuMicrosPerAsk?: number;
+  /** CPU of this process (autocannon, the load generator) per request, µs. */
+  loadGeneratorCpuMicrosPerAsk: number;
   /** PostgreSQL transactions per request (each autocommit statement is one), PostgreSQL only. */
   transactionsPerAsk?: number;
   profile?: ProfileSummary;
@@ -145,18 +178,32 @@ async function measureAsk(
   const n = Math.max(600, Math.min(MAX_POOL, Math.round(calibration.requestsPerSecond * SECONDS)));
   const proofs = await signProofs(info, ask.method, ask.url, n);
   const xactBefore = await transactions(window.databaseUrl);
+  const pgPids = await backendPids(window.databaseUrl);
   process.kill(info.pid, 'SIGUSR2');
   await new Promise((r) => setTimeout(r, 300));
+  const othersBefore = processCpuMicros(info.instancePids);
+  const pgBefore = processCpuMicros(pgPids);
+  const selfBefore = process.cpuUsage();
   const run = await asks(info, ask, proofs, label);
+  const self = process.cpuUsage(selfBefore);
+  const others = cpuBetween(othersBefore, processCpuMicros(info.instancePids));
+  const postgres = cpuBetween(pgBefore, processCpuMicros(pgPids));
   process.kill(info.pid, 'SIGUSR2');
   const id = window.n++;
   const windowFile = join(info.profileDir, `${id}.window.json`);
   await waitForFile(windowFile);
   const xactAfter = await transactions(window.databaseUrl);
-  const { cpuMicros } = JSON.parse(readFileSync(windowFile, 'utf8')) as { cpuMicros: number };
+  const { cpuMicros, systemMicros } = JSON.parse(readFileSync(windowFile, 'utf8')) as {
+    cpuMicros: number;
+    systemMicros: number;
+  };
   return {
     run,
-    cpuMicrosPerAsk: cpuMicros / proofs.length,
+    cpuMicrosPerAsk: (cpuMicros + others) / proofs.length,
+    kernelShare: systemMicros / cpuMicros,
+    ...(info.instancePids.length ? { otherInstancesCpuMicrosPerAsk: others / proofs.length } : {}),
+    ...(pgPids.length ? { postgresCpuMicrosPerAsk: postgres / proofs.length } : {}),
+    loadGeneratorCpuMicrosPerAsk: (self.user + self.system) / proofs.length,
     ...(xactBefore !== undefined && xactAfter !== undefined
       ? { transactionsPerAsk: (xactAfter - xactBefore) / proofs.length }
       : {}),
@@ -166,6 +213,8 @@ async function measureAsk(
 
 interface BackendResult {
   storage: string;
+  /** The storage, and the number of gateway instances when more than one. */
+  label: string;
   balances: Measured;
   bot: Measured;
   steps: StepCosts;
@@ -195,9 +244,11 @@ async function measureBackend(env: Record<string, string>): Promise<BackendResul
       window,
     );
     const profiles: Record<string, ProfileSummary> = {};
-    if (balances.profile) profiles[`balances (${info.storage})`] = balances.profile;
-    if (bot.profile) profiles[`bot (${info.storage})`] = bot.profile;
-    return { storage: info.storage, balances, bot, steps: info.steps, cosign: info.cosign, profiles };
+    const instances = info.instancePids.length + 1;
+    const label = instances > 1 ? `${info.storage}, ${instances} instances` : info.storage;
+    if (balances.profile) profiles[`balances (${label})`] = balances.profile;
+    if (bot.profile) profiles[`bot (${label})`] = bot.profile;
+    return { storage: info.storage, label, balances, bot, steps: info.steps, cosign: info.cosign, profiles };
   } finally {
     await server.stop();
   }
@@ -219,11 +270,39 @@ function perAsk(r: Measured, what: string, s: string): Measurement[] {
     { benchmark: 'release', metric: `${what} p99 (${s})`, value: r.run.p99Ms, unit: 'ms' },
     {
       benchmark: 'release',
-      metric: `${what}: gateway CPU per ask, all threads (${s})`,
+      metric: `${what}: gateway CPU per ask, all threads${r.otherInstancesCpuMicrosPerAsk !== undefined ? ', all instances' : ''} (${s})`,
       value: r.cpuMicrosPerAsk,
       unit: 'µs',
     },
+    {
+      benchmark: 'release',
+      metric: `${what}: of the measured gateway process's CPU, in the kernel (system time, ${s})`,
+      value: 100 * r.kernelShare,
+      unit: '%',
+    },
+    {
+      benchmark: 'release',
+      metric: `${what}: load generator CPU per ask (autocannon, ${s})`,
+      value: r.loadGeneratorCpuMicrosPerAsk,
+      unit: 'µs',
+    },
   ];
+  if (r.postgresCpuMicrosPerAsk !== undefined) {
+    out.push({
+      benchmark: 'release',
+      metric: `${what}: PostgreSQL backends' CPU per ask (this database's connections, ${s})`,
+      value: r.postgresCpuMicrosPerAsk,
+      unit: 'µs',
+    });
+    // The arithmetic against the machine: asks a second its cores could carry at this CPU per ask.
+    const total = r.cpuMicrosPerAsk + r.postgresCpuMicrosPerAsk + r.loadGeneratorCpuMicrosPerAsk;
+    out.push({
+      benchmark: 'release',
+      metric: `${what}: most asks/s ${CORES} cores carry at gateway + PostgreSQL + load generator CPU per ask (${s})`,
+      value: (CORES * 1_000_000) / total,
+      unit: '/s',
+    });
+  }
   if (r.transactionsPerAsk !== undefined)
     out.push({
       benchmark: 'release',
@@ -235,11 +314,11 @@ function perAsk(r: Measured, what: string, s: string): Measurement[] {
 }
 
 function backendMeasurements(r: BackendResult, baseline: { name: string; value: number }): Measurement[] {
-  const s = r.storage;
+  const s = r.label;
   const out: Measurement[] = [
     {
       benchmark: 'release',
-      metric: `balance asks, Open Banking route (${s}; ${goalText(s)})`,
+      metric: `balance asks, Open Banking route (${s}; ${goalText(r.storage)})`,
       value: r.balances.run.requestsPerSecond,
       unit: 'req/s',
       baseline,
@@ -291,18 +370,30 @@ export async function run(): Promise<Measurement[]> {
   const out: Measurement[] = [
     { benchmark: 'release-ceiling', metric: baseline.name, value: baseline.value, unit: 'req/s' },
   ];
-  const backends: Record<string, string>[] = [{ DATABASE_URL: '' }];
-  const database = await postgresDatabase();
-  if (database) backends.push({ DATABASE_URL: database.url });
+  // PGlite, PostgreSQL with one gateway instance and, with BENCH_INSTANCES=N, PostgreSQL with N
+  // instances on one port (each PostgreSQL run on a throwaway database of its own).
+  const runs: { postgres: boolean; instances: number }[] = [
+    { postgres: false, instances: 1 },
+    { postgres: true, instances: 1 },
+  ];
+  if (INSTANCES > 1) runs.push({ postgres: true, instances: INSTANCES });
+  // BENCH_STORAGE=pglite or postgres: that storage only.
+  const only = process.env['BENCH_STORAGE'];
+  const wanted = runs.filter((r) => !only || (only === 'postgres') === r.postgres);
   const profiles: Record<string, ProfileSummary> = {};
-  try {
-    for (const env of backends) {
-      const r = await measureBackend(env);
+  for (const { postgres, instances } of wanted) {
+    const database = postgres ? await postgresDatabase() : null;
+    if (postgres && !database) continue;
+    try {
+      const r = await measureBackend({
+        DATABASE_URL: database?.url ?? '',
+        BENCH_INSTANCES: String(instances),
+      });
       out.push(...backendMeasurements(r, baseline));
       Object.assign(profiles, r.profiles);
+    } finally {
+      await database?.drop();
     }
-  } finally {
-    await database?.drop();
   }
   if (PROFILE) {
     const dir = new URL('./results/', import.meta.url);

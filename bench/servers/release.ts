@@ -1,7 +1,8 @@
 // The gateway side of bench/release.ts, run as its child: a real gateway (embedded database
 // or DATABASE_URL), a seeded demo bank, one customer linked over the real FAPI 2.0 flow; it
 // measures the step costs and the append -> cosigned latency, prints a JSON line (ServerInfo)
-// and then serves the load. SIGUSR2 opens and closes a measuring window (CPU, profile).
+// and then serves the load (with BENCH_INSTANCES=N on PostgreSQL, beside N-1 more instances
+// on the same port). SIGUSR2 opens and closes a measuring window (CPU, profile).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
@@ -23,11 +24,17 @@ export interface ServerInfo {
   cosign: Awaited<ReturnType<typeof appendToCosigned>>;
   profileDir: string;
   pid: number;
+  /** The other gateway instances on the same port (BENCH_INSTANCES, PostgreSQL only). */
+  instancePids: number[];
 }
 
 async function serve(): Promise<void> {
   const { exportJWK } = await import('jose');
-  const { gw, linked, dataDir, closeOnSigterm } = await startLinkedGateway('release');
+  // BENCH_INSTANCES=N: N gateway processes on one port, as PROVISO_INSTANCES (PostgreSQL only).
+  const instances = process.env['DATABASE_URL'] ? Number(process.env['BENCH_INSTANCES'] ?? 1) : 1;
+  const { gw, linked, dataDir, closeOnSigterm, instancePids } = await startLinkedGateway('release', {
+    instances,
+  });
   const bank = `${gw.url}/banks/northwind`;
   const balancesUrl = `${bank}/open-banking/v3.1/aisp/accounts/${linked.picked[0]}/balances`;
   const steps = await stepCosts(gw, linked, balancesUrl);
@@ -56,6 +63,7 @@ async function serve(): Promise<void> {
     cosign,
     profileDir: dataDir,
     pid: process.pid,
+    instancePids,
   };
   measureOnSignal(dataDir);
   process.stdout.write(`${JSON.stringify(info)}\n`);
@@ -98,7 +106,10 @@ function measureOnSignal(dir: string): void {
           }),
         );
       }
-      writeFileSync(join(dir, `${id}.window.json`), JSON.stringify({ cpuMicros: used.user + used.system }));
+      writeFileSync(
+        join(dir, `${id}.window.json`),
+        JSON.stringify({ cpuMicros: used.user + used.system, systemMicros: used.system }),
+      );
     })();
   });
 }

@@ -31,6 +31,7 @@ const ENVIRONMENT = `Environment:
   DATABASE_URL   postgres:// URL; when set, PostgreSQL is used instead of the embedded database
   PROVISO_KEK    base64url 32-byte key-encryption key (default: generated in the data folder)
   HOST, PORT     where the gateway listens (default 127.0.0.1:4100)
+  PROVISO_INSTANCES  gateway processes sharing that port (default 1; above 1 needs DATABASE_URL)
   LOG_LEVEL      pino level or 'silent' (default info; 'proviso start' prints warn and above)
   PROVISO_LOG_FILE  'proviso start' appends its request logs there (level info unless LOG_LEVEL)`;
 

@@ -10,6 +10,7 @@ import { readMerchantConfig, startMerchants } from '../merchant/index.ts';
 import { DEMO_PLATFORM } from '../platform-client/index.ts';
 import { readRelayConfig, startRelay } from '../relay/index.ts';
 import { recordGatewayUrl } from './gateway-url.ts';
+import { sharedFrom, startExtraInstances } from './instances.ts';
 import { demoOneTimeCode, FRESH_CODE_HINT } from './otp.ts';
 import { DEMO_BANK_IDS, runSeed, todayUtc } from './seed.ts';
 
@@ -53,6 +54,18 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
     },
     logStream ? { logStream } : {},
   );
+  // PROVISO_INSTANCES: more gateway processes on the same port and database (PostgreSQL only).
+  const extra =
+    config.instances > 1
+      ? await startExtraInstances(config.instances - 1, {
+          ...sharedFrom(gw),
+          relay: {
+            url: relay.url,
+            secrets: new Map(gw.banks.map((b) => [b.id, relay.webhookSecret(b.id)])),
+          },
+          env: { LOG_LEVEL: logLevel },
+        })
+      : undefined;
   // Ingest keys are credentials: they go to an owner-only file, never to the terminal or logs.
   const keysFile = join(config.dataDir, 'ingest-keys.txt');
   writeFileSync(keysFile, [...gw.ingestKeys].map(([bank, key]) => `${bank}:${key}\n`).join(''), {
@@ -61,7 +74,7 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
   const oneTimeCode = demoOneTimeCode(gw.banks[0]?.id ?? 'northwind', 'demo');
   const lines = [
     '',
-    `Proviso ${VERSION} is running (${database.location})`,
+    `Proviso ${VERSION} is running (${database.location})${extra ? `, ${config.instances} gateway instances on one port` : ''}`,
     `  discovery       ${gw.url}/.well-known/proviso`,
     `  API reference   ${gw.url}/docs   (OpenAPI: ${gw.url}/openapi.json)`,
     `  health          ${gw.url}/healthz   metrics ${gw.url}/metrics`,
@@ -115,6 +128,7 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
   process.stderr.write('stopping…\n');
   forgetUrl();
   await shops.close();
+  await extra?.close();
   await relay.close();
   await gw.close();
   await database.close();

@@ -103,10 +103,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       { name: 'operations', description: 'Health, readiness and metrics' },
     ],
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if ((request.method === 'GET' || request.method === 'HEAD') && PUBLIC_READ.test(request.url))
       reply.header('access-control-allow-origin', '*');
-    return payload;
+    done(null, payload);
   });
   await app.register(async (scope) => discoveryRoutes(scope, options));
   await app.register(translogRoutes, { resolveLog: (bankId: string) => options.logs.get(bankId) });

@@ -35,6 +35,11 @@ export interface GatewayConfig {
   natsUrl: string | undefined;
   /** Seconds a customer has to answer "Was this you?" before the alert goes to the bank's queue. */
   alertReplySeconds: number;
+  /**
+   * Gateway processes serving the one port (PROVISO_INSTANCES, default 1; PostgreSQL only): each
+   * listens with SO_REUSEPORT and the kernel spreads connections over them (src/cli/instances.ts).
+   */
+  instances: number;
 }
 
 function bankKeys(name: string, raw: string | undefined): Map<string, string> {
@@ -125,5 +130,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     seedCustomers: int(env, 'PROVISO_SEED_CUSTOMERS', 1000, 1, 10_000_000),
     seedDays: int(env, 'PROVISO_SEED_DAYS', 90, 1, 3650),
     seed: int(env, 'PROVISO_SEED', 1, 0, 2 ** 31),
+    instances: gatewayInstances(env, databaseUrl),
   };
+}
+
+/** PROVISO_INSTANCES: several processes need a shared database; PGlite has one owner. */
+function gatewayInstances(env: NodeJS.ProcessEnv, databaseUrl: string | undefined): number {
+  const instances = int(env, 'PROVISO_INSTANCES', 1, 1, 64);
+  if (instances > 1 && !databaseUrl)
+    throw new ConfigError(
+      'PROVISO_INSTANCES above 1 needs DATABASE_URL (PostgreSQL): the embedded database has a single owner',
+    );
+  return instances;
 }

@@ -2,7 +2,7 @@
 // the bank cores, access, and the HTTP app. Used by `proviso start` and by tests that
 // need the real server.
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyListenOptions } from 'fastify';
 import { BearerTokenAccess } from '../access/index.ts';
 import { DeviceAlertSink, RELAY_PUSH_TOPIC, type RelayWebhook, screeningReplies } from '../alerts/index.ts';
 import { AuditTrail } from '../audit/index.ts';
@@ -392,7 +392,14 @@ export async function startGateway(
     banks.map((b) => ({ id: b.id, currency: regionFor(b.id).currency })),
     { seed: config.seed, rules: DEMO_SCREENING_RULES, log: (m) => app.log.info(m) },
   );
-  const listening = await app.listen({ host: config.host, port: config.port });
+  // Several instances on one port (PROVISO_INSTANCES): each socket is bound with SO_REUSEPORT
+  // and the kernel hands each new connection to one of them (fastify passes the option on).
+  const listenOptions: FastifyListenOptions & { reusePort?: boolean } = {
+    host: config.host,
+    port: config.port,
+    ...(config.instances > 1 ? { reusePort: true } : {}),
+  };
+  const listening = await app.listen(listenOptions);
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
   payments.startJobs();

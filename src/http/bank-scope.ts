@@ -29,10 +29,11 @@ export interface BankScopeOptions {
 
 /** An encapsulated scope whose routes all serve one known bank (request.params.bankId). */
 export const bankScope: FastifyPluginAsync<BankScopeOptions> = async (scope, options) => {
-  scope.addHook('preHandler', async (request: FastifyRequest) => {
+  scope.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
     const bankId = (request.params as { bankId?: string }).bankId;
     if (bankId === undefined || !options.banks.has(bankId))
-      throw notFound('bank', `no bank '${bankId}' is served here`);
+      return done(notFound('bank', `no bank '${bankId}' is served here`));
+    done();
   });
   await options.routes(scope);
 };

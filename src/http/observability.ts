@@ -39,7 +39,7 @@ export const observabilityPlugin = fp<Observability>(
       registers: [registry],
     });
     app.decorate('metricsRegistry', registry);
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       duration.observe(
         {
           method: request.method,
@@ -48,6 +48,7 @@ export const observabilityPlugin = fp<Observability>(
         },
         reply.elapsedTime / 1000,
       );
+      done();
     });
     const tags = ['operations'];
     app.get(

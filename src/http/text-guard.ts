@@ -91,14 +91,25 @@ function checkNumbers(request: FastifyRequest): void {
 }
 
 export function installTextGuard(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
-    if (request.routeOptions.config?.textGuard === false) return;
-    check(request);
+  // Callback hooks (no promise per request); a refusal goes to done() as the error.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.routeOptions.config?.textGuard === false) return done();
+    guarded(() => check(request), done);
   });
-  app.addHook('preHandler', async (request) => {
-    if (request.routeOptions.config?.textGuard === false) return;
-    checkNumbers(request);
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.routeOptions.config?.textGuard === false) return done();
+    guarded(() => checkNumbers(request), done);
   });
+}
+
+function guarded(checkRequest: () => void, done: (error?: Error) => void): void {
+  let refusal: Error | undefined;
+  try {
+    checkRequest();
+  } catch (error) {
+    refusal = error as Error;
+  }
+  done(refusal);
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect, PGliteWorkerClient } from './pglite-driver.ts';
 import { INT8_OID, NUMERIC_OID, parseInt8 } from './pglite-protocol.ts';
+import { preparingPool } from './prepared.ts';
 
 export type StorageKind = 'pglite' | 'postgres';
 
@@ -76,7 +77,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   // Fail fast with a clear message instead of on the first request.
   const probe = await pool.connect();
   probe.release();
-  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  // Hot statements go as named ones: PostgreSQL parses and plans them once per connection.
+  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   const listeners = new Set<pg.Client>();
   return {
     kind: 'postgres',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DEMO_BANKS, regionFor, seedBank } from '../../src/bank/index.ts';
-import { readConfig } from '../../src/gateway/config.ts';
+import { type GatewayConfig, readConfig } from '../../src/gateway/config.ts';
 import { type RunningGateway, type RuntimeOptions, startGateway } from '../../src/gateway/runtime.ts';
 import { KeyEncryptionKey } from '../../src/keys/index.ts';
 import { openDatabase } from '../../src/storage/index.ts';
@@ -28,7 +28,14 @@ export const SEED_END = new Date('2026-11-01T00:00:00Z');
 export async function startTestGateway(
   backend: Backend,
   customers = 5,
-  options: { env?: Record<string, string>; alerts?: RuntimeOptions['alerts'] } = {},
+  options: {
+    env?: Record<string, string>;
+    alerts?: RuntimeOptions['alerts'];
+    /** Set over the configuration read from `env` (e.g. `instances` for a shared port). */
+    config?: Partial<GatewayConfig>;
+    /** Default: a new one; pass one to share it with an instance in another process. */
+    kek?: KeyEncryptionKey;
+  } = {},
 ): Promise<TestGateway> {
   const db = await backend.open();
   const logs: string[] = [];
@@ -39,10 +46,15 @@ export async function startTestGateway(
     },
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'proviso-gw-'));
-  const config = { ...readConfig({ PROVISO_DATA: dataDir, ...options.env }), port: 0, logLevel: 'info' };
+  const config = {
+    ...readConfig({ PROVISO_DATA: dataDir, ...options.env }),
+    port: 0,
+    logLevel: 'info',
+    ...options.config,
+  };
   // The local demo witness gets its own in-memory database, as another bank's would be.
   const witnessDatabase = await openDatabase();
-  const kek = KeyEncryptionKey.generate();
+  const kek = options.kek ?? KeyEncryptionKey.generate();
   const gw = await startGateway(config, {
     database: db.database,
     kek,
