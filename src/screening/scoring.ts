@@ -4,6 +4,7 @@
 // written in one statement each (see service.ts for the whole story). Retried on a lost race.
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
+import type { TakeTurn } from '../storage/index.ts';
 import type { AlertSink, ScreeningAlert } from './alert.ts';
 import { customerReasons } from './customer-reasons.ts';
 import type { AuthorisationEvent } from './event.ts';
@@ -47,6 +48,8 @@ export interface ScoringOptions {
   readonly labelDelayDays: number;
   readonly now: () => Date;
   readonly onScreened: ScreeningServiceOptions['onScreened'];
+  /** The database's turns (Database.turn): one transaction attempt is one turn. */
+  readonly turn: TakeTurn;
 }
 
 export class Scoring {
@@ -59,6 +62,7 @@ export class Scoring {
   private readonly labelDelayDays: number;
   private readonly now: () => Date;
   private readonly onScreened: ScreeningServiceOptions['onScreened'];
+  private readonly turn: TakeTurn;
   constructor(options: ScoringOptions) {
     this.db = options.db;
     this.model = options.model;
@@ -69,6 +73,7 @@ export class Scoring {
     this.labelDelayDays = options.labelDelayDays;
     this.now = options.now;
     this.onScreened = options.onScreened;
+    this.turn = options.turn;
   }
 
   private rulesFor(bankId: string): readonly Rule[] {
@@ -84,7 +89,11 @@ export class Scoring {
     const unique = [...first.values()];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique));
+        // One turn per attempt: on the embedded database, a task waiting for its turn (the
+        // outbox's delivery) goes between two groups instead of behind all of them.
+        return await this.turn(() =>
+          this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique)),
+        );
       } catch (error) {
         // Lost a race (the same id committed by another instance meanwhile) or, should it
         // ever happen, a deadlock: nothing was written; run again, which sees the winner.
