@@ -99,6 +99,8 @@ interface Progress {
 
 /** Most stages one message goes through in one attempt (prepare → push is two). */
 const MAX_STAGES = 4;
+/** Rounds (of batchSize messages) whose pushes may be in progress at once. */
+const MAX_FINISHING = 4;
 
 const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 60_000 };
 
@@ -114,6 +116,8 @@ export class OutboxWorker {
   readonly #onError: OutboxWorkerOptions['onError'];
   readonly #databaseTopics: ReadonlySet<string>;
   #running: Promise<void> | null = null;
+  /** Deliveries past their turn (pushing, or writing how it went): not waited for by the next claim. */
+  readonly #finishing = new Set<Promise<void>>();
   #again = false;
   #stopped = true;
   #sweep: NodeJS.Timeout | undefined;
@@ -149,6 +153,7 @@ export class OutboxWorker {
     await this.#unlisten?.().catch(() => {});
     this.#unlisten = undefined;
     await this.#running;
+    await Promise.all(this.#finishing);
   }
 
   /** Delivers what is due now (also after start(): an in-process wake for callers that know). */
@@ -165,7 +170,10 @@ export class OutboxWorker {
   /** Runs rounds until nothing is due (tests call it directly, without start()). */
   async drain(): Promise<void> {
     this.wake();
-    while (this.#running) await this.#running;
+    while (this.#running || this.#finishing.size > 0) {
+      await this.#running;
+      await Promise.all(this.#finishing);
+    }
   }
 
   async #rounds(): Promise<void> {
@@ -183,7 +191,16 @@ export class OutboxWorker {
       } catch {
         return; // the database is away: the next sweep tries again
       }
-      await Promise.all(claimed.map(async (progress) => this.#finish(await this.#runStages(progress, false))));
+      // The pushes and the deletes go on while the next round claims: a slow relay, or a
+      // delete queued behind the database's other work, does not hold up the next message.
+      for (const progress of claimed) {
+        const finishing = this.#runStages(progress, false)
+          .then((done) => this.#finish(done))
+          .finally(() => this.#finishing.delete(finishing));
+        this.#finishing.add(finishing);
+      }
+      // Bounded: a relay that does not answer holds a few rounds, not an unbounded number.
+      while (this.#finishing.size >= MAX_FINISHING * this.#batchSize) await Promise.race(this.#finishing);
       if (claimed.length === this.#batchSize) this.#again = true;
     } while (this.#again && !this.#stopped);
   }
@@ -207,7 +224,12 @@ export class OutboxWorker {
         const result = await handler(message);
         if (isNextStage(result)) {
           progress.advanced = true;
-          progress.message = { ...message, topic: result.next.topic, payload: result.next.payload, attempts: 1 };
+          progress.message = {
+            ...message,
+            topic: result.next.topic,
+            payload: result.next.payload,
+            attempts: 1,
+          };
           continue;
         }
         progress.outcome = { delivered: true };
@@ -235,7 +257,9 @@ export class OutboxWorker {
     const why = error instanceof Error ? error.message : String(error);
     const delayMs = retryDelayMs(message.attempts, this.#backoff);
     await (advanced
-      ? advance(this.#db, message.id, message).then(() => markFailed(this.#db, message.id, why, delayMs, dead))
+      ? advance(this.#db, message.id, message).then(() =>
+          markFailed(this.#db, message.id, why, delayMs, dead),
+        )
       : markFailed(this.#db, message.id, why, delayMs, dead)
     ).catch(
       () => {}, // the lease runs out and the message is tried again
