@@ -3,11 +3,12 @@
 // score, rules and threshold in memory event after event, then events, states and alerts
 // written in one statement each (see service.ts for the whole story). Retried on a lost race.
 import { randomUUID } from 'node:crypto';
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { TakeTurn } from '../storage/index.ts';
 import type { AlertSink, ScreeningAlert } from './alert.ts';
 import { customerReasons } from './customer-reasons.ts';
 import type { AuthorisationEvent } from './event.ts';
+import { type EventRow, insertEventRows } from './event-rows.ts';
 import { FEATURE_COUNT, FeatureEngine } from './features.ts';
 import type { ScreeningModel } from './model.ts';
 import type { ModelRegistry } from './model-registry.ts';
@@ -153,7 +154,7 @@ export class Scoring {
     const engine = new FeatureEngine({ labelDelayDays: this.labelDelayDays, store });
     const features = new Float64Array(FEATURE_COUNT);
     const now = this.now();
-    const eventRows: Insertable<ScreeningTables['screening_event']>[] = [];
+    const eventRows: EventRow[] = [];
     const alertRows: AlertRow[] = [];
     const alerts: ScreeningAlert[] = [];
     for (const event of fresh) {
@@ -168,18 +169,17 @@ export class Scoring {
         reasons,
       } = decideAlert(model, rules, event, features, score, threshold);
       eventRows.push({
-        bank_id: bankId,
         transaction_id: event.transactionId,
         card_id: event.cardId,
         customer_id: event.customerId,
         terminal_id: event.terminalId,
-        at: new Date(t),
-        event: JSON.stringify(event),
+        at: new Date(t).toISOString(),
+        event,
         score,
         alert: alerting,
         late,
         rules: matched.map((rule) => rule.id),
-        reasons: JSON.stringify(reasons),
+        reasons,
       });
       let alertId: string | null = null;
       if (alerting) {
@@ -225,14 +225,9 @@ export class Scoring {
     const byId = (a: { transaction_id: string }, b: { transaction_id: string }) =>
       a.transaction_id < b.transaction_id ? -1 : a.transaction_id > b.transaction_id ? 1 : 0;
     eventRows.sort(byId);
-    const inserted = await trx
-      .insertInto('screening_event')
-      .values(eventRows)
-      .onConflict((oc) => oc.columns(['bank_id', 'transaction_id']).doNothing())
-      .returning('transaction_id')
-      .execute();
+    const inserted = await insertEventRows(trx, bankId, eventRows);
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
-    if (inserted.length !== eventRows.length) throw new LostRace();
+    if (inserted !== eventRows.length) throw new LostRace();
     await saveAll(trx, bankId, entities, states);
     if (this.onScreened !== undefined)
       await this.onScreened(
