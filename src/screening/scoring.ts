@@ -15,7 +15,7 @@ import type { ModelRegistry } from './model-registry.ts';
 import type { Rule } from './rules.ts';
 import { decideAlert } from './screener.ts';
 import type { ScreeningServiceOptions, ScreenOutcome } from './service.ts';
-import { BatchStore, entityKey, type Kind, lockAll, saveAll } from './state-rows.ts';
+import { BatchStore, entityKey, type Kind, lockAll, StateCache, saveAll } from './state-rows.ts';
 import { type AlertRow, type ScreeningTables, type Trx, toAlert } from './tables.ts';
 
 export type ScreenDecision = Extract<ScreenOutcome, { status: 'screened' | 'duplicate' }>;
@@ -29,6 +29,12 @@ export interface BatchResult {
 
 /** Transaction attempts of a batch before its error is the caller's. */
 const MAX_ATTEMPTS = 5;
+
+/** What a transaction attempt wrote to screening_state, remembered once it commits. */
+interface SavedStates {
+  states?: ReadonlyMap<string, object>;
+  versions?: ReadonlyMap<string, number>;
+}
 
 /** The batch inserted fewer events than it screened: another transaction won a race. */
 class LostRace extends Error {}
@@ -64,6 +70,8 @@ export class Scoring {
   private readonly now: () => Date;
   private readonly onScreened: ScreeningServiceOptions['onScreened'];
   private readonly turn: TakeTurn;
+  /** The entity states this instance last wrote (see StateCache). */
+  private readonly cache = new StateCache();
   constructor(options: ScoringOptions) {
     this.db = options.db;
     this.model = options.model;
@@ -92,9 +100,14 @@ export class Scoring {
       try {
         // One turn per attempt: on the embedded database, a task waiting for its turn (the
         // outbox's delivery) goes between two groups instead of behind all of them.
-        return await this.turn(() =>
-          this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique)),
+        const saved: SavedStates = {};
+        const result = await this.turn(() =>
+          this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique, saved)),
         );
+        // Committed: the states as written stay current until their rows' versions move on.
+        if (saved.states !== undefined && saved.versions !== undefined)
+          this.cache.keep(saved.states, saved.versions);
+        return result;
       } catch (error) {
         // Lost a race (the same id committed by another instance meanwhile) or, should it
         // ever happen, a deadlock: nothing was written; run again, which sees the winner.
@@ -107,6 +120,7 @@ export class Scoring {
     trx: Trx,
     bankId: string,
     unique: readonly AuthorisationEvent[],
+    saved: SavedStates,
   ): Promise<BatchResult> {
     const decisions = new Map<string, ScreenDecision>();
     // Already screened (takes no lock; the insert below settles races).
@@ -145,7 +159,7 @@ export class Scoring {
       ...sorted(fresh.map((e) => e.customerId)).map((key): [Kind, string] => ['customer', key]),
       ...sorted(fresh.map((e) => e.terminalId)).map((key): [Kind, string] => ['terminal', key]),
     ];
-    const states = await lockAll(trx, bankId, entities);
+    const states = await lockAll(trx, bankId, entities, this.cache);
     const store = new BatchStore(states);
     const { model, threshold } = await this.modelFor(trx, bankId);
     const rules = this.rulesFor(bankId);
@@ -228,7 +242,8 @@ export class Scoring {
     const inserted = await insertEventRows(trx, bankId, eventRows);
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
     if (inserted !== eventRows.length) throw new LostRace();
-    await saveAll(trx, bankId, entities, states);
+    saved.states = states;
+    saved.versions = await saveAll(trx, bankId, entities, states);
     if (this.onScreened !== undefined)
       await this.onScreened(
         trx as unknown as Kysely<unknown>,
