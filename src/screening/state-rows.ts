@@ -105,8 +105,12 @@ export function stateSlot(kind: Kind, bankId: string, key: string): string {
   return `${kind}\u001f${entityKey(bankId, key)}`;
 }
 
-/** Most states a StateCache keeps (a full cache is emptied and filled again). */
-const STATE_CACHE_SIZE = 200_000;
+/**
+ * Most states a StateCache keeps (a full cache is emptied and filled again). A state is a few
+ * kB of history (a busy terminal's more), so this bounds the cache to tens of MB; a bank with
+ * more active cards than this reads the states it no longer holds, as it did without a cache.
+ */
+const STATE_CACHE_SIZE = 20_000;
 
 /**
  * The states this instance last wrote, with the row version it wrote them at. lockAll sends the
