@@ -123,21 +123,25 @@ export class Scoring {
     saved: SavedStates,
   ): Promise<BatchResult> {
     const decisions = new Map<string, ScreenDecision>();
-    // Already screened (takes no lock; the insert below settles races).
-    const seen = await trx
-      .selectFrom('screening_event as e')
-      .leftJoin('screening_alert as a', (join) =>
-        join.onRef('a.bank_id', '=', 'e.bank_id').onRef('a.transaction_id', '=', 'e.transaction_id'),
-      )
-      .select(['e.transaction_id', 'e.score', 'e.alert', 'e.late', 'a.id as alert_id'])
-      .where('e.bank_id', '=', bankId)
-      .where(
-        'e.transaction_id',
-        'in',
-        unique.map((event) => event.transactionId),
-      )
-      .execute();
-    for (const row of seen) {
+    // Lock every entity of the group in one statement, in one global order: cards, then
+    // customers, then terminals, each by key (the per-event order card → customer →
+    // terminal is a special case, so batches and single events never wait in a cycle). The
+    // same statement says which ids were screened already; their entities are locked too
+    // (a redelivery is rare) and written back unchanged.
+    const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
+    const entities: [Kind, string][] = [
+      ...sorted(unique.map((e) => e.cardId)).map((key): [Kind, string] => ['card', key]),
+      ...sorted(unique.map((e) => e.customerId)).map((key): [Kind, string] => ['customer', key]),
+      ...sorted(unique.map((e) => e.terminalId)).map((key): [Kind, string] => ['terminal', key]),
+    ];
+    const { states, screened } = await lockAll(
+      trx,
+      bankId,
+      entities,
+      this.cache,
+      unique.map((event) => event.transactionId),
+    );
+    for (const row of screened) {
       decisions.set(row.transaction_id, {
         status: 'duplicate',
         transactionId: row.transaction_id,
@@ -149,17 +153,6 @@ export class Scoring {
     }
     const fresh = unique.filter((event) => !decisions.has(event.transactionId));
     if (fresh.length === 0) return { decisions, alerts: [] };
-
-    // Lock every entity of the batch in one statement, in one global order: cards, then
-    // customers, then terminals, each by key (the per-event order card → customer →
-    // terminal is a special case, so batches and single events never wait in a cycle).
-    const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
-    const entities: [Kind, string][] = [
-      ...sorted(fresh.map((e) => e.cardId)).map((key): [Kind, string] => ['card', key]),
-      ...sorted(fresh.map((e) => e.customerId)).map((key): [Kind, string] => ['customer', key]),
-      ...sorted(fresh.map((e) => e.terminalId)).map((key): [Kind, string] => ['terminal', key]),
-    ];
-    const states = await lockAll(trx, bankId, entities, this.cache);
     const store = new BatchStore(states);
     const { model, threshold } = await this.modelFor(trx, bankId);
     const rules = this.rulesFor(bankId);
