@@ -40,6 +40,10 @@ const FRAUD_EVERY_MS = 1000;
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 20_000);
 /** The bank's daily alert budget, set after the warm-up (≈1 % of these customers' payments). */
 const ALERTS_PER_DAY = Number(process.env['BENCH_ALERTS_PER_DAY'] ?? 30);
+/** Which backends to measure: 'pglite', 'postgres' or both (default). */
+const STORAGE = process.env['BENCH_STORAGE'] ?? 'both';
+/** Node flags for the system's process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const CHILD_FLAGS = (process.env['BENCH_CHILD_FLAGS'] ?? '').split(' ').filter(Boolean);
 
 interface SystemInfo {
   gateway: string;
@@ -56,10 +60,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function measure(env: Record<string, string>): Promise<Measurement[]> {
-  const system = await startChild<SystemInfo>(new URL('./servers/system.ts', import.meta.url), {
-    ...env,
-    BENCH_CUSTOMERS: String(CUSTOMERS),
-  });
+  const system = await startChild<SystemInfo>(
+    new URL('./servers/system.ts', import.meta.url),
+    { ...env, BENCH_CUSTOMERS: String(CUSTOMERS) },
+    CHILD_FLAGS,
+  );
   try {
     const { gateway, relay, ingestKey, deviceToken, customers, storage } = system.info;
     const region = regionFor('northwind');
@@ -297,7 +302,8 @@ async function measure(env: Record<string, string>): Promise<Measurement[]> {
 }
 
 export async function run(): Promise<Measurement[]> {
-  const results = await measure({ DATABASE_URL: '' });
+  const results = STORAGE === 'postgres' ? [] : await measure({ DATABASE_URL: '' });
+  if (STORAGE === 'pglite') return results;
   const postgres = await postgresDatabase();
   if (!postgres) return results;
   try {

@@ -54,6 +54,9 @@ export function gatewayOutboxWorker(parts: GatewayOutboxParts): OutboxWorker {
         }),
       ],
     ]),
+    // Preparing an alert or a notice works on the database only (consent, release, log):
+    // on the embedded database it runs in the claim's turn. The relay push does not.
+    databaseTopics: new Set([ALERT_RAISED_TOPIC, TRANSACTION_BOOKED_TOPIC]),
     onError: (error, message, dead) => {
       const fields = { err: error, bank: message.bankId, topic: message.topic, attempts: message.attempts };
       if (dead) parts.log().error(fields, 'outbox message dead: out of attempts');

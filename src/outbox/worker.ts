@@ -6,6 +6,11 @@
 // full jitter; after `maxAttempts` the message is dead: kept, counted in /metrics, never
 // retried by itself. Several instances share the table: a message is claimed with
 // `for update skip locked` and a lease, so no two deliver it at once.
+//
+// On the embedded database (one session, owned by a transaction from begin to commit), the
+// claim and the stages of `databaseTopics` run in one turn (Database.turn): a delivery waits
+// once for screening's group in progress instead of behind one group per statement. The
+// stages that wait on the network (the relay push) run after that turn, never in it.
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/index.ts';
 import {
@@ -75,7 +80,27 @@ export interface OutboxWorkerOptions {
   /** Messages claimed and delivered concurrently per round (default 64). */
   readonly batchSize?: number;
   readonly onError?: (error: unknown, message: OutboxMessage, dead: boolean) => void;
+  /**
+   * Topics whose handler waits on nothing but the database and CPU (e.g. preparing a sealed
+   * alert: consent read, release, log append): they run in the claim's turn. Never a topic
+   * whose handler waits on a network peer: a turn holds up the database's other users.
+   */
+  readonly databaseTopics?: ReadonlySet<string>;
 }
+
+/** Where one claimed message stands: its current stage, and how its delivery ended. */
+interface Progress {
+  message: OutboxMessage;
+  /** Moved on to a later stage not yet written to its row. */
+  advanced: boolean;
+  stages: number;
+  outcome?: { readonly delivered: true } | { readonly error: unknown };
+}
+
+/** Most stages one message goes through in one attempt (prepare → push is two). */
+const MAX_STAGES = 4;
+/** Rounds (of batchSize messages) whose pushes may be in progress at once. */
+const MAX_FINISHING = 4;
 
 const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 250, maxMs: 60_000 };
 
@@ -89,7 +114,10 @@ export class OutboxWorker {
   readonly #sweepMs: number;
   readonly #batchSize: number;
   readonly #onError: OutboxWorkerOptions['onError'];
+  readonly #databaseTopics: ReadonlySet<string>;
   #running: Promise<void> | null = null;
+  /** Deliveries past their turn (pushing, or writing how it went): not waited for by the next claim. */
+  readonly #finishing = new Set<Promise<void>>();
   #again = false;
   #stopped = true;
   #sweep: NodeJS.Timeout | undefined;
@@ -105,6 +133,7 @@ export class OutboxWorker {
     this.#sweepMs = options.sweepMs ?? 1_000;
     this.#batchSize = options.batchSize ?? 64;
     this.#onError = options.onError;
+    this.#databaseTopics = options.databaseTopics ?? new Set();
   }
 
   /** Listens for new messages and sweeps periodically, until stop(). */
@@ -124,6 +153,7 @@ export class OutboxWorker {
     await this.#unlisten?.().catch(() => {});
     this.#unlisten = undefined;
     await this.#running;
+    await Promise.all(this.#finishing);
   }
 
   /** Delivers what is due now (also after start(): an in-process wake for callers that know). */
@@ -140,57 +170,99 @@ export class OutboxWorker {
   /** Runs rounds until nothing is due (tests call it directly, without start()). */
   async drain(): Promise<void> {
     this.wake();
-    while (this.#running) await this.#running;
+    while (this.#running || this.#finishing.size > 0) {
+      await this.#running;
+      await Promise.all(this.#finishing);
+    }
   }
 
   async #rounds(): Promise<void> {
     do {
       this.#again = false;
-      let claimed: OutboxMessage[];
+      let claimed: Progress[];
       try {
-        claimed = await claimDue(this.#db, this.#batchSize, this.#leaseMs);
+        // The claim and the database stages in one turn; the network stages after it.
+        claimed = await this.#database.turn(async () => {
+          const due = await claimDue(this.#db, this.#batchSize, this.#leaseMs);
+          return Promise.all(
+            due.map((message) => this.#runStages({ message, advanced: false, stages: 0 }, true)),
+          );
+        });
       } catch {
         return; // the database is away: the next sweep tries again
       }
-      await Promise.all(claimed.map((message) => this.#deliver(message)));
+      // The pushes and the deletes go on while the next round claims: a slow relay, or a
+      // delete queued behind the database's other work, does not hold up the next message.
+      for (const progress of claimed) {
+        const finishing = this.#runStages(progress, false)
+          .then((done) => this.#finish(done))
+          .finally(() => this.#finishing.delete(finishing));
+        this.#finishing.add(finishing);
+      }
+      // Bounded: a relay that does not answer holds a few rounds, not an unbounded number.
+      while (this.#finishing.size >= MAX_FINISHING * this.#batchSize) await Promise.race(this.#finishing);
       if (claimed.length === this.#batchSize) this.#again = true;
     } while (this.#again && !this.#stopped);
   }
 
-  async #deliver(first: OutboxMessage): Promise<void> {
-    let message = first;
-    // A message may move through stages (prepare → push); each stage its own handler. A next
-    // stage is written to the row only if it fails (then with the failure): a
-    // delivery that goes through costs the delete alone. A crash before that write runs the
-    // first stage again (at least once: the relay drops a repeated message id).
-    let advanced = false;
-    for (let stage = 0; stage < 4; stage++) {
+  /**
+   * Runs the message's stages until one fails, it is delivered, or (with `databaseOnly`) the
+   * next stage is not one of the database topics. A message may move through stages
+   * (prepare → push), each its own handler; a next stage is written to the row only if it
+   * fails (then with the failure): a delivery that goes through costs the delete alone. A
+   * crash before that write runs the first stage again (at least once: the relay drops a
+   * repeated message id).
+   */
+  async #runStages(progress: Progress, databaseOnly: boolean): Promise<Progress> {
+    while (progress.outcome === undefined && progress.stages < MAX_STAGES) {
+      const { message } = progress;
       const handler = this.#handlers.get(message.topic);
+      if (databaseOnly && (handler === undefined || !this.#databaseTopics.has(message.topic))) break;
+      progress.stages++;
       try {
         if (!handler) throw new PermanentFailure(`no handler for outbox topic ${message.topic}`);
         const result = await handler(message);
         if (isNextStage(result)) {
-          advanced = true;
-          message = { ...message, topic: result.next.topic, payload: result.next.payload, attempts: 1 };
+          progress.advanced = true;
+          progress.message = {
+            ...message,
+            topic: result.next.topic,
+            payload: result.next.payload,
+            attempts: 1,
+          };
           continue;
         }
-        await markDelivered(this.#db, message.id);
-        return;
+        progress.outcome = { delivered: true };
       } catch (error) {
-        const dead = error instanceof PermanentFailure || message.attempts >= this.#maxAttempts;
-        this.#onError?.(error, message, dead);
-        const why = error instanceof Error ? error.message : String(error);
-        const delayMs = retryDelayMs(message.attempts, this.#backoff);
-        await (advanced
-          ? advance(this.#db, message.id, message).then(() =>
-              markFailed(this.#db, message.id, why, delayMs, dead),
-            )
-          : markFailed(this.#db, message.id, why, delayMs, dead)
-        ).catch(
-          () => {}, // the lease runs out and the message is tried again
-        );
-        return;
+        progress.outcome = { error };
       }
     }
+    return progress;
+  }
+
+  /** Deletes a delivered message; records a failed one for a retry (or as dead). */
+  async #finish({ message, advanced, outcome }: Progress): Promise<void> {
+    if (outcome === undefined) return; // out of stages: the lease runs out, tried again
+    let error: unknown;
+    if ('delivered' in outcome) {
+      try {
+        await markDelivered(this.#db, message.id);
+        return;
+      } catch (failed) {
+        error = failed; // not deleted: recorded as a failed attempt, delivered again later
+      }
+    } else error = outcome.error;
+    const dead = error instanceof PermanentFailure || message.attempts >= this.#maxAttempts;
+    this.#onError?.(error, message, dead);
+    const why = error instanceof Error ? error.message : String(error);
+    const delayMs = retryDelayMs(message.attempts, this.#backoff);
+    await (advanced
+      ? advance(this.#db, message.id, message).then(() =>
+          markFailed(this.#db, message.id, why, delayMs, dead),
+        )
+      : markFailed(this.#db, message.id, why, delayMs, dead)
+    ).catch(
+      () => {}, // the lease runs out and the message is tried again
+    );
   }
 }

@@ -3,17 +3,19 @@
 // score, rules and threshold in memory event after event, then events, states and alerts
 // written in one statement each (see service.ts for the whole story). Retried on a lost race.
 import { randomUUID } from 'node:crypto';
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { TakeTurn } from '../storage/index.ts';
 import type { AlertSink, ScreeningAlert } from './alert.ts';
 import { customerReasons } from './customer-reasons.ts';
 import type { AuthorisationEvent } from './event.ts';
+import { type EventRow, insertEventRows } from './event-rows.ts';
 import { FEATURE_COUNT, FeatureEngine } from './features.ts';
 import type { ScreeningModel } from './model.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import type { Rule } from './rules.ts';
 import { decideAlert } from './screener.ts';
 import type { ScreeningServiceOptions, ScreenOutcome } from './service.ts';
-import { BatchStore, entityKey, type Kind, lockAll, saveAll } from './state-rows.ts';
+import { BatchStore, entityKey, type Kind, lockAll, StateCache, saveAll } from './state-rows.ts';
 import { type AlertRow, type ScreeningTables, type Trx, toAlert } from './tables.ts';
 
 export type ScreenDecision = Extract<ScreenOutcome, { status: 'screened' | 'duplicate' }>;
@@ -27,6 +29,12 @@ export interface BatchResult {
 
 /** Transaction attempts of a batch before its error is the caller's. */
 const MAX_ATTEMPTS = 5;
+
+/** What a transaction attempt wrote to screening_state, remembered once it commits. */
+interface SavedStates {
+  states?: ReadonlyMap<string, object>;
+  versions?: ReadonlyMap<string, number>;
+}
 
 /** The batch inserted fewer events than it screened: another transaction won a race. */
 class LostRace extends Error {}
@@ -47,6 +55,8 @@ export interface ScoringOptions {
   readonly labelDelayDays: number;
   readonly now: () => Date;
   readonly onScreened: ScreeningServiceOptions['onScreened'];
+  /** The database's turns (Database.turn): one transaction attempt is one turn. */
+  readonly turn: TakeTurn;
 }
 
 export class Scoring {
@@ -59,6 +69,9 @@ export class Scoring {
   private readonly labelDelayDays: number;
   private readonly now: () => Date;
   private readonly onScreened: ScreeningServiceOptions['onScreened'];
+  private readonly turn: TakeTurn;
+  /** The entity states this instance last wrote (see StateCache). */
+  private readonly cache = new StateCache();
   constructor(options: ScoringOptions) {
     this.db = options.db;
     this.model = options.model;
@@ -69,6 +82,7 @@ export class Scoring {
     this.labelDelayDays = options.labelDelayDays;
     this.now = options.now;
     this.onScreened = options.onScreened;
+    this.turn = options.turn;
   }
 
   private rulesFor(bankId: string): readonly Rule[] {
@@ -84,7 +98,16 @@ export class Scoring {
     const unique = [...first.values()];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique));
+        // One turn per attempt: on the embedded database, a task waiting for its turn (the
+        // outbox's delivery) goes between two groups instead of behind all of them.
+        const saved: SavedStates = {};
+        const result = await this.turn(() =>
+          this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique, saved)),
+        );
+        // Committed: the states as written stay current until their rows' versions move on.
+        if (saved.states !== undefined && saved.versions !== undefined)
+          this.cache.keep(saved.states, saved.versions);
+        return result;
       } catch (error) {
         // Lost a race (the same id committed by another instance meanwhile) or, should it
         // ever happen, a deadlock: nothing was written; run again, which sees the winner.
@@ -97,23 +120,28 @@ export class Scoring {
     trx: Trx,
     bankId: string,
     unique: readonly AuthorisationEvent[],
+    saved: SavedStates,
   ): Promise<BatchResult> {
     const decisions = new Map<string, ScreenDecision>();
-    // Already screened (takes no lock; the insert below settles races).
-    const seen = await trx
-      .selectFrom('screening_event as e')
-      .leftJoin('screening_alert as a', (join) =>
-        join.onRef('a.bank_id', '=', 'e.bank_id').onRef('a.transaction_id', '=', 'e.transaction_id'),
-      )
-      .select(['e.transaction_id', 'e.score', 'e.alert', 'e.late', 'a.id as alert_id'])
-      .where('e.bank_id', '=', bankId)
-      .where(
-        'e.transaction_id',
-        'in',
-        unique.map((event) => event.transactionId),
-      )
-      .execute();
-    for (const row of seen) {
+    // Lock every entity of the group in one statement, in one global order: cards, then
+    // customers, then terminals, each by key (the per-event order card → customer →
+    // terminal is a special case, so batches and single events never wait in a cycle). The
+    // same statement says which ids were screened already; their entities are locked too
+    // (a redelivery is rare) and written back unchanged.
+    const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
+    const entities: [Kind, string][] = [
+      ...sorted(unique.map((e) => e.cardId)).map((key): [Kind, string] => ['card', key]),
+      ...sorted(unique.map((e) => e.customerId)).map((key): [Kind, string] => ['customer', key]),
+      ...sorted(unique.map((e) => e.terminalId)).map((key): [Kind, string] => ['terminal', key]),
+    ];
+    const { states, screened } = await lockAll(
+      trx,
+      bankId,
+      entities,
+      this.cache,
+      unique.map((event) => event.transactionId),
+    );
+    for (const row of screened) {
       decisions.set(row.transaction_id, {
         status: 'duplicate',
         transactionId: row.transaction_id,
@@ -125,17 +153,6 @@ export class Scoring {
     }
     const fresh = unique.filter((event) => !decisions.has(event.transactionId));
     if (fresh.length === 0) return { decisions, alerts: [] };
-
-    // Lock every entity of the batch in one statement, in one global order: cards, then
-    // customers, then terminals, each by key (the per-event order card → customer →
-    // terminal is a special case, so batches and single events never wait in a cycle).
-    const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
-    const entities: [Kind, string][] = [
-      ...sorted(fresh.map((e) => e.cardId)).map((key): [Kind, string] => ['card', key]),
-      ...sorted(fresh.map((e) => e.customerId)).map((key): [Kind, string] => ['customer', key]),
-      ...sorted(fresh.map((e) => e.terminalId)).map((key): [Kind, string] => ['terminal', key]),
-    ];
-    const states = await lockAll(trx, bankId, entities);
     const store = new BatchStore(states);
     const { model, threshold } = await this.modelFor(trx, bankId);
     const rules = this.rulesFor(bankId);
@@ -144,7 +161,7 @@ export class Scoring {
     const engine = new FeatureEngine({ labelDelayDays: this.labelDelayDays, store });
     const features = new Float64Array(FEATURE_COUNT);
     const now = this.now();
-    const eventRows: Insertable<ScreeningTables['screening_event']>[] = [];
+    const eventRows: EventRow[] = [];
     const alertRows: AlertRow[] = [];
     const alerts: ScreeningAlert[] = [];
     for (const event of fresh) {
@@ -159,18 +176,17 @@ export class Scoring {
         reasons,
       } = decideAlert(model, rules, event, features, score, threshold);
       eventRows.push({
-        bank_id: bankId,
         transaction_id: event.transactionId,
         card_id: event.cardId,
         customer_id: event.customerId,
         terminal_id: event.terminalId,
-        at: new Date(t),
-        event: JSON.stringify(event),
+        at: new Date(t).toISOString(),
+        event,
         score,
         alert: alerting,
         late,
         rules: matched.map((rule) => rule.id),
-        reasons: JSON.stringify(reasons),
+        reasons,
       });
       let alertId: string | null = null;
       if (alerting) {
@@ -216,15 +232,11 @@ export class Scoring {
     const byId = (a: { transaction_id: string }, b: { transaction_id: string }) =>
       a.transaction_id < b.transaction_id ? -1 : a.transaction_id > b.transaction_id ? 1 : 0;
     eventRows.sort(byId);
-    const inserted = await trx
-      .insertInto('screening_event')
-      .values(eventRows)
-      .onConflict((oc) => oc.columns(['bank_id', 'transaction_id']).doNothing())
-      .returning('transaction_id')
-      .execute();
+    const inserted = await insertEventRows(trx, bankId, eventRows);
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
-    if (inserted.length !== eventRows.length) throw new LostRace();
-    await saveAll(trx, bankId, entities, states);
+    if (inserted !== eventRows.length) throw new LostRace();
+    saved.states = states;
+    saved.versions = await saveAll(trx, bankId, entities, states);
     if (this.onScreened !== undefined)
       await this.onScreened(
         trx as unknown as Kysely<unknown>,

@@ -146,6 +146,7 @@ export class ScreeningService {
       labelDelayDays: this.labelDelayDays,
       now,
       onScreened: options.onScreened,
+      turn: (work) => options.database.turn(work),
     });
     this.labels = new Labels(db, this.labelDelayDays, now);
     this.lifecycle = new AlertLifecycle(db, this.sink, this.labels, now);

@@ -5,7 +5,14 @@ import { minorUnitExponent } from './event.ts';
 import type { Reason } from './reasons.ts';
 
 export interface ScreeningTables {
-  screening_state: { bank_id: string; kind: string; key: string; state: unknown; updated_at: Date };
+  screening_state: {
+    bank_id: string;
+    kind: string;
+    key: string;
+    state: unknown;
+    updated_at: Date;
+    version: Generated<number>;
+  };
   screening_event: {
     bank_id: string;
     transaction_id: string;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PGliteDialect, PGliteWorkerClient } from './pglite-driver.ts';
 import { INT8_OID, NUMERIC_OID, parseInt8 } from './pglite-protocol.ts';
 import { preparingPool } from './prepared.ts';
+import { type TakeTurn, turnQueue, withoutTurns } from './turns.ts';
 
 export type StorageKind = 'pglite' | 'postgres';
 
@@ -18,6 +19,12 @@ export interface Database {
   /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Runs a task of several statements in one turn at the database (turns.ts): on the embedded
+   * database, whose one session a transaction owns to its end, the task then waits for the
+   * others once instead of once per statement. On PostgreSQL it runs at once.
+   */
+  readonly turn: TakeTurn;
   close(): Promise<void>;
 }
 
@@ -49,6 +56,7 @@ async function openPGlite(dataDir: string | undefined): Promise<Database> {
     async notify(channel, payload) {
       await lite.request(0, { op: 'notify', channel, payload });
     },
+    turn: turnQueue(),
     async close() {
       await kysely.destroy();
       await lite.close();
@@ -102,6 +110,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async notify(channel, payload) {
       await pool.query('select pg_notify($1, $2)', [channel, payload]);
     },
+    turn: withoutTurns,
     async close() {
       await Promise.all([...listeners].map((c) => c.end().catch(() => {})));
       await kysely.destroy();

@@ -1,2 +1,3 @@
 export { type Database, type OpenOptions, openDatabase, type StorageKind } from './database.ts';
 export { type MigrateOptions, MigrationError, migrate } from './migrate.ts';
+export type { TakeTurn } from './turns.ts';
