@@ -7,7 +7,7 @@ import { Checkpointer, type Cosigning, type StoredCheckpoint } from './checkpoin
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
 import { faultPoint } from './fault.ts';
-import { integrate, type RightEdge } from './integrate.ts';
+import { acceptedOnly, hashEntries, integrate, type KnownTree } from './integrate.ts';
 import { type NoteSigner, parseVerifierKey, SIG_ED25519 } from './keys.ts';
 import { EMPTY_ROOT } from './merkle.ts';
 import { consistencyProof, inclusionProof } from './proof.ts';
@@ -108,6 +108,19 @@ async function ensureState(db: TranslogDb, logId: string, origin: string): Promi
   if (row.origin !== origin) throw new FormatError(`log ${logId} has origin ${row.origin}, not ${origin}`);
 }
 
+/** The tree a batch will leave if it commits; `parent` is the tip it was planned on, until it commits. */
+interface Tip {
+  readonly tree: KnownTree;
+  parent: Tip | undefined;
+  failed: boolean;
+}
+
+/** The tip's tree, unless it or a tip it was planned on failed (then: read the stored edge). */
+function usable(tip: Tip | undefined): KnownTree | undefined {
+  for (let t = tip; t; t = t.parent) if (t.failed) return undefined;
+  return tip?.tree;
+}
+
 /** Asks each companion that vets its items which of them it refuses; batch positions → error. */
 async function admitAttached(trx: TranslogDb, batch: readonly QueuedEntry[]): Promise<Map<number, Error>> {
   const byCompanion = new Map<AppendCompanion, { position: number; data: unknown }[]>();
@@ -175,28 +188,48 @@ export async function createLog(database: Database, options: LogOptions): Promis
       Math.max(5, lastKicked + minInterval - Date.now()),
     );
   };
-  // The tree's right edge after our last commit (see integrate.ts); dropped on any failure.
-  let edge: RightEdge | undefined;
+  // Pipelined group commit. The tip is the tree the newest batch will leave if it commits:
+  // its planned right edge and root, announced as soon as it is planned, so the next batch
+  // is planned and sent while this one is still committing. Commits stay in order: the next
+  // batch's statement waits on the state row lock, and its guard (size and root,
+  // integrate.ts) refuses a phantom tip; that batch then plans again from the stored tiles.
+  // A tip whose batch failed (or was planned again) is marked, and a batch never starts
+  // from a tip with a failed ancestor, so one failure costs at most the batches in flight.
+  let tip: Promise<Tip | undefined> = Promise.resolve(undefined);
   const commitBatch = async (batch: readonly QueuedEntry[]) => {
-    const known = edge;
-    edge = undefined;
-    const result = await db.transaction().execute(async (trx) => {
-      const refused = await admitAttached(trx, batch);
-      const accepted = refused.size === 0 ? batch : batch.filter((_, position) => !refused.has(position));
-      const integrated = await integrate(
-        trx,
-        logId,
-        accepted.map((b) => b.entry),
-        known,
-      );
-      faultPoint('after-log-append');
-      await writeAttached(trx, accepted, integrated.start);
-      faultPoint('before-commit');
-      return refused.size === 0 ? integrated : { ...integrated, refused };
+    const base = tip;
+    let publish!: (tip: Tip | undefined) => void;
+    tip = new Promise((resolve) => {
+      publish = resolve;
     });
-    edge = result.edge;
-    faultPoint('after-commit');
-    return result;
+    let mine: Tip | undefined;
+    try {
+      // Outside the transaction (overlaps the batch before it): leaf hashes of every entry.
+      const hashed = hashEntries(batch.map((b) => b.entry));
+      const result = await db.transaction().execute(async (trx) => {
+        const refused = await admitAttached(trx, batch);
+        const accepted = refused.size === 0 ? hashed : acceptedOnly(hashed, refused);
+        const from = await base;
+        const integrated = await integrate(trx, logId, accepted, usable(from), (planned) => {
+          mine = { tree: planned, parent: from, failed: false };
+          publish(mine);
+        });
+        if (mine && mine.tree !== integrated) mine.failed = true; // planned again: the tip was wrong
+        faultPoint('after-log-append');
+        const kept = refused.size === 0 ? batch : batch.filter((_, position) => !refused.has(position));
+        await writeAttached(trx, kept, integrated.start);
+        faultPoint('before-commit');
+        return refused.size === 0 ? integrated : { ...integrated, refused };
+      });
+      if (mine && !mine.failed) mine.parent = undefined; // committed: the tip is now the tree
+      else publish({ tree: result, parent: undefined, failed: false });
+      faultPoint('after-commit');
+      return result;
+    } catch (error) {
+      if (mine) mine.failed = true;
+      publish(undefined);
+      throw error;
+    }
   };
   const committer = new GroupCommitter(
     commitBatch,
