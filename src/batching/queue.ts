@@ -7,10 +7,11 @@
 //     runs (independent work that may overlap freely);
 //   - mode 'serial': at most `overlap` runs per key at a time (default 1: group commit);
 //     items arriving meanwhile wait and then run together, in arrival order, up to
-//     `maxWeight`. With `delayMs`, a run waits that long for company once a slot is free
-//     (unless `maxWeight` is already waiting). With `overlap` 2, run N+1 is gathered and
-//     starts (prepares) while run N is still in flight; ordering what must be ordered (the
-//     log's commits) is the run's own business.
+//     `maxWeight`. With `delayMs`, a run waits that long for company once it may start
+//     (unless `maxWeight` is already waiting). Pipelining: with `overlap` 2, a run may call
+//     `handOff()` once the part that must not overlap is done (the log: its batch planned
+//     and sent); run N+1 then starts (gathered all along, it prepares while N commits).
+//     Ordering what must stay ordered (the log's commits) is the run's own business.
 // One item's trouble never costs the others: a run may answer `new Refused(error)` for an
 // item (that caller alone gets the error), and with `isolate` (the default) a failed run of
 // several items is retried item by item, so only the items that fail alone are rejected.
@@ -25,13 +26,15 @@ export class Refused {
   }
 }
 
+const NO_HAND_OFF = () => {};
+
 export interface BatchQueueOptions<Item, Result> {
   readonly mode: 'tick' | 'serial';
   /** Largest total weight of one run (an item heavier than that runs alone). */
   readonly maxWeight: number;
   /** An item's weight (default 1). */
   readonly weight?: (item: Item) => number;
-  /** serial: runs of one key in flight at once (default 1). */
+  /** serial: runs of one key in flight at once (default 1); the next starts at handOff(). */
   readonly overlap?: number;
   /** serial: how long a run waits for company before it starts (default 0: it starts at once). */
   readonly delayMs?: number;
@@ -45,6 +48,7 @@ export interface BatchQueueOptions<Item, Result> {
   readonly run: (
     key: string,
     items: readonly Item[],
+    handOff: () => void,
   ) => Promise<readonly (Result | Refused | PromiseLike<Result>)[]>;
 }
 
@@ -60,6 +64,8 @@ interface Lane<Item, Result> {
   inFlight: number;
   /** Runs in flight (serial). */
   runs: number;
+  /** A run is in flight that has not handed off yet (serial). */
+  gated: boolean;
   /** When the oldest waiting item arrived (for delayMs). */
   since: number;
   timer: NodeJS.Timeout | undefined;
@@ -85,7 +91,7 @@ export class BatchQueue<Item, Result> {
     return new Promise((resolve, reject) => {
       let lane = this.#lanes.get(key);
       if (lane === undefined) {
-        lane = { waiting: [], inFlight: 0, runs: 0, since: 0, timer: undefined };
+        lane = { waiting: [], inFlight: 0, runs: 0, gated: false, since: 0, timer: undefined };
         this.#lanes.set(key, lane);
       }
       if (lane.waiting.length === 0) lane.since = performance.now();
@@ -134,7 +140,7 @@ export class BatchQueue<Item, Result> {
       const run = this.#take(lane.waiting);
       lane.inFlight += run.length;
       this.#track(
-        this.#runIsolated(key, run, false).finally(() => {
+        this.#runIsolated(key, run, false, NO_HAND_OFF).finally(() => {
           lane.inFlight -= run.length;
           this.#forget(key, lane);
         }),
@@ -146,7 +152,7 @@ export class BatchQueue<Item, Result> {
   #pump(key: string, lane: Lane<Item, Result>): void {
     const overlap = this.#options.overlap ?? 1;
     const delay = this.#options.delayMs ?? 0;
-    while (lane.waiting.length > 0 && lane.runs < overlap) {
+    while (lane.waiting.length > 0 && lane.runs < overlap && !lane.gated) {
       const waited = performance.now() - lane.since;
       if (!this.#draining && delay > 0 && waited < delay && !this.#full(lane.waiting)) {
         lane.timer ??= setTimeout(() => {
@@ -166,9 +172,18 @@ export class BatchQueue<Item, Result> {
     lane.since = performance.now();
     lane.inFlight += run.length;
     lane.runs++;
-    const done = this.#runIsolated(key, run, true).finally(() => {
+    lane.gated = true;
+    let handed = false;
+    const handOff = () => {
+      if (handed) return;
+      handed = true;
+      lane.gated = false;
+      this.#pump(key, lane);
+    };
+    const done = this.#runIsolated(key, run, true, handOff).finally(() => {
       lane.inFlight -= run.length;
       lane.runs--;
+      handOff(); // a run that never handed off does so when it ends
       this.#pump(key, lane);
       this.#forget(key, lane);
     });
@@ -201,6 +216,7 @@ export class BatchQueue<Item, Result> {
     key: string,
     run: readonly Waiting<Item, Result>[],
     serial: boolean,
+    handOff: () => void,
   ): Promise<void> {
     this.rounds++;
     this.items += run.length;
@@ -208,6 +224,7 @@ export class BatchQueue<Item, Result> {
       const results = await this.#options.run(
         key,
         run.map((w) => w.item),
+        handOff,
       );
       for (let i = 0; i < run.length; i++) answer(run[i]!, results[i]);
     } catch (error) {
@@ -217,7 +234,7 @@ export class BatchQueue<Item, Result> {
       }
       const alone = async (w: Waiting<Item, Result>) => {
         try {
-          answer(w, (await this.#options.run(key, [w.item]))[0]);
+          answer(w, (await this.#options.run(key, [w.item], NO_HAND_OFF))[0]);
         } catch (single) {
           w.reject(single);
         }

@@ -49,14 +49,18 @@ export interface BatchOptions {
   /** Largest batch per transaction (default 1000). */
   readonly maxBatch?: number;
   /**
-   * Batches in flight at once (default 2): batch N+1 is gathered, hashed and its SQL built
-   * while batch N commits; the commits themselves stay in order (see log.ts).
+   * Batches in flight at once (default 2): batch N+1, gathered while batch N is prepared,
+   * starts (hashing, admission, planning, SQL) once N's statement is sent, while N commits;
+   * the commits themselves stay in order (see log.ts).
    */
   readonly pipeline?: number;
 }
 
-/** Commits one batch; batches may overlap (the log orders their commits). */
-export type CommitBatch = (entries: readonly QueuedEntry[]) => Promise<CommittedBatch>;
+/**
+ * Commits one batch. It calls `handOff` once the next batch may start (its own is planned
+ * and sent); the log orders the commits themselves.
+ */
+export type CommitBatch = (entries: readonly QueuedEntry[], handOff: () => void) => Promise<CommittedBatch>;
 
 export class GroupCommitter {
   readonly #queue: BatchQueue<QueuedEntry, number>;
@@ -74,8 +78,8 @@ export class GroupCommitter {
       // committed (a lost COMMIT reply), so callers treat the rejection as "not known to be
       // logged". One entry's own trouble (a companion's refusal) costs only that entry.
       isolate: false,
-      run: async (_key, batch) => {
-        const result = await commit(batch);
+      run: async (_key, batch, handOff) => {
+        const result = await commit(batch, handOff);
         // Accepted entries were appended in batch order, refused ones left out.
         let appended = 0;
         const answers = batch.map((_, position) => {

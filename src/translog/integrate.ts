@@ -218,11 +218,9 @@ export async function integrate(
     const planned = plan(known.edge.size, batch, known.edge.tiles);
     onPlanned?.(planned.result);
     const written = await writePlan(trx, logId, planned, known.root);
-    if (process.env['DBG']) console.log('fast', entries.length, written.moved);
     if (written.moved) return planned.result;
     start = written.size;
   } else {
-    if (process.env['DBG']) console.log('slow', entries.length, !!known);
     const state = await trx
       .selectFrom('translog_state')
       .select(['size'])

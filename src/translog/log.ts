@@ -196,7 +196,7 @@ export async function createLog(database: Database, options: LogOptions): Promis
   // A tip whose batch failed (or was planned again) is marked, and a batch never starts
   // from a tip with a failed ancestor, so one failure costs at most the batches in flight.
   let tip: Promise<Tip | undefined> = Promise.resolve(undefined);
-  const commitBatch = async (batch: readonly QueuedEntry[]) => {
+  const commitBatch = async (batch: readonly QueuedEntry[], handOff: () => void) => {
     const base = tip;
     let publish!: (tip: Tip | undefined) => void;
     tip = new Promise((resolve) => {
@@ -213,6 +213,7 @@ export async function createLog(database: Database, options: LogOptions): Promis
         const integrated = await integrate(trx, logId, accepted, usable(from), (planned) => {
           mine = { tree: planned, parent: from, failed: false };
           publish(mine);
+          setImmediate(handOff); // once this batch's statement is on its way
         });
         if (mine && mine.tree !== integrated) mine.failed = true; // planned again: the tip was wrong
         faultPoint('after-log-append');
@@ -221,7 +222,8 @@ export async function createLog(database: Database, options: LogOptions): Promis
         faultPoint('before-commit');
         return refused.size === 0 ? integrated : { ...integrated, refused };
       });
-      if (mine && !mine.failed) mine.parent = undefined; // committed: the tip is now the tree
+      if (mine && !mine.failed)
+        mine.parent = undefined; // committed: the tip is now the tree
       else publish({ tree: result, parent: undefined, failed: false });
       faultPoint('after-commit');
       return result;
