@@ -50,8 +50,8 @@ function inProcessWitness(database: Database): WitnessTransport {
 async function openLog(database: Database, logId: string, witnessed: boolean): Promise<TransparencyLog> {
   return createLog(database, {
     logId,
-    // The origin is the key's name (the witness trusts it for that origin); one log per run.
-    origin: 'example.com/proviso-test-log',
+    // The witnessed log's origin is the key's name (the witness trusts the key for it).
+    origin: witnessed ? 'example.com/proviso-test-log' : `bench.example/${logId}`,
     signer: signerFromPrivateKey(SKEY),
     checkpointIntervalMs: 250,
     ...(witnessed

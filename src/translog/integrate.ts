@@ -2,12 +2,12 @@
 // It locks the log's state row first, so appenders in every process sequence one after the
 // other; entries, the grown tiles and the new root commit together or not at all.
 // The right edge of the tree (the partial tile of each level) is all a batch needs to grow
-// the tiles and compute the new root. The caller keeps it from its previous batch; when the
-// locked size shows another instance appended since, it is read again from the database.
+// the tiles and compute the new root. The caller keeps it from its previous batch; when
+// another instance appended since, it is read again from the database under the lock.
 // A batch is then one statement (writePlan): the state row moved under a guard on its size
-// AND root, with the entries and tiles inserted only if it moved; otherwise four (lock,
-// read, write). The known edge may be speculative (the planned edge of a batch still
-// committing, see log.ts): the guard is what makes that safe. A statement sent while the
+// AND root, with the entries and tiles inserted only if it moved; otherwise three more
+// (lock, read the edge, write). The known edge may be speculative (the planned edge of a
+// batch still committing, see log.ts): the guard is what makes that safe. A statement sent while the
 // batch before it holds the row lock waits for that COMMIT and then sees the row as it was
 // left; if that batch rolled back (or another instance appended, even the same number of
 // entries), size or root differ, nothing is written, and the batch is planned again from
@@ -140,12 +140,13 @@ function plan(start: number, batch: HashedEntries, partial: ReadonlyMap<string, 
 }
 
 /**
- * Writes a planned batch in ONE statement (data-modifying CTEs). The UPDATE locks the state
- * row until the commit; it moves the row to the new size and root only if it was still at
- * `start` with root `from` (with `from` undefined the caller already holds the lock at
- * `start`), and only then are the entries and tiles inserted. Otherwise nothing is written,
- * the row stays locked, and the size found is returned, so the caller can read that tree's
- * edge and write again.
+ * Writes a planned batch in ONE statement (data-modifying CTEs). The UPDATE moves the state
+ * row to the new size and root only if it is still at `start` with root `from` (with `from`
+ * undefined the caller already holds the lock at `start`); the row stays locked until the
+ * commit; only then are the entries and tiles inserted. The guard is in the WHERE clause, so
+ * "moved" means this statement moved the row — not that the row ended where this batch
+ * would have left it (another writer appending the very same entries leaves the same size
+ * and root). When it did not move, nothing is written and the caller takes the lock.
  *
  * The statement has the same few parameters whatever the batch size: the entries travel as
  * ONE hex text (their bytes concatenated) with their lengths as one comma-separated text,
@@ -158,7 +159,7 @@ async function writePlan(
   logId: string,
   planned: Plan,
   from: Uint8Array | undefined,
-): Promise<{ moved: true } | { moved: false; size: number }> {
+): Promise<boolean> {
   const { start, size, root } = planned.result;
   const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
   const entriesHex = Buffer.concat(planned.entries).toString('hex');
@@ -166,18 +167,13 @@ async function writePlan(
   const tileRows = planned.tiles.map(
     (t) => sql`(${t.level}::smallint, ${t.idx}::bigint, ${hex(t.hashes)}::text)`,
   );
-  const newRoot = sql`decode(${hex(root)}::text, 'hex')`;
-  const atStart = from
-    ? sql`size = ${start}::bigint and root = decode(${hex(from)}::text, 'hex')`
-    : sql`true`;
-  const result = await sql<{ moved: boolean; size: string | number }>`
+  const guard = from ? sql`and size = ${start}::bigint and root = decode(${hex(from)}::text, 'hex')` : sql``;
+  const result = await sql<{ moved: number }>`
     with state as (
       update translog_state
-      set size = case when ${atStart} then ${size}::bigint else size end,
-          root = case when ${atStart} then ${newRoot} else root end,
-          updated_at = case when ${atStart} then now() else updated_at end
-      where log_id = ${logId}
-      returning size, size = ${size}::bigint and root = ${newRoot} as moved
+      set size = ${size}::bigint, root = decode(${hex(root)}::text, 'hex'), updated_at = now()
+      where log_id = ${logId} ${guard}
+      returning size
     ), blob as materialized (
       select decode(${entriesHex}::text, 'hex') as bytes
     ), cut as (
@@ -187,18 +183,16 @@ async function writePlan(
       insert into translog_entry (log_id, idx, data)
       select ${logId}, ${start}::bigint + cut.j, substring(blob.bytes from cut.off + 1 for cut.len)
       from cut, blob
-      where exists (select 1 from state where moved)
+      where exists (select 1 from state)
     ), tiles as (
       insert into translog_tile (log_id, level, idx, hashes)
       select ${logId}, t.level, t.idx, decode(t.hashes, 'hex')
       from (values ${sql.join(tileRows)}) as t (level, idx, hashes)
-      where exists (select 1 from state where moved)
+      where exists (select 1 from state)
       on conflict (log_id, level, idx) do update set hashes = excluded.hashes
     )
-    select moved, size from state`.execute(trx);
-  const row = result.rows[0];
-  if (!row) throw new NotFoundError(`log ${logId} does not exist`);
-  return row.moved ? { moved: true } : { moved: false, size: Number(row.size) };
+    select count(*)::int as moved from state`.execute(trx);
+  return Number(result.rows[0]?.moved ?? 0) > 0;
 }
 
 export async function integrate(
@@ -211,25 +205,20 @@ export async function integrate(
   const { entries } = batch;
   // Fast path: the right edge this instance knows (committed, or planned by the batch still
   // committing before this one) is the tree's, so the batch is one round trip; the guard in
-  // writePlan checks that, and when it fails the row is locked all the same and the size
-  // found is known.
-  let start: number;
+  // writePlan checks that. When it fails, the batch takes the lock and reads the stored edge.
   if (known && entries.length > 0) {
     const planned = plan(known.edge.size, batch, known.edge.tiles);
     onPlanned?.(planned.result);
-    const written = await writePlan(trx, logId, planned, known.root);
-    if (written.moved) return planned.result;
-    start = written.size;
-  } else {
-    const state = await trx
-      .selectFrom('translog_state')
-      .select(['size'])
-      .where('log_id', '=', logId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!state) throw new NotFoundError(`log ${logId} does not exist`);
-    start = Number(state.size);
+    if (await writePlan(trx, logId, planned, known.root)) return planned.result;
   }
+  const state = await trx
+    .selectFrom('translog_state')
+    .select(['size'])
+    .where('log_id', '=', logId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!state) throw new NotFoundError(`log ${logId} does not exist`);
+  const start = Number(state.size);
   // The only stored tile each level can extend is the partial one at the right edge. A known
   // edge is not trusted here: the guard failed or was not tried, so read what is stored.
   const partial = await readTiles(trx, logId, partialTileKeys(start));
@@ -238,7 +227,7 @@ export async function integrate(
     return { start, size: start, root: rootFromEdge(edge), edge };
   }
   const planned = plan(start, batch, partial);
-  const written = await writePlan(trx, logId, planned, undefined);
-  if (!written.moved) throw new LogCorruptionError(`log ${logId} moved while its state row was locked`);
+  if (!(await writePlan(trx, logId, planned, undefined)))
+    throw new LogCorruptionError(`log ${logId} vanished while its state row was locked`);
   return planned.result;
 }

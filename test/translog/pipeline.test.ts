@@ -93,6 +93,24 @@ for (const backend of await storageBackends('translog pipelined group commit')) 
       for (const [index, e] of logged.entries()) assert.deepEqual(await log.entry(index), text(e));
     });
 
+    test('another writer appending the very same entries: this batch is appended after them, not lost', async () => {
+      // Two handles on one log (two gateway instances). The other appends exactly the entry
+      // this one is about to append from the edge it knows: same size, same root as this
+      // batch would leave. The batch must see that it did not move the row itself.
+      const other = await testLog(t.database, { logId: 'pipe', autoCheckpoint: false });
+      try {
+        await log.append(text('seed')); // this handle's tip is now the tree
+        const size = await log.size();
+        assert.equal((await other.append(text('twin'))).index, size);
+        assert.equal((await log.append(text('twin'))).index, size + 1);
+        const checkpoint = (await log.publishCheckpoint())!;
+        assert.equal(checkpoint.size, size + 2);
+        assert.equal(await fsckLog(log.tiles, checkpoint.size, checkpoint.root), checkpoint.size);
+      } finally {
+        await other.close();
+      }
+    });
+
     test('the guard refuses a phantom edge of the same size as the tree', async () => {
       const db = t.database.tables<TranslogTables>();
       const size = await log.size();
