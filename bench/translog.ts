@@ -17,6 +17,8 @@ import type { Measurement } from './lib/results.ts';
 
 const SECONDS = Number(process.env['BENCH_TRANSLOG_SECONDS'] ?? 3);
 const CONCURRENCY = (process.env['BENCH_TRANSLOG_CONCURRENCY'] ?? '64,512').split(',').map(Number);
+// Batches in flight per log (1: no pipelining), to compare in the same tree; default the log's.
+const PIPELINE = process.env['BENCH_TRANSLOG_PIPELINE'];
 const PG_ADMIN = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 // Test-only key (test/fixtures/testvectors/generated/notes.json): benchmark logs are throwaway.
 const SKEY = 'PRIVATE+KEY+example.com/proviso-test-log+83b7a520+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB';
@@ -54,6 +56,7 @@ async function openLog(database: Database, logId: string, witnessed: boolean): P
     origin: witnessed ? 'example.com/proviso-test-log' : `bench.example/${logId}`,
     signer: signerFromPrivateKey(SKEY),
     checkpointIntervalMs: 250,
+    ...(PIPELINE ? { batch: { pipeline: Number(PIPELINE) } } : {}),
     ...(witnessed
       ? {
           witnesses: {
