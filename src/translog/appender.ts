@@ -49,7 +49,8 @@ export interface BatchOptions {
   /** Largest batch per transaction (default 1000). */
   readonly maxBatch?: number;
   /**
-   * Batches in flight at once (default 2): batch N+1, gathered while batch N is prepared,
+   * Batches in flight at once (the log's default: 2 on PostgreSQL, 1 on PGlite; here 2):
+   * batch N+1, gathered while batch N is prepared,
    * starts (hashing, admission, planning, SQL) once N's statement is sent, while N commits;
    * the commits themselves stay in order (see log.ts).
    */

@@ -238,7 +238,10 @@ export async function createLog(database: Database, options: LogOptions): Promis
     () => {
       if (options.autoCheckpoint !== false) kick();
     },
-    options.batch,
+    // PGlite is one session: a second batch in flight overlaps no database work there, and
+    // its queued BEGIN would make every other statement (the checkpointer's, the witness's)
+    // wait a whole batch; on PostgreSQL the next batch runs on its own connection.
+    { pipeline: database.kind === 'postgres' ? 2 : 1, ...options.batch },
   );
   const interval = options.checkpointIntervalMs ?? 250;
   const ticker =

@@ -48,7 +48,11 @@ for (const backend of await storageBackends('translog pipelined group commit')) 
     let log: TransparencyLog;
     before(async () => {
       t = await backend.open();
-      log = await testLog(t.database, { logId: 'pipe', autoCheckpoint: false, batch: { delayMs: 0 } });
+      log = await testLog(t.database, {
+        logId: 'pipe',
+        autoCheckpoint: false,
+        batch: { delayMs: 0, pipeline: 2 },
+      });
     });
     after(async () => {
       await log.close();
