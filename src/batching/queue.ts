@@ -15,7 +15,7 @@
 // One item's trouble never costs the others: a run may answer `new Refused(error)` for an
 // item (that caller alone gets the error), and with `isolate` (the default) a failed run of
 // several items is retried item by item, so only the items that fail alone are rejected.
-// Written by hand (about 150 lines): the batching is Proviso's own contract (per-item
+// Written by hand (about 250 lines): the batching is Proviso's own contract (per-item
 // refusal, isolation, ordered overlap); the libraries seen batch loads, not commits.
 
 /** A run's answer for an item it refuses: that item's caller gets `error`, the others go on. */
