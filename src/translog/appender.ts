@@ -1,6 +1,8 @@
-// Group commit: appends arriving within a few milliseconds (or while the previous batch is
-// committing) are integrated in one transaction, and each caller is answered only after
-// that transaction has committed.
+// Group commit on the shared batching queue (src/batching/): appends arriving within a few
+// milliseconds (or while earlier batches are committing) are integrated in one transaction,
+// and each caller is answered only after that transaction has committed. Pipelined: up to
+// `pipeline` batches are in flight, their commits ordered by the log (log.ts).
+import { BatchQueue, Refused } from '../batching/index.ts';
 import { FormatError } from './errors.ts';
 import type { Integrated } from './integrate.ts';
 import { MAX_ENTRY_SIZE } from './tiles.ts';
@@ -41,98 +43,66 @@ export interface CommittedBatch extends Integrated {
   readonly refused?: ReadonlyMap<number, Error>;
 }
 
-interface Pending extends QueuedEntry {
-  resolve: (index: number) => void;
-  reject: (error: unknown) => void;
-}
-
 export interface BatchOptions {
   /** How long the first append of a batch waits for company (default 2 ms). */
   readonly delayMs?: number;
   /** Largest batch per transaction (default 1000). */
   readonly maxBatch?: number;
+  /**
+   * Batches in flight at once (the log's default: 2 on PostgreSQL, 1 on PGlite; here 2):
+   * batch N+1, gathered while batch N is prepared,
+   * starts (hashing, admission, planning, SQL) once N's statement is sent, while N commits;
+   * the commits themselves stay in order (see log.ts).
+   */
+  readonly pipeline?: number;
 }
 
+/**
+ * Commits one batch. It calls `handOff` once the next batch may start (its own is planned
+ * and sent); the log orders the commits themselves.
+ */
+export type CommitBatch = (entries: readonly QueuedEntry[], handOff: () => void) => Promise<CommittedBatch>;
+
 export class GroupCommitter {
-  readonly #commit: (entries: readonly QueuedEntry[]) => Promise<CommittedBatch>;
+  readonly #queue: BatchQueue<QueuedEntry, number>;
   readonly #onCommitted: (result: Integrated) => void;
-  readonly #delayMs: number;
-  readonly #maxBatch: number;
-  #pending: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
   #closed = false;
 
-  constructor(
-    commit: (entries: readonly QueuedEntry[]) => Promise<CommittedBatch>,
-    onCommitted: (result: Integrated) => void,
-    options: BatchOptions = {},
-  ) {
-    this.#commit = commit;
+  constructor(commit: CommitBatch, onCommitted: (result: Integrated) => void, options: BatchOptions = {}) {
     this.#onCommitted = onCommitted;
-    this.#delayMs = options.delayMs ?? 2;
-    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#queue = new BatchQueue<QueuedEntry, number>({
+      mode: 'serial',
+      maxWeight: options.maxBatch ?? 1000,
+      delayMs: options.delayMs ?? 2,
+      overlap: options.pipeline ?? 2,
+      // A failed commit is not retried entry by entry: its entries may or may not have
+      // committed (a lost COMMIT reply), so callers treat the rejection as "not known to be
+      // logged". One entry's own trouble (a companion's refusal) costs only that entry.
+      isolate: false,
+      run: async (_key, batch, handOff) => {
+        const result = await commit(batch, handOff);
+        // Accepted entries were appended in batch order, refused ones left out.
+        let appended = 0;
+        const answers = batch.map((_, position) => {
+          const refusal = result.refused?.get(position);
+          return refusal ? new Refused(refusal) : result.start + appended++;
+        });
+        this.#onCommitted(result);
+        return answers;
+      },
+    });
   }
 
   append(entry: Uint8Array, attached?: Attached): Promise<number> {
     if (this.#closed) return Promise.reject(new Error('log is closed'));
     if (entry.length > MAX_ENTRY_SIZE)
       return Promise.reject(new FormatError('entry is larger than 65535 bytes'));
-    return new Promise<number>((resolve, reject) => {
-      this.#pending.push({ entry: new Uint8Array(entry), attached, resolve, reject });
-      this.#schedule();
-    });
-  }
-
-  #schedule(): void {
-    if (this.#running) return; // the running loop picks new arrivals up when its commit ends
-    if (this.#pending.length >= this.#maxBatch) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#start();
-    } else {
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        this.#start();
-      }, this.#delayMs);
-    }
-  }
-
-  #start(): void {
-    if (this.#running) return;
-    this.#running = this.#drain().finally(() => {
-      this.#running = undefined;
-      if (this.#pending.length > 0) this.#schedule();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#maxBatch);
-      try {
-        const result = await this.#commit(batch);
-        // Accepted entries were appended in batch order, refused ones left out.
-        let appended = 0;
-        batch.forEach((p, position) => {
-          const refusal = result.refused?.get(position);
-          if (refusal) p.reject(refusal);
-          else p.resolve(result.start + appended++);
-        });
-        this.#onCommitted(result);
-      } catch (error) {
-        // Not acknowledged. The entries may or may not have committed (a lost COMMIT reply);
-        // callers treat a rejection as "not known to be logged".
-        for (const p of batch) p.reject(error);
-      }
-    }
+    return this.#queue.submit('', { entry: new Uint8Array(entry), attached });
   }
 
   /** Stops accepting appends and waits for everything queued to be committed or rejected. */
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#pending.length > 0) this.#start();
-    while (this.#running) await this.#running;
+    await this.#queue.drain();
   }
 }

@@ -2,10 +2,16 @@
 // It locks the log's state row first, so appenders in every process sequence one after the
 // other; entries, the grown tiles and the new root commit together or not at all.
 // The right edge of the tree (the partial tile of each level) is all a batch needs to grow
-// the tiles and compute the new root. The caller keeps it from its previous batch; when the
-// locked size shows another instance appended since, it is read again from the database.
-// A batch is then one statement (writePlan): the state row moved under a size guard, with
-// the entries and tiles inserted only if it moved; otherwise four (lock, read, write).
+// the tiles and compute the new root. The caller keeps it from its previous batch; when
+// another instance appended since, it is read again from the database under the lock.
+// A batch is then one statement (writePlan): the state row moved under a guard on its size
+// AND root, with the entries and tiles inserted only if it moved; otherwise three more
+// (lock, read the edge, write). The known edge may be speculative (the planned edge of a
+// batch still committing, see log.ts): the guard is what makes that safe. A statement sent while the
+// batch before it holds the row lock waits for that COMMIT and then sees the row as it was
+// left; if that batch rolled back (or another instance appended, even the same number of
+// entries), size or root differ, nothing is written, and the batch is planned again from
+// the stored tiles under the lock. A phantom edge is never written.
 
 import { sql } from 'kysely';
 import { LogCorruptionError, NotFoundError } from './errors.ts';
@@ -59,7 +65,27 @@ export function rootFromEdge(edge: RightEdge): Uint8Array {
   return root;
 }
 
-const INSERT_CHUNK = 1000;
+/** What a batch may start from: a tree's right edge and its root. */
+export interface KnownTree {
+  readonly edge: RightEdge;
+  readonly root: Uint8Array;
+}
+
+/** A batch's entries with their RFC 9162 leaf hashes (hashed before the transaction). */
+export interface HashedEntries {
+  readonly entries: readonly Uint8Array[];
+  readonly leaves: readonly Uint8Array[];
+}
+
+export function hashEntries(entries: readonly Uint8Array[]): HashedEntries {
+  return { entries, leaves: entries.map(hashLeaf) };
+}
+
+/** The entries the companion admitted (batch positions not in `refused`), with their hashes. */
+export function acceptedOnly(batch: HashedEntries, refused: ReadonlyMap<number, unknown>): HashedEntries {
+  const keep = (_: unknown, position: number) => !refused.has(position);
+  return { entries: batch.entries.filter(keep), leaves: batch.leaves.filter(keep) };
+}
 
 /** A batch's writes, computed from the right edge before any of them is sent. */
 interface Plan {
@@ -69,12 +95,13 @@ interface Plan {
 }
 
 /** Grows the right edge of a tree of `start` leaves by `entries`: the tiles to write, the new root. */
-function plan(start: number, entries: readonly Uint8Array[], partial: ReadonlyMap<string, Uint8Array>): Plan {
+function plan(start: number, batch: HashedEntries, partial: ReadonlyMap<string, Uint8Array>): Plan {
+  const { entries } = batch;
   const size = start + entries.length;
   const writes: { level: number; idx: number; hashes: Uint8Array }[] = [];
   let level = 0;
   let first = start; // position of the first new hash at this level
-  let added = entries.map(hashLeaf);
+  let added = batch.leaves as Uint8Array[];
   while (added.length > 0) {
     const completed: Uint8Array[] = [];
     let pos = first;
@@ -113,107 +140,94 @@ function plan(start: number, entries: readonly Uint8Array[], partial: ReadonlyMa
 }
 
 /**
- * Writes a planned batch in ONE statement (data-modifying CTEs). The UPDATE locks the state
- * row until the commit; it moves the row to the new size and root only if it was still at
- * `start` (with `guarded` false the caller already holds the lock at `start`), and only then
- * are the entries and tiles inserted. Otherwise nothing is written, the row stays locked,
- * and the size found is returned, so the caller can read that tree's edge and write again.
+ * Writes a planned batch in ONE statement (data-modifying CTEs). The UPDATE moves the state
+ * row to the new size and root only if it is still at `start` with root `from` (with `from`
+ * undefined the caller already holds the lock at `start`); the row stays locked until the
+ * commit; only then are the entries and tiles inserted. The guard is in the WHERE clause, so
+ * "moved" means this statement moved the row — not that the row ended where this batch
+ * would have left it (another writer appending the very same entries leaves the same size
+ * and root). When it did not move, nothing is written and the caller takes the lock.
+ *
+ * The statement has the same few parameters whatever the batch size: the entries travel as
+ * ONE hex text (their bytes concatenated) with their lengths as one comma-separated text,
+ * cut apart by the server; tiles as hex too. A bind parameter per entry cost more than the
+ * entry (PGlite serialises each bytea parameter byte by byte in JavaScript; PostgreSQL
+ * parses and binds each), and there is no parameter limit to split big batches for.
  */
 async function writePlan(
   trx: TranslogDb,
   logId: string,
   planned: Plan,
-  guarded: boolean,
-): Promise<{ moved: true } | { moved: false; size: number }> {
+  from: Uint8Array | undefined,
+): Promise<boolean> {
   const { start, size, root } = planned.result;
-  const entryRows = planned.entries.map((data, j) => sql`(${start + j}::bigint, ${data}::bytea)`);
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  const entriesHex = Buffer.concat(planned.entries).toString('hex');
+  const lengths = planned.entries.map((e) => e.length).join(',');
   const tileRows = planned.tiles.map(
-    (t) => sql`(${t.level}::smallint, ${t.idx}::bigint, ${t.hashes}::bytea)`,
+    (t) => sql`(${t.level}::smallint, ${t.idx}::bigint, ${hex(t.hashes)}::text)`,
   );
-  const atStart = guarded ? sql`size = ${start}::bigint` : sql`true`;
-  const result = await sql<{ moved: boolean; size: string | number }>`
+  const guard = from ? sql`and size = ${start}::bigint and root = decode(${hex(from)}::text, 'hex')` : sql``;
+  const result = await sql<{ moved: number }>`
     with state as (
       update translog_state
-      set size = case when ${atStart} then ${size}::bigint else size end,
-          root = case when ${atStart} then ${root}::bytea else root end,
-          updated_at = case when ${atStart} then now() else updated_at end
-      where log_id = ${logId}
-      returning size, size = ${size}::bigint and root = ${root}::bytea as moved
+      set size = ${size}::bigint, root = decode(${hex(root)}::text, 'hex'), updated_at = now()
+      where log_id = ${logId} ${guard}
+      returning size
+    ), blob as materialized (
+      select decode(${entriesHex}::text, 'hex') as bytes
+    ), cut as (
+      select n - 1 as j, len::int as len, (sum(len::int) over (order by n) - len::int)::int as off
+      from unnest(string_to_array(${lengths}::text, ',')) with ordinality as l (len, n)
     ), entries as (
       insert into translog_entry (log_id, idx, data)
-      select ${logId}, e.idx, e.data from (values ${sql.join(entryRows)}) as e (idx, data)
-      where exists (select 1 from state where moved)
+      select ${logId}, ${start}::bigint + cut.j, substring(blob.bytes from cut.off + 1 for cut.len)
+      from cut, blob
+      where exists (select 1 from state)
     ), tiles as (
       insert into translog_tile (log_id, level, idx, hashes)
-      select ${logId}, t.level, t.idx, t.hashes from (values ${sql.join(tileRows)}) as t (level, idx, hashes)
-      where exists (select 1 from state where moved)
+      select ${logId}, t.level, t.idx, decode(t.hashes, 'hex')
+      from (values ${sql.join(tileRows)}) as t (level, idx, hashes)
+      where exists (select 1 from state)
       on conflict (log_id, level, idx) do update set hashes = excluded.hashes
     )
-    select moved, size from state`.execute(trx);
-  const row = result.rows[0];
-  if (!row) throw new NotFoundError(`log ${logId} does not exist`);
-  return row.moved ? { moved: true } : { moved: false, size: Number(row.size) };
+    select count(*)::int as moved from state`.execute(trx);
+  return Number(result.rows[0]?.moved ?? 0) > 0;
 }
-
-// Bind parameters per statement stay far below PostgreSQL's 65,535 at this batch size.
-const ONE_STATEMENT_MAX = 1000;
 
 export async function integrate(
   trx: TranslogDb,
   logId: string,
-  entries: readonly Uint8Array[],
-  known?: RightEdge,
+  batch: HashedEntries,
+  known?: KnownTree,
+  onPlanned?: (planned: Integrated) => void,
 ): Promise<Integrated> {
-  // Fast path: the right edge this instance committed last is still the tree's (nobody else
-  // appended), so the batch is one round trip; the size guard in writePlan checks that, and
-  // when it fails the row is locked all the same and the size another instance left is known.
-  let start: number;
-  if (known && entries.length > 0 && entries.length <= ONE_STATEMENT_MAX) {
-    const planned = plan(known.size, entries, known.tiles);
-    const written = await writePlan(trx, logId, planned, true);
-    if (written.moved) return planned.result;
-    start = written.size;
-  } else {
-    const state = await trx
-      .selectFrom('translog_state')
-      .select(['size'])
-      .where('log_id', '=', logId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!state) throw new NotFoundError(`log ${logId} does not exist`);
-    start = Number(state.size);
+  const { entries } = batch;
+  // Fast path: the right edge this instance knows (committed, or planned by the batch still
+  // committing before this one) is the tree's, so the batch is one round trip; the guard in
+  // writePlan checks that. When it fails, the batch takes the lock and reads the stored edge.
+  if (known && entries.length > 0) {
+    const planned = plan(known.edge.size, batch, known.edge.tiles);
+    onPlanned?.(planned.result);
+    if (await writePlan(trx, logId, planned, known.root)) return planned.result;
   }
-  // The only stored tile each level can extend is the partial one at the right edge.
-  const partial = known?.size === start ? known.tiles : await readTiles(trx, logId, partialTileKeys(start));
+  const state = await trx
+    .selectFrom('translog_state')
+    .select(['size'])
+    .where('log_id', '=', logId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!state) throw new NotFoundError(`log ${logId} does not exist`);
+  const start = Number(state.size);
+  // The only stored tile each level can extend is the partial one at the right edge. A known
+  // edge is not trusted here: the guard failed or was not tried, so read what is stored.
+  const partial = await readTiles(trx, logId, partialTileKeys(start));
   if (entries.length === 0) {
     const edge = { size: start, tiles: partial };
     return { start, size: start, root: rootFromEdge(edge), edge };
   }
-  const planned = plan(start, entries, partial);
-  if (entries.length <= ONE_STATEMENT_MAX) {
-    const written = await writePlan(trx, logId, planned, false);
-    if (!written.moved) throw new LogCorruptionError(`log ${logId} moved while its state row was locked`);
-    return planned.result;
-  }
-  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('translog_entry')
-      .values(
-        entries.slice(i, i + INSERT_CHUNK).map((data, j) => ({ log_id: logId, idx: start + i + j, data })),
-      )
-      .execute();
-  }
-  await trx
-    .insertInto('translog_tile')
-    .values(planned.tiles.map((w) => ({ log_id: logId, ...w })))
-    .onConflict((oc) =>
-      oc.columns(['log_id', 'level', 'idx']).doUpdateSet((eb) => ({ hashes: eb.ref('excluded.hashes') })),
-    )
-    .execute();
-  await trx
-    .updateTable('translog_state')
-    .set({ size: planned.result.size, root: planned.result.root, updated_at: new Date() })
-    .where('log_id', '=', logId)
-    .execute();
+  const planned = plan(start, batch, partial);
+  if (!(await writePlan(trx, logId, planned, undefined)))
+    throw new LogCorruptionError(`log ${logId} vanished while its state row was locked`);
   return planned.result;
 }

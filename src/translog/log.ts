@@ -2,14 +2,13 @@
 // committed; a checkpointer signs the tree at least once a second while it grows; proofs and
 // tiles are read from stored tiles.
 import type { Database } from '../storage/index.ts';
-import { type AppendCompanion, type BatchOptions, GroupCommitter, type QueuedEntry } from './appender.ts';
+import { type AppendCompanion, type BatchOptions, GroupCommitter } from './appender.ts';
 import { Checkpointer, type Cosigning, type StoredCheckpoint } from './checkpointer.ts';
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
-import { faultPoint } from './fault.ts';
-import { integrate, type RightEdge } from './integrate.ts';
 import { type NoteSigner, parseVerifierKey, SIG_ED25519 } from './keys.ts';
 import { EMPTY_ROOT } from './merkle.ts';
+import { pipelinedCommit } from './pipeline.ts';
 import { consistencyProof, inclusionProof } from './proof.ts';
 import { bytes, type TranslogDb, type TranslogTables } from './tables.ts';
 import type { TileFetcher } from './tile-client.ts';
@@ -108,34 +107,6 @@ async function ensureState(db: TranslogDb, logId: string, origin: string): Promi
   if (row.origin !== origin) throw new FormatError(`log ${logId} has origin ${row.origin}, not ${origin}`);
 }
 
-/** Asks each companion that vets its items which of them it refuses; batch positions → error. */
-async function admitAttached(trx: TranslogDb, batch: readonly QueuedEntry[]): Promise<Map<number, Error>> {
-  const byCompanion = new Map<AppendCompanion, { position: number; data: unknown }[]>();
-  batch.forEach((b, position) => {
-    if (!b.attached?.companion.admit) return;
-    const items = byCompanion.get(b.attached.companion) ?? [];
-    items.push({ position, data: b.attached.data });
-    byCompanion.set(b.attached.companion, items);
-  });
-  const refused = new Map<number, Error>();
-  for (const [companion, items] of byCompanion) {
-    for (const [position, error] of await companion.admit!(trx, items)) refused.set(position, error);
-  }
-  return refused;
-}
-
-/** Hands each companion the entries of the batch attached to it, with their indexes, in one call. */
-async function writeAttached(trx: TranslogDb, batch: readonly QueuedEntry[], start: number): Promise<void> {
-  const byCompanion = new Map<AppendCompanion, { index: number; data: unknown }[]>();
-  batch.forEach((b, i) => {
-    if (!b.attached) return;
-    const items = byCompanion.get(b.attached.companion) ?? [];
-    items.push({ index: start + i, data: b.attached.data });
-    byCompanion.set(b.attached.companion, items);
-  });
-  for (const [companion, items] of byCompanion) await companion.write(trx, items);
-}
-
 export async function createLog(database: Database, options: LogOptions): Promise<TransparencyLog> {
   const db = database.tables<TranslogTables>();
   const { logId, origin, signer } = options;
@@ -175,35 +146,16 @@ export async function createLog(database: Database, options: LogOptions): Promis
       Math.max(5, lastKicked + minInterval - Date.now()),
     );
   };
-  // The tree's right edge after our last commit (see integrate.ts); dropped on any failure.
-  let edge: RightEdge | undefined;
-  const commitBatch = async (batch: readonly QueuedEntry[]) => {
-    const known = edge;
-    edge = undefined;
-    const result = await db.transaction().execute(async (trx) => {
-      const refused = await admitAttached(trx, batch);
-      const accepted = refused.size === 0 ? batch : batch.filter((_, position) => !refused.has(position));
-      const integrated = await integrate(
-        trx,
-        logId,
-        accepted.map((b) => b.entry),
-        known,
-      );
-      faultPoint('after-log-append');
-      await writeAttached(trx, accepted, integrated.start);
-      faultPoint('before-commit');
-      return refused.size === 0 ? integrated : { ...integrated, refused };
-    });
-    edge = result.edge;
-    faultPoint('after-commit');
-    return result;
-  };
+  const commitBatch = pipelinedCommit(db, logId);
   const committer = new GroupCommitter(
     commitBatch,
     () => {
       if (options.autoCheckpoint !== false) kick();
     },
-    options.batch,
+    // PGlite is one session: a second batch in flight overlaps no database work there, and
+    // its queued BEGIN would make every other statement (the checkpointer's, the witness's)
+    // wait a whole batch; on PostgreSQL the next batch runs on its own connection.
+    { pipeline: database.kind === 'postgres' ? 2 : 1, ...options.batch },
   );
   const interval = options.checkpointIntervalMs ?? 250;
   const ticker =
