@@ -1,8 +1,8 @@
 // How an entity state is stored in screening_state: its time histories (a card's `t`, a
 // customer's and a terminal's `times`, a terminal's `labelT`) as differences from the entry
 // before rather than 13-digit epoch milliseconds. Those histories are about 40 % of the state
-// JSON a screening group writes back (the largest cost of a group on PGlite, where each MB
-// sent, parsed and stored costs ~25–30 ms); as differences they take about half. Exact:
+// JSON a screening group writes back (one of the largest costs of a group on PGlite: a MB
+// sent, parsed and stored costs ~20–30 ms); as differences they take about half. Exact:
 // only arrays of safe integers are encoded, and a running sum of safe integers is exact.
 // Rows written before (plain arrays) are read as they are.
 
