@@ -11,6 +11,7 @@ import {
   type FeatureStateStore,
   type TerminalState,
 } from './state.ts';
+import { encodeState } from './state-codec.ts';
 import { parseState, type Trx } from './tables.ts';
 
 /** The three entity states of one event, handed to the engine as its whole world. */
@@ -235,7 +236,11 @@ export async function saveAll(
   states: ReadonlyMap<string, object>,
 ): Promise<Map<string, number>> {
   const list = JSON.stringify(
-    entities.map(([kind, key]) => ({ kind, key, state: states.get(stateSlot(kind, bankId, key)) })),
+    entities.map(([kind, key]) => ({
+      kind,
+      key,
+      state: encodeState(states.get(stateSlot(kind, bankId, key))!),
+    })),
   );
   const { rows } = await sql<{ kind: Kind; key: string; version: number }>`
     update screening_state as s set state = v.state, updated_at = now(), version = s.version + 1
@@ -252,7 +257,7 @@ export async function saveStates(
   entities: readonly (readonly [Kind, string, object])[],
 ): Promise<void> {
   const values = sql.join(
-    entities.map(([kind, key, state]) => sql`(${kind}, ${key}, ${JSON.stringify(state)})`),
+    entities.map(([kind, key, state]) => sql`(${kind}, ${key}, ${JSON.stringify(encodeState(state))})`),
   );
   await sql`update screening_state as s set state = v.state::json, updated_at = now(), version = s.version + 1
     from (values ${values}) as v(kind, key, state)

@@ -3,6 +3,7 @@ import type { Generated, Kysely } from 'kysely';
 import type { AlertDelivery, AlertReply, AlertStatus, ScreeningAlert } from './alert.ts';
 import { minorUnitExponent } from './event.ts';
 import type { Reason } from './reasons.ts';
+import { decodeState } from './state-codec.ts';
 
 export interface ScreeningTables {
   screening_state: {
@@ -67,9 +68,10 @@ export interface ScreeningTables {
 export type Trx = Kysely<ScreeningTables>;
 export type AlertRow = ScreeningTables['screening_alert'];
 
+/** A screening_state row's state as the engine's state (see state-codec.ts for the stored form). */
 export function parseState<T extends object>(value: unknown, empty: () => T): T {
   const parsed = typeof value === 'string' ? (JSON.parse(value) as object) : (value as object);
-  return { ...empty(), ...parsed };
+  return decodeState({ ...empty(), ...parsed });
 }
 
 export function toAlert(row: AlertRow): ScreeningAlert {
