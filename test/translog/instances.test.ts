@@ -55,24 +55,33 @@ describe('checkpoints of several instances on one PostgreSQL', { skip: unavailab
   let dir: string;
   const transport: WitnessTransport = async (url, body) => {
     const w = witnesses.find((x) => url === `in-process://${x.name}/add-checkpoint`)!;
+    // A network's worth of latency, so both instances' exchanges overlap (the race under test).
+    await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 20));
     const r = await w.addCheckpoint(body);
     return {
       status: r.status,
       body: r.status === 200 ? r.signatures : r.status === 409 ? `${r.size}\n` : r.reason,
     };
   };
+  const open: TransparencyLog[] = [];
+  const track = async (log: Promise<TransparencyLog>) => {
+    open.push(await log);
+    return open[open.length - 1]!;
+  };
   const instance = (database: Database, events: ReturnType<typeof recorder>, logId: string, auto = true) =>
-    testLog(database, {
-      logId,
-      autoCheckpoint: auto,
-      witnesses: {
-        witnesses: endpoints,
-        quorum: 2,
-        transport,
-        onFailure: events.onFailure,
-        onSuperseded: events.onSuperseded,
-      },
-    });
+    track(
+      testLog(database, {
+        logId,
+        autoCheckpoint: auto,
+        witnesses: {
+          witnesses: endpoints,
+          quorum: 2,
+          transport,
+          onFailure: events.onFailure,
+          onSuperseded: events.onSuperseded,
+        },
+      }),
+    );
 
   before(async () => {
     witnessDb = await pgliteBackend.open();
@@ -96,6 +105,8 @@ describe('checkpoints of several instances on one PostgreSQL', { skip: unavailab
     await migrate(databases[0]!);
   });
   afterEach(async () => {
+    // Also when a test failed halfway: an open log's timers would keep the run alive.
+    for (const log of open.splice(0)) await log.close().catch(() => {});
     for (const d of databases) await d.close();
     await created.drop();
   });
@@ -143,8 +154,6 @@ describe('checkpoints of several instances on one PostgreSQL', { skip: unavailab
     assert.equal(unknown.superseded.length, 0);
     assert.equal(unknown.failures.length, 2);
     assert.match(unknown.failures[0]!, /rolled back or forked/);
-    await logA.close();
-    await logB.close();
   });
 
   test('two instances appending at once: no warning, every checkpoint cosigned or superseded, verifiable', async () => {
@@ -176,23 +185,21 @@ describe('checkpoints of several instances on one PostgreSQL', { skip: unavailab
       assert.equal(report.ok, true, report.errors.join('; '));
       assert.notEqual(report.consistency, 'split-view');
     }
-    await logA.close();
-    await logB.close();
   });
 
   test('an instance that stops before its checkpoint is cosigned: the other has it cosigned', async () => {
     const [a, b] = [recorder(), recorder()];
     const logB = await instance(databases[1]!, b, 'stops');
     // A signs a checkpoint but has no witness answer yet (no witnesses configured), then stops.
-    const logA = await testLog(databases[0]!, { logId: 'stops', autoCheckpoint: false });
+    const logA = await track(testLog(databases[0]!, { logId: 'stops', autoCheckpoint: false }));
     for (let i = 0; i < 7; i++) await logA.append(entry(`a-${i}`));
     const orphan = (await logA.publishCheckpoint())!;
+    open.splice(open.indexOf(logA), 1);
     await logA.close();
     assert.equal(orphan.cosignatures, 0);
     const cosigned = await logB.waitForCheckpoint(orphan.size, { cosigned: true });
     assert.equal(cosigned.size, orphan.size);
     assert.deepEqual([...a.failures, ...b.failures], []);
-    await logB.close();
   });
 
   test('the gateway logs the race at debug, a refusal as a warning', () => {
