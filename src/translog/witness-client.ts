@@ -51,16 +51,20 @@ export interface WitnessCosigningOptions {
    * not of the log; without it, any larger tree counts as a rollback or fork.
    */
   readonly published?: (size: number) => Promise<boolean>;
-  /** Called when a witness already cosigned a larger checkpoint of this log (the multi-instance race). */
+  /** Called when a witness moved on with this log's other checkpoints (the multi-instance race). */
   readonly onSuperseded?: (witness: string, witnessSize: number, size: number) => void;
 }
 
-/** A witness already cosigned a larger checkpoint this log published: nothing is wrong, this one is simply late. */
+/**
+ * The witness's state moved with checkpoints this log published (another instance's): it
+ * already holds a larger one, or kept moving between this instance's attempts. Nothing is
+ * wrong; this checkpoint is simply late.
+ */
 export class SupersededError extends Error {
   override name = 'SupersededError';
   readonly witnessSize: number;
   constructor(witnessSize: number, size: number) {
-    super(`witness already cosigned a larger checkpoint of this log (size ${witnessSize} > ${size})`);
+    super(`witness moved on with this log's other checkpoints (witness at size ${witnessSize}, this one ${size})`);
     this.witnessSize = witnessSize;
   }
 }
@@ -139,6 +143,8 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       }
       throw new Error(`witness answered ${res.status}${refusalReason(res.body)}`);
     }
+    // Other instances' checkpoints reached the witness between both attempts: still the race.
+    if (await options.published?.(w.knownSize)) throw new SupersededError(w.knownSize, size);
     throw new Error('witness state kept moving');
   }
 
