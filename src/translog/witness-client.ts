@@ -64,7 +64,9 @@ export class SupersededError extends Error {
   override name = 'SupersededError';
   readonly witnessSize: number;
   constructor(witnessSize: number, size: number) {
-    super(`witness moved on with this log's other checkpoints (witness at size ${witnessSize}, this one ${size})`);
+    super(
+      `witness moved on with this log's other checkpoints (witness at size ${witnessSize}, this one ${size})`,
+    );
     this.witnessSize = witnessSize;
   }
 }
