@@ -11,6 +11,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { Registry } from 'prom-client';
 import { TransparencyEvents } from '../../src/gateway/transparency.ts';
 import { type Database, migrate, openDatabase } from '../../src/storage/index.ts';
+import type { StoredCheckpoint } from '../../src/translog/checkpointer.ts';
 import { fsckLog } from '../../src/translog/fsck.ts';
 import { SIG_COSIGNATURE_V1, signerFromPrivateKey } from '../../src/translog/keys.ts';
 import type { TransparencyLog } from '../../src/translog/log.ts';
@@ -200,6 +201,57 @@ describe('checkpoints of several instances on one PostgreSQL', { skip: unavailab
     const cosigned = await logB.waitForCheckpoint(orphan.size, { cosigned: true });
     assert.equal(cosigned.size, orphan.size);
     assert.deepEqual([...a.failures, ...b.failures], []);
+  });
+
+  test('a witness moving on with the log’s other checkpoints between both attempts: the race too', async () => {
+    const log = await track(testLog(databases[0]!, { logId: 'moving', autoCheckpoint: false }));
+    const signed: StoredCheckpoint[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5; i++) await log.append(entry(`m-${round}-${i}`));
+      signed.push((await log.publishCheckpoint())!);
+    }
+    const [c5, c10, c15] = signed as [StoredCheckpoint, StoredCheckpoint, StoredCheckpoint];
+    const one = endpoints.slice(0, 1);
+    const published = async (size: number) => signed.some((c) => c.size === size);
+    for (const [knows, expected] of [
+      [published, 'superseded'],
+      [async () => false, 'failure'],
+    ] as const) {
+      // The witness holds c5 (afresh each round); another instance's client knows it.
+      await witnessDb.database
+        .tables<{ translog_witness_state: { witness: string } }>()
+        .deleteFrom('translog_witness_state')
+        .execute();
+      const other = witnessCosigning({ witnesses: one, transport, proof: log.consistencyProof });
+      assert.equal((await other.cosign(parseNote(c5.note))).length, 1);
+      // Another instance's checkpoint reaches the witness after this instance's first 409.
+      let moved = false;
+      const moving: WitnessTransport = async (url, body, signal) => {
+        const answer = await transport(url, body, signal);
+        if (answer.status === 409 && !moved) {
+          moved = true;
+          assert.equal((await other.cosign(parseNote(c10.note))).length, 1);
+        }
+        return answer;
+      };
+      const events = recorder();
+      const late = witnessCosigning({
+        witnesses: one,
+        transport: moving,
+        proof: log.consistencyProof,
+        published: knows,
+        onFailure: events.onFailure,
+        onSuperseded: events.onSuperseded,
+      });
+      assert.deepEqual(await late.cosign(parseNote(c15.note)), []);
+      if (expected === 'superseded') {
+        assert.deepEqual(events.superseded, [{ witnessSize: 10, size: 15 }]);
+        assert.deepEqual(events.failures, []);
+      } else {
+        assert.equal(events.superseded.length, 0);
+        assert.match(events.failures[0]!, /kept moving/);
+      }
+    }
   });
 
   test('the gateway logs the race at debug, a refusal as a warning', () => {
