@@ -194,7 +194,14 @@ export async function startGateway(
   const tokens = new BearerTokenAccess(database);
   const { transparency, witness } = await witnessesFor(config, keyStore, banks, options);
   const transparencyEvents = new TransparencyEvents();
-  const logs = await openBankLogs(database, keyStore, banks, transparency, transparencyEvents.witnessFailure);
+  const logs = await openBankLogs(
+    database,
+    keyStore,
+    banks,
+    transparency,
+    transparencyEvents.witnessFailure,
+    transparencyEvents.witnessSuperseded,
+  );
   const audit = new AuditTrail(database, kek, logs, {
     ...transparencyEvents.policy(transparency),
     admission: withPaymentAdmission(admitReleasesInBatch),

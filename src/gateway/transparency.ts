@@ -51,6 +51,7 @@ export async function openBankLogs(
   banks: readonly Bank[],
   config: TransparencyConfig,
   onWitnessFailure?: (bank: string, witness: string, reason: string) => void,
+  onWitnessSuperseded?: (bank: string, witness: string, witnessSize: number, size: number) => void,
 ): Promise<Map<string, TransparencyLog>> {
   const logs = new Map<string, TransparencyLog>();
   for (const bank of banks) {
@@ -68,6 +69,12 @@ export async function openBankLogs(
                 ? {
                     onFailure: (witness: string, reason: string) =>
                       onWitnessFailure(bank.id, witness, reason),
+                  }
+                : {}),
+              ...(onWitnessSuperseded
+                ? {
+                    onSuperseded: (witness: string, witnessSize: number, size: number) =>
+                      onWitnessSuperseded(bank.id, witness, witnessSize, size),
                   }
                 : {}),
             },
@@ -116,6 +123,15 @@ export class TransparencyEvents {
     this.#emit(() => {
       this.#witnessRefusals!.inc({ bank, witness });
       this.#logger!.warn({ bank, witness, reason }, 'witness did not cosign the checkpoint');
+    });
+
+  /** Another instance's larger checkpoint reached the witness first: the expected race, not a refusal. */
+  readonly witnessSuperseded = (bank: string, witness: string, witnessSize: number, size: number): void =>
+    this.#emit(() => {
+      this.#logger!.debug(
+        { bank, witness, witnessSize, size },
+        'checkpoint superseded: the witness already cosigned a larger one of this log',
+      );
     });
 
   /** Refused releases since the last log line, per bank: one line per bank per 10 s, not one per request. */

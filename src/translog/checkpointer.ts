@@ -3,7 +3,10 @@
 // or absent witness never holds up signing, nor appends. Any instance may publish; the history
 // table is keyed by size, so two instances signing the same size (deterministic Ed25519, same
 // bytes) collide harmlessly. Every stored checkpoint is of the one append-only tree, hence all
-// are mutually consistent.
+// are mutually consistent. With several instances, an instance asks the witnesses only for a
+// checkpoint no older than the newest stored one (a larger one is the other instance's to
+// have cosigned), and a witness already holding a larger published checkpoint is the expected
+// race, not a refusal (witness-client.ts).
 import { sql } from 'kysely';
 import { formatCheckpoint } from './checkpoint.ts';
 import { faultPoint } from './fault.ts';
@@ -157,6 +160,9 @@ export class Checkpointer {
   async #cosign(checkpoint: StoredCheckpoint): Promise<StoredCheckpoint | undefined> {
     if (!this.#cosigning) return undefined;
     this.#lastCosignAttempt = Date.now();
+    // Superseded by a larger checkpoint (another instance's, or ours queued): the instance
+    // that signed it asks the witnesses; were it to stop first, publish() retries the newest.
+    if (((await this.#newestSize()) ?? 0) > checkpoint.size) return undefined;
     const signatures = await this.#cosigning.cosign(parseNote(checkpoint.note)).catch(() => []);
     if (signatures.length === 0) return undefined;
     const note = formatNote(addSignatures(parseNote(checkpoint.note), signatures));
@@ -187,6 +193,17 @@ export class Checkpointer {
     );
     const since = rows[0]?.since;
     return since ? new Date(since) : null;
+  }
+
+  async #newestSize(): Promise<number | undefined> {
+    const row = await this.#db
+      .selectFrom('translog_checkpoint')
+      .select('size')
+      .where('log_id', '=', this.#logId)
+      .orderBy('size', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.size;
   }
 
   async newest(): Promise<StoredCheckpoint | undefined> {
@@ -230,4 +247,15 @@ export class Checkpointer {
       .execute();
     return rows.map(toStored);
   }
+}
+
+/** Whether the log published a checkpoint of exactly `size` (any of its instances). */
+export async function checkpointPublished(db: TranslogDb, logId: string, size: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('translog_checkpoint')
+    .select('size')
+    .where('log_id', '=', logId)
+    .where('size', '=', size)
+    .executeTakeFirst();
+  return row !== undefined;
 }

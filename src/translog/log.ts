@@ -3,7 +3,7 @@
 // tiles are read from stored tiles.
 import type { Database } from '../storage/index.ts';
 import { type AppendCompanion, type BatchOptions, GroupCommitter } from './appender.ts';
-import { Checkpointer, type Cosigning, type StoredCheckpoint } from './checkpointer.ts';
+import { Checkpointer, type Cosigning, checkpointPublished, type StoredCheckpoint } from './checkpointer.ts';
 import { encodeBase64 } from './encoding.ts';
 import { FormatError, NotFoundError, ProofError } from './errors.ts';
 import { type NoteSigner, parseVerifierKey, SIG_ED25519 } from './keys.ts';
@@ -121,6 +121,7 @@ export async function createLog(database: Database, options: LogOptions): Promis
       ? witnessCosigning({
           ...options.witnesses,
           proof: (a, b) => consistencyProof(a, b, storedNodeReader(db, logId)),
+          published: (size) => checkpointPublished(db, logId, size),
         })
       : undefined);
   const checkpointer = new Checkpointer(db, logId, origin, signer, cosigning);

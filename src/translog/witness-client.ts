@@ -1,6 +1,9 @@
 // The log side of tlog-witness: submits a checkpoint to every configured witness with the
 // consistency proof from the size that witness last cosigned, and collects cosignatures
 // that verify under the witness's key. Used by the checkpointer as its `Cosigning`.
+// With several instances on one database, a witness may already hold a larger checkpoint
+// another instance published: that answer is the expected race (`onSuperseded`), told apart
+// from a rolled-back or forked log by asking the log whether it published that size itself.
 
 import { parseCheckpoint } from './checkpoint.ts';
 import type { Cosigning } from './checkpointer.ts';
@@ -42,6 +45,30 @@ export interface WitnessCosigningOptions {
   readonly timeoutMs?: number;
   /** Called per witness failure (for logs/metrics); never with secrets. */
   readonly onFailure?: (witness: string, reason: string) => void;
+  /**
+   * Whether this log (any of its instances) published a checkpoint of `size`; set by
+   * createLog. A witness holding a larger tree the log published is ahead of this instance,
+   * not of the log; without it, any larger tree counts as a rollback or fork.
+   */
+  readonly published?: (size: number) => Promise<boolean>;
+  /** Called when a witness moved on with this log's other checkpoints (the multi-instance race). */
+  readonly onSuperseded?: (witness: string, witnessSize: number, size: number) => void;
+}
+
+/**
+ * The witness's state moved with checkpoints this log published (another instance's): it
+ * already holds a larger one, or kept moving between this instance's attempts. Nothing is
+ * wrong; this checkpoint is simply late.
+ */
+export class SupersededError extends Error {
+  override name = 'SupersededError';
+  readonly witnessSize: number;
+  constructor(witnessSize: number, size: number) {
+    super(
+      `witness moved on with this log's other checkpoints (witness at size ${witnessSize}, this one ${size})`,
+    );
+    this.witnessSize = witnessSize;
+  }
 }
 
 /** The witness's stated reason (its problem document's detail), printable and short; public, never a secret. */
@@ -107,6 +134,8 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
         const stored = Number(res.body.trim());
         if (!Number.isSafeInteger(stored)) throw new Error('witness answered 409 without a size');
         if (stored > size) {
+          w.knownSize = stored;
+          if (await options.published?.(stored)) throw new SupersededError(stored, size);
           throw new Error(
             `witness has cosigned a larger tree (size ${stored}) than this checkpoint (size ${size}): the log was rolled back or forked`,
           );
@@ -116,6 +145,8 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       }
       throw new Error(`witness answered ${res.status}${refusalReason(res.body)}`);
     }
+    // Other instances' checkpoints reached the witness between both attempts: still the race.
+    if (await options.published?.(w.knownSize)) throw new SupersededError(w.knownSize, size);
     throw new Error('witness state kept moving');
   }
 
@@ -127,6 +158,8 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
       const signatures: NoteSignature[] = [];
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') signatures.push(r.value);
+        else if (r.reason instanceof SupersededError)
+          options.onSuperseded?.(witnesses[i]!.verifier.name, r.reason.witnessSize, size);
         else options.onFailure?.(witnesses[i]!.verifier.name, failureReason(r.reason));
       });
       return signatures;
