@@ -134,8 +134,13 @@ export function witnessCosigning(options: WitnessCosigningOptions): Cosigning {
         const stored = Number(res.body.trim());
         if (!Number.isSafeInteger(stored)) throw new Error('witness answered 409 without a size');
         if (stored > size) {
-          w.knownSize = stored;
-          if (await options.published?.(stored)) throw new SupersededError(stored, size);
+          // Only a size this log published is remembered: a witness claiming a size the log
+          // never reached (rollback, fork, or its state tampered with) must not leave us sending
+          // "old <that size>" forever once it is set right again.
+          if (await options.published?.(stored)) {
+            w.knownSize = stored;
+            throw new SupersededError(stored, size);
+          }
           throw new Error(
             `witness has cosigned a larger tree (size ${stored}) than this checkpoint (size ${size}): the log was rolled back or forked`,
           );
