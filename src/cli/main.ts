@@ -159,10 +159,11 @@ Object.assign(commands, {
     options: {},
     async run() {
       const relay = await startRelay(readRelayConfig());
+      const stopped = waitForSignal(); // listening before saying so (see start.ts)
       process.stdout.write(
         `relay listening\n  chat ${relay.url}/\n  webhook ${relay.info.webhook_url}\n  API reference ${relay.url}/docs\n`,
       );
-      await waitForSignal();
+      await stopped;
       await relay.close();
       return 0;
     },
@@ -189,11 +190,12 @@ Object.assign(commands, {
         host: config.host,
         port: intOption(values['port'], 4300, 'port'),
       });
+      const stopped = waitForSignal(); // listening before saying so (see start.ts)
       process.stdout.write(
         `witness ${running.verifierKey.split('+')[0]} listening\n  submit checkpoints to ${running.submissionUrl}/add-checkpoint\n` +
           `  verifier key ${running.verifierKey}\n  configure a gateway with PROVISO_WITNESSES='${running.submissionUrl}|${running.verifierKey}'\n`,
       );
-      await waitForSignal();
+      await stopped;
       await running.close();
       return 0;
     },

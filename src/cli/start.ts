@@ -123,8 +123,12 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
     'Press Ctrl-C to stop.',
     '',
   );
+  // Listen for Ctrl-C before the banner says "Press Ctrl-C": the first SIGINT listener takes a
+  // moment to install, and a signal sent the instant the banner appears (a script, or a quick
+  // person) would otherwise still find the default action and kill the process mid-sentence.
+  const stopped = untilStopped();
   process.stdout.write(lines.join('\n'));
-  await untilStopped();
+  await stopped;
   process.stderr.write('stopping…\n');
   forgetUrl();
   await shops.close();
