@@ -1,6 +1,8 @@
 // Configuration from the environment, read in one place and validated up front so a
 // mistake fails at start with a message, not later with a stack trace.
+
 import { resolve } from 'node:path';
+import type { FastifyListenOptions } from 'fastify';
 import { parseBankKeys } from '../screening/index.ts';
 
 export interface GatewayConfig {
@@ -142,4 +144,15 @@ function gatewayInstances(env: NodeJS.ProcessEnv, databaseUrl: string | undefine
       'PROVISO_INSTANCES above 1 needs DATABASE_URL (PostgreSQL): the embedded database has a single owner',
     );
   return instances;
+}
+
+/**
+ * Where and how the gateway listens. Several instances on one port (PROVISO_INSTANCES): each
+ * socket is bound with SO_REUSEPORT and the kernel hands each new connection to one of them
+ * (fastify passes the option on to node's net.Server).
+ */
+export function listenOptions(
+  config: Pick<GatewayConfig, 'host' | 'port' | 'instances'>,
+): FastifyListenOptions & { reusePort?: boolean } {
+  return { host: config.host, port: config.port, ...(config.instances > 1 ? { reusePort: true } : {}) };
 }

@@ -2,7 +2,7 @@
 // the bank cores, access, and the HTTP app. Used by `proviso start` and by tests that
 // need the real server.
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyListenOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BearerTokenAccess } from '../access/index.ts';
 import { DeviceAlertSink, RELAY_PUSH_TOPIC, type RelayWebhook, screeningReplies } from '../alerts/index.ts';
 import { AuditTrail } from '../audit/index.ts';
@@ -42,22 +42,20 @@ import {
   startNatsIngest,
   trainMissingBankModels,
 } from '../screening/index.ts';
-import { SealingPool } from '../seal/index.ts';
 import { type Database, migrate, openDatabase } from '../storage/index.ts';
 import type { TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
 import { buildGateway } from './app.ts';
 import { type AlertReplies, BankBot } from './bot.ts';
-import type { GatewayConfig } from './config.ts';
+import { type GatewayConfig, listenOptions } from './config.ts';
 import { gatewayDiscovery } from './discovery-extras.ts';
 import { gatewayOutboxWorker } from './outbox-handlers.ts';
-import { startPaymentJobs } from './payment-jobs.ts';
 import { demoMerchantRegistrations, receiptDelivery } from './payments.ts';
 import { purchaseNotificationListener } from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
 import { startScreeningJobs } from './screening-jobs.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
-import { bankSealers } from './sealers.ts';
+import { bankSealers, gatewaySealingPool } from './sealers.ts';
 import {
   bankLogSigner,
   consentAuditSink,
@@ -273,10 +271,7 @@ export async function startGateway(
     ? { url: `${config.relayUrl}/webhook`, secret: (bankId) => config.relayAppSecrets.get(bankId) ?? '' }
     : undefined;
   // What the outbox seals in bulk (alerts, purchase notifications) goes to worker threads.
-  const sealingPool = new SealingPool({
-    onWorkerDeath: ({ error, batches }) =>
-      app.log.warn({ error, batches }, 'a sealing worker died; its batches go once more to a new one'),
-  });
+  const sealingPool = gatewaySealingPool(() => app.log);
   const sealers = bankSealers(keyStore, sealingPool);
   // The one path by which the bank's data leaves (OB routes, bot, alert sink, checkout: the
   // merchant's confirmations are signed by the bank's ES256 key under its payment consent).
@@ -399,18 +394,10 @@ export async function startGateway(
     banks.map((b) => ({ id: b.id, currency: regionFor(b.id).currency })),
     { seed: config.seed, rules: DEMO_SCREENING_RULES, log: (m) => app.log.info(m) },
   );
-  // Several instances on one port (PROVISO_INSTANCES): each socket is bound with SO_REUSEPORT
-  // and the kernel hands each new connection to one of them (fastify passes the option on).
-  const listenOptions: FastifyListenOptions & { reusePort?: boolean } = {
-    host: config.host,
-    port: config.port,
-    ...(config.instances > 1 ? { reusePort: true } : {}),
-  };
-  const listening = await app.listen(listenOptions);
+  const listening = await app.listen(listenOptions(config));
   if (!config.publicUrl) url = listening.replace('[::1]', 'localhost');
   consent.startJobs();
-  payments.startJobs();
-  const stopPaymentJobs = startPaymentJobs(payments, app.log);
+  payments.startJobs(app.log);
   await outboxWorker.start();
   const stopScreeningJobs = startScreeningJobs(screening, config.alertReplySeconds);
   const nats = config.natsUrl
@@ -449,7 +436,6 @@ export async function startGateway(
     async close() {
       consent.stop();
       payments.stop();
-      stopPaymentJobs();
       await outboxWorker.stop();
       await sealingPool.close();
       stopScreeningJobs();

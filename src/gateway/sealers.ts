@@ -4,9 +4,17 @@
 // bank's private key reaches them as a KeyObject cloned inside this process, nowhere else.
 import { createPublicKey } from 'node:crypto';
 import type { KeyStore } from '../keys/index.ts';
-import { createPooledSealer, createSealer, type Sealer, type SealingPool } from '../seal/index.ts';
+import { createPooledSealer, createSealer, type Sealer, SealingPool } from '../seal/index.ts';
 
 export type BankSealers = (bankId: string) => Promise<Sealer>;
+
+/** The gateway's sealing pool; a worker's death is a warning in the gateway's log. */
+export function gatewaySealingPool(log: () => { warn(fields: object, message: string): void }): SealingPool {
+  return new SealingPool({
+    onWorkerDeath: ({ error, batches }) =>
+      log().warn({ error, batches }, 'a sealing worker died; its batches go once more to a new one'),
+  });
+}
 
 export function bankSealers(keyStore: KeyStore, pool?: SealingPool): BankSealers {
   const sealers = new Map<string, Promise<Sealer>>();

@@ -10,6 +10,7 @@ import { forbidden, notFound, Problem } from '../http/index.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { ReleasePath } from '../release/index.ts';
 import type { Database } from '../storage/index.ts';
+import { type PaymentJobsLog, startPaymentJobs } from './consent-sweep.ts';
 import type { SigningKey } from './jws.ts';
 import type { MerchantRegistration } from './merchants.ts';
 import { canonical, type ObInitiation } from './ob-mapping.ts';
@@ -69,9 +70,11 @@ export class PaymentService {
   }
 
   #timer: NodeJS.Timeout | undefined;
+  #stopSweep: (() => void) | undefined;
 
   /** Hourly: idempotency records older than 24 hours are dropped (a key may then be used again). */
-  startJobs(): void {
+  /** The background timers: the hourly idempotency purge and the stale-consent sweep. */
+  startJobs(log: PaymentJobsLog): void {
     const run = () =>
       void this.store
         .purgeIdempotency()
@@ -79,10 +82,12 @@ export class PaymentService {
     run();
     this.#timer = setInterval(run, 3_600_000);
     this.#timer.unref();
+    this.#stopSweep = startPaymentJobs(this, log);
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    this.#stopSweep?.();
   }
 
   merchant(clientId: string): MerchantRegistration | undefined {
@@ -154,7 +159,7 @@ export class PaymentService {
 
   /**
    * Consents nobody approved in time become Rejected without waiting to be read (the gateway's
-   * timer, gateway/payment-jobs.ts), up to `limit` a call: the state `consentFor` gives them on
+   * timer, consent-sweep.ts), up to `limit` a call: the state `consentFor` gives them on
    * a read, with the same log entries — none, as no customer is known before approval (the
    * audit trail is the customer's). Returns how many were moved.
    */

@@ -10,7 +10,7 @@ import {
   SWEEP_EVERY_MS,
   startPaymentJobs,
   sweepExpiredPaymentConsents,
-} from '../../src/gateway/payment-jobs.ts';
+} from '../../src/payments/consent-sweep.ts';
 import { CONSENT_TTL_MS, PaymentService, type PaymentServiceOptions } from '../../src/payments/index.ts';
 import { storageBackends, type TestDatabase } from '../support/backends.ts';
 

@@ -1,8 +1,8 @@
-// The checkout work the gateway runs on a timer: payment consents nobody approved in time are
-// swept to Rejected (UK OB has no Expired state) instead of waiting for their next read. Each
-// tick is bounded (at most SWEEP_BATCHES × SWEEP_BATCH consents); the rest wait for the next.
-// Returns the stop function.
-import type { PaymentService } from '../payments/index.ts';
+// One of the payment service's timers (started by PaymentService.startJobs beside the
+// idempotency purge): payment consents nobody approved in time are swept to Rejected (UK OB has
+// no Expired state) instead of waiting for their next read. Each tick is bounded (at most
+// SWEEP_BATCHES × SWEEP_BATCH consents); the rest wait for the next. Returns the stop function.
+import type { PaymentService } from './service.ts';
 
 export const SWEEP_EVERY_MS = 60_000;
 export const SWEEP_BATCH = 500;
