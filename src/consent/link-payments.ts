@@ -27,22 +27,22 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 /** The "Payments through this link" section of a consent's detail page. */
-export function linkPaymentsSection(o: {
+export function linkPaymentsSection(section: {
   base: string;
   consentId: string;
   csrf: string;
   payments: LinkPayment[];
   stopped: boolean;
 }): string {
-  const rows = o.payments
+  const rows = section.payments
     .map(
       (p) =>
         `<li><strong>${esc(p.merchantName)}</strong> — ${esc(p.currency)} ${esc(p.amount)}, order ${esc(p.orderReference)}, ${esc(STATUS_TEXT[p.status] ?? p.status)} <span class="label">(${esc(p.at.toISOString().slice(0, 16).replace('T', ' '))} UTC)</span></li>`,
     )
     .join('');
-  const action = o.stopped
+  const action = section.stopped
     ? '<p><strong>Stopped:</strong> this app can no longer check funds or receive receipts for payments.</p>'
-    : `<form method="post" action="${esc(o.base)}/connected-apps/${esc(o.consentId)}/stop-checkout"><input type="hidden" name="csrf" value="${esc(o.csrf)}">
+    : `<form method="post" action="${esc(section.base)}/connected-apps/${esc(section.consentId)}/stop-checkout"><input type="hidden" name="csrf" value="${esc(section.csrf)}">
 <p>Every payment still needs your approval here at the bank. Stopping means this app can no longer ask whether you can pay, nor show you receipts.</p>
 <div class="actions"><button class="secondary" type="submit">Stop payments through this app</button></div></form>`;
   return `<h2 id="payments">Payments through this app</h2><ul>${rows || '<li>None yet</li>'}</ul>${action}`;

@@ -45,12 +45,12 @@ export async function demoMerchantRegistrations(
  * link (Cedar: checkout over payments; the log commits to the receipt; sealed to the link's
  * device key), then to the outbox, whose worker posts it to the relay with retries.
  */
-export function receiptDelivery(o: {
+export function receiptDelivery(parts: {
   release: ReleasePath;
   outbox: Outbox;
 }): (delivery: ReceiptDelivery) => Promise<void> {
   return async (delivery) => {
-    const { envelope, authenticated } = await o.release.release({
+    const { envelope, authenticated } = await parts.release.release({
       bankId: delivery.bankId,
       caller: { kind: 'consent', consent: delivery.link },
       purpose: 'checkout',
@@ -61,7 +61,7 @@ export function receiptDelivery(o: {
       seal: { type: delivery.type, id: delivery.id },
     });
     if (!envelope) return;
-    await enqueueRelayPush(o.outbox, {
+    await enqueueRelayPush(parts.outbox, {
       bankId: delivery.bankId,
       recipient: authenticated.pairwiseId,
       mid: `${delivery.type}-${delivery.id}`,
@@ -74,23 +74,25 @@ export function receiptDelivery(o: {
 export async function registerPaymentRoutes(
   app: FastifyInstance,
   ctx: GatewayContext,
-  o: { payments: PaymentService; consent: ConsentService },
+  parts: { payments: PaymentService; consent: ConsentService },
 ): Promise<void> {
   const banks = new Set(ctx.banks.keys());
   const tokens = new MerchantTokens(
     ctx.database,
-    o.payments.options.merchants.map((m) => m.clientId),
+    parts.payments.options.merchants.map((m) => m.clientId),
     () => ctx.publicUrl,
   );
   await app.register(
     async (scope) =>
-      paymentRoutes(scope, { service: o.payments, tokens, banks, publicUrl: () => ctx.publicUrl }),
+      paymentRoutes(scope, { service: parts.payments, tokens, banks, publicUrl: () => ctx.publicUrl }),
     {
       prefix: PISP_PREFIX,
     },
   );
   await app.register(async (scope) =>
-    fundsAttestationRoutes(scope, { service: o.payments, release: ctx.release, banks }),
+    fundsAttestationRoutes(scope, { service: parts.payments, release: ctx.release, banks }),
   );
-  await app.register(async (scope) => approvalRoutes(scope, { payments: o.payments, consent: o.consent }));
+  await app.register(async (scope) =>
+    approvalRoutes(scope, { payments: parts.payments, consent: parts.consent }),
+  );
 }

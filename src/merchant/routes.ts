@@ -88,13 +88,15 @@ export function merchantView(
 const sha = (text: string) => createHash('sha256').update(text).digest();
 
 /** HTTP Basic: user = the merchant id, password = its staff password; authenticated before parsing. */
-function staffGuard(o: MerchantRouteOptions) {
+function staffGuard(routeOptions: MerchantRouteOptions) {
   return async (request: FastifyRequest) => {
     const merchantId = String((request.params as { merchantId?: unknown }).merchantId ?? '');
     const header = request.headers.authorization ?? '';
     const m = /^Basic ([A-Za-z0-9+/=]{4,200})$/.exec(header);
     const [user, ...rest] = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':') : [];
-    const expected = o.merchants.some((x) => x.id === merchantId) ? o.staffPassword(merchantId) : '';
+    const expected = routeOptions.merchants.some((x) => x.id === merchantId)
+      ? routeOptions.staffPassword(merchantId)
+      : '';
     const ok =
       !!m && expected !== '' && user === merchantId && timingSafeEqual(sha(rest.join(':')), sha(expected));
     if (!ok)
@@ -106,21 +108,24 @@ function staffGuard(o: MerchantRouteOptions) {
   };
 }
 
-function cors(o: MerchantRouteOptions) {
+function cors(routeOptions: MerchantRouteOptions) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const origin = request.headers.origin;
-    if (typeof origin === 'string' && o.allowedOrigins.includes(origin)) {
+    if (typeof origin === 'string' && routeOptions.allowedOrigins.includes(origin)) {
       reply.header('access-control-allow-origin', origin);
       reply.header('vary', 'origin');
     }
   };
 }
 
-export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptions): Promise<void> {
-  const shopper = { onRequest: cors(o) };
+export async function merchantRoutes(
+  app: FastifyInstance,
+  routeOptions: MerchantRouteOptions,
+): Promise<void> {
+  const shopper = { onRequest: cors(routeOptions) };
   // Preflight for the chat's JSON POST (CORS plumbing, not an API operation).
   app.options('/merchants/*', { schema: { hide: true } }, async (request, reply) => {
-    await cors(o)(request, reply);
+    await cors(routeOptions)(request, reply);
     return reply
       .header('access-control-allow-methods', 'GET, POST')
       .header('access-control-allow-headers', 'content-type')
@@ -147,7 +152,7 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
         },
       },
     },
-    async () => ({ merchants: o.merchants.map((m) => merchantView(m, o.banks)) }),
+    async () => ({ merchants: routeOptions.merchants.map((m) => merchantView(m, routeOptions.banks)) }),
   );
 
   app.get(
@@ -163,7 +168,10 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
       },
     },
     async (request) =>
-      merchantView(o.checkout.merchant((request.params as { merchantId: string }).merchantId), o.banks),
+      merchantView(
+        routeOptions.checkout.merchant((request.params as { merchantId: string }).merchantId),
+        routeOptions.banks,
+      ),
   );
 
   app.post(
@@ -188,7 +196,7 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
         bank: string;
         items: { product: string; quantity: number }[];
       };
-      const result = await o.checkout.createOrder(merchantId, {
+      const result = await routeOptions.checkout.createOrder(merchantId, {
         orderToken: body.order_token,
         bank: body.bank,
         items: body.items,
@@ -218,7 +226,7 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
     },
     async (request) => {
       const { merchantId, orderId } = request.params as { merchantId: string; orderId: string };
-      return orderView(await o.checkout.order(merchantId, orderId), true);
+      return orderView(await routeOptions.checkout.order(merchantId, orderId), true);
     },
   );
 
@@ -238,12 +246,12 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
     },
     async (request, reply) => {
       const { merchantId } = request.params as { merchantId: string };
-      const merchant = o.checkout.merchant(merchantId);
+      const merchant = routeOptions.checkout.merchant(merchantId);
       const url = new URL(`http://merchant${redirectPath(merchantId)}`);
       for (const [k, v] of Object.entries(request.query as Record<string, string>))
         url.searchParams.set(k, v);
-      const order = await o.checkout.complete(url);
-      return reply.type('text/html; charset=utf-8').send(callbackPage(merchant, order, o.chatUrl));
+      const order = await routeOptions.checkout.complete(url);
+      return reply.type('text/html; charset=utf-8').send(callbackPage(merchant, order, routeOptions.chatUrl));
     },
   );
 
@@ -260,13 +268,13 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
     },
     async (request) => {
       const { merchantId } = request.params as { merchantId: string };
-      o.checkout.merchant(merchantId);
-      return { keys: o.publicJwks(merchantId) };
+      routeOptions.checkout.merchant(merchantId);
+      return { keys: routeOptions.publicJwks(merchantId) };
     },
   );
 
   await app.register(async (staff) => {
-    staff.addHook('onRequest', staffGuard(o));
+    staff.addHook('onRequest', staffGuard(routeOptions));
     staff.get(
       '/merchants/:merchantId/staff/orders',
       {
@@ -282,8 +290,8 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
       },
       async (request, reply) => {
         const { merchantId } = request.params as { merchantId: string };
-        const merchant = o.checkout.merchant(merchantId);
-        const orders = await o.checkout.recentOrders(merchantId);
+        const merchant = routeOptions.checkout.merchant(merchantId);
+        const orders = await routeOptions.checkout.recentOrders(merchantId);
         return reply.type('text/html; charset=utf-8').send(ordersPage(merchant, orders));
       },
     );
@@ -301,7 +309,7 @@ export async function merchantRoutes(app: FastifyInstance, o: MerchantRouteOptio
       },
       async (request) => {
         const { merchantId, orderId } = request.params as { merchantId: string; orderId: string };
-        return orderView(await o.checkout.refund(merchantId, orderId));
+        return orderView(await routeOptions.checkout.refund(merchantId, orderId));
       },
     );
   });

@@ -59,9 +59,9 @@ function matches(detail: PaymentInitiationDetail, consent: ConsentRow, merchantI
 /** What the approval routes share: page sending, CSRF, the pending request, the view, who approves. */
 export type ApprovalKit = ReturnType<typeof approvalKit>;
 
-export function approvalKit(o: { payments: PaymentService; consent: ConsentService }) {
-  const { payments, consent: svc } = o;
-  const sessions = svc.options.database.tables<SessionTables>();
+export function approvalKit(parts: { payments: PaymentService; consent: ConsentService }) {
+  const { payments, consent: consentService } = parts;
+  const sessions = consentService.options.database.tables<SessionTables>();
   const send = (reply: FastifyReply, body: string, status = 200, redirectOrigin = '') =>
     reply
       .code(status)
@@ -74,7 +74,7 @@ export function approvalKit(o: { payments: PaymentService; consent: ConsentServi
       .send(body);
 
   async function csrfFor(bankId: string, uid: string): Promise<string> {
-    return createHmac('sha256', await svc.secret(bankId, 'cookie'))
+    return createHmac('sha256', await consentService.secret(bankId, 'cookie'))
       .update(`payment-csrf:${uid}`)
       .digest('base64url');
   }
@@ -95,8 +95,9 @@ export function approvalKit(o: { payments: PaymentService; consent: ConsentServi
 
   /** The pending interaction, its payment detail and the consent it names, all checked. */
   async function pending(request: FastifyRequest, reply: FastifyReply, bankId: string, uid: string) {
-    if (!svc.options.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-    const provider = await svc.provider(bankId);
+    if (!consentService.options.banks.has(bankId))
+      throw notFound('bank', `no bank '${bankId}' is served here`);
+    const provider = await consentService.provider(bankId);
     const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => null);
     if (!details || details.uid !== uid)
       return {
@@ -140,7 +141,7 @@ export function approvalKit(o: { payments: PaymentService; consent: ConsentServi
     error?: string,
   ): Promise<ApprovalView> {
     const accounts = customerId
-      ? (await svc.options.core(bankId).accounts(customerId))
+      ? (await consentService.options.core(bankId).accounts(customerId))
           .filter((a) => a.currency === consent.currency && a.kind !== 'savings')
           // The current account first: the usual way to pay; a credit card is the second choice.
           .sort((a, b) => Number(a.kind !== 'current') - Number(b.kind !== 'current'))
@@ -148,7 +149,7 @@ export function approvalKit(o: { payments: PaymentService; consent: ConsentServi
       : [];
     const init = consent.initiation as ObInitiation;
     return {
-      bankName: svc.bankName(bankId),
+      bankName: consentService.bankName(bankId),
       merchantName: payments.merchant(consent.merchant_id)?.tradingName ?? detail.creditorName,
       amount: consent.amount,
       currency: consent.currency,

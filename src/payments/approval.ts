@@ -13,10 +13,10 @@ import type { PaymentService } from './service.ts';
 
 export async function approvalRoutes(
   app: FastifyInstance,
-  o: { payments: PaymentService; consent: ConsentService },
+  parts: { payments: PaymentService; consent: ConsentService },
 ): Promise<void> {
-  const { payments, consent: svc } = o;
-  const { send, csrfFor, pending, view, approver } = approvalKit(o);
+  const { payments, consent: consentService } = parts;
+  const { send, csrfFor, pending, view, approver } = approvalKit(parts);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   /** A browser gets the bank's error page; a client asking for JSON, the problem document. */
@@ -27,7 +27,11 @@ export async function approvalRoutes(
     refusal: { status: 400 | 403; type: string; title: string; code: string; detail: string },
   ) {
     if (!wantsHtml(request)) throw new Problem(refusal.status, refusal.type, refusal.title, refusal.detail);
-    return send(reply, htmlErrorPage(svc.bankName(bankId), refusal.code, refusal.detail), refusal.status);
+    return send(
+      reply,
+      htmlErrorPage(consentService.bankName(bankId), refusal.code, refusal.detail),
+      refusal.status,
+    );
   }
   const invalidRequest = (detail: string) =>
     ({
@@ -97,7 +101,7 @@ export async function approvalRoutes(
       if ('error' in p) return refuse(request, reply, bankId, invalidRequest(p.error ?? ''));
       if (!constantTimeEqual(request.body.csrf, await csrfFor(bankId, uid)))
         return refuse(request, reply, bankId, expiredForm);
-      const result = await svc.authenticator.authenticate({
+      const result = await consentService.authenticator.authenticate({
         bankId,
         username: request.body.username,
         password: request.body.password,
@@ -182,8 +186,8 @@ export async function approvalRoutes(
           send(reply, approvalPage(v), status, p.redirectOrigin),
         );
       if (who.askCode) {
-        const confirmed = svc.authenticator.confirmCode
-          ? await svc.authenticator.confirmCode({
+        const confirmed = consentService.authenticator.confirmCode
+          ? await consentService.authenticator.confirmCode({
               bankId,
               customerId: who.customerId,
               otp: request.body.otp ?? '',
@@ -196,7 +200,7 @@ export async function approvalRoutes(
             401,
           );
       }
-      const own = (await svc.options.core(bankId).accounts(who.customerId)).find(
+      const own = (await consentService.options.core(bankId).accounts(who.customerId)).find(
         (a) => a.id === request.body.account,
       );
       if (!own || own.currency !== p.consent.currency || own.kind === 'savings')
@@ -204,7 +208,7 @@ export async function approvalRoutes(
       const approved = await payments.approve(bankId, p.consent.id, who.customerId, own.id);
       const grant = new p.provider.Grant({ accountId: who.customerId, clientId: p.clientId });
       grant.addOIDCScope('openid');
-      grant.addResourceScope(svc.paymentsBase(bankId), 'payments');
+      grant.addResourceScope(consentService.paymentsBase(bankId), 'payments');
       grant.addRar({ ...p.detail, consent_id: approved.id });
       const grantId = await grant.save();
       const result = p.details.session?.accountId

@@ -40,8 +40,8 @@ export const state = (request: FastifyRequest) => request as unknown as PaymentR
 export type PisKit = ReturnType<typeof pisKit>;
 
 /** Body parser (keeps the exact bytes for the signature), merchant authentication, response signing. */
-export function installPisHooks(app: FastifyInstance, o: PaymentRoutesOptions): void {
-  const { service } = o;
+export function installPisHooks(app: FastifyInstance, routeOptions: PaymentRoutesOptions): void {
+  const { service } = routeOptions;
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
     'application/json',
@@ -59,8 +59,8 @@ export function installPisHooks(app: FastifyInstance, o: PaymentRoutesOptions): 
   // Authenticate before parsing: token, DPoP proof, merchant.
   app.addHook('onRequest', async (request) => {
     const bankId = (request.params as { bankId?: string }).bankId ?? '';
-    if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
-    state(request).merchant = await o.tokens.authenticate(
+    if (!routeOptions.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
+    state(request).merchant = await routeOptions.tokens.authenticate(
       bankId,
       request.method,
       request.url,
@@ -73,7 +73,7 @@ export function installPisHooks(app: FastifyInstance, o: PaymentRoutesOptions): 
     if (typeof payload !== 'string' || payload.length === 0) return payload;
     const bankId = (request.params as { bankId?: string }).bankId ?? '';
     // No bank here, no key to sign with: the 404 problem for an unknown bank goes unsigned.
-    if (!o.banks.has(bankId)) return payload;
+    if (!routeOptions.banks.has(bankId)) return payload;
     reply.header(
       'x-jws-signature',
       await signDetached(payload, service.options.consent.issuer(bankId), await service.signer(bankId)),
@@ -84,10 +84,10 @@ export function installPisHooks(app: FastifyInstance, o: PaymentRoutesOptions): 
   });
 }
 
-export function pisKit(o: PaymentRoutesOptions) {
-  const { service } = o;
+export function pisKit(routeOptions: PaymentRoutesOptions) {
+  const { service } = routeOptions;
   const self = (request: FastifyRequest, path: string) =>
-    `${o.publicUrl()}/banks/${(request.params as { bankId: string }).bankId}/open-banking/v3.1/pisp${path}`;
+    `${routeOptions.publicUrl()}/banks/${(request.params as { bankId: string }).bankId}/open-banking/v3.1/pisp${path}`;
 
   async function verifySignature(request: FastifyRequest, merchantId: string): Promise<void> {
     const merchant = service.merchant(merchantId)!;
