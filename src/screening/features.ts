@@ -16,18 +16,20 @@
 //
 // The names and order of the features are in feature-names.ts, the parsed event in
 // observation.ts, the sorted-history helpers in history.ts.
+
+import {
+  addToCard,
+  addToCustomer,
+  addToTerminal,
+  cardStep,
+  pruneCardAt,
+  pruneCustomerAt,
+  pruneTerminalAt,
+  TERMINAL_LABEL_WINDOW_MS,
+} from './entity-steps.ts';
 import type { AuthorisationEvent } from './event.ts';
 import { DAY_MS, FEATURE_COUNT, NEVER_DAYS } from './feature-names.ts';
-import {
-  dropFront,
-  insertAt,
-  insertTime,
-  lowerBound,
-  medianOf,
-  pruneCard,
-  pruneTimes,
-  upperBound,
-} from './history.ts';
+import { insertAt, lowerBound, medianOf, upperBound } from './history.ts';
 import { type Observation, observe, transactionKey } from './observation.ts';
 import {
   type CardState,
@@ -36,7 +38,6 @@ import {
   InMemoryStateStore,
   LABEL_FRAUD,
   LABEL_GENUINE,
-  LABEL_UNKNOWN,
   type RecentTx,
   type TerminalState,
 } from './state.ts';
@@ -53,8 +54,6 @@ export { hash32, transactionKey } from './observation.ts';
 
 /** A card amount this many times its median counts as "high" for the 14-day count. */
 const HIGH_AMOUNT_RATIO = 3;
-const CARD_WINDOW_MS = 30 * DAY_MS;
-const TERMINAL_LABEL_WINDOW_MS = 28 * DAY_MS;
 /** Late labels still find their transaction this long after it happened. */
 export const LABEL_HORIZON_MS = 45 * DAY_MS;
 
@@ -62,11 +61,14 @@ export interface FeatureEngineOptions {
   /** Days between a transaction and the moment its label may be used (default 7). */
   readonly labelDelayDays?: number;
   readonly store?: FeatureStateStore;
+  /** Told of every event the state takes in, once it has (the screening rows' steps). */
+  readonly onAdded?: (o: Observation) => void;
 }
 
 export class FeatureEngine {
   readonly labelDelayMs: number;
   readonly store: FeatureStateStore;
+  private readonly onAdded: ((o: Observation) => void) | undefined;
   private scratch = new Float64Array(64);
   /** Newest event time seen: old `recent` entries are forgotten relative to it. */
   private newest = Number.NEGATIVE_INFINITY;
@@ -74,6 +76,7 @@ export class FeatureEngine {
   constructor(options: FeatureEngineOptions = {}) {
     this.labelDelayMs = (options.labelDelayDays ?? 7) * DAY_MS;
     this.store = options.store ?? new InMemoryStateStore();
+    this.onAdded = options.onAdded;
   }
 
   /**
@@ -86,8 +89,15 @@ export class FeatureEngine {
     const card = this.store.card(o.card);
     const terminal = this.store.terminal(o.terminal);
     const customer = this.store.customer(o.customer);
+    // Each entity forgets what left its window, the features read what is left, then each
+    // entity takes the event in: the same functions a stored state's replay runs
+    // (entity-steps.ts), so the rows of the online service rebuild exactly this state.
+    pruneCardAt(card, o.t);
+    pruneTerminalAt(terminal, o.t, this.labelDelayMs);
+    pruneCustomerAt(customer, o.t);
     this.compute(o, out, card, terminal, customer);
     this.add(o, card, terminal, customer);
+    this.onAdded?.(o);
     if (o.t > this.newest) {
       // Forgetting is a queue pop; doing it once a simulated hour is plenty.
       if (Math.floor(o.t / 3_600_000) !== Math.floor(this.newest / 3_600_000))
@@ -154,7 +164,6 @@ export class FeatureEngine {
     customer: CustomerState,
   ): void {
     const t = o.t;
-    pruneCard(card, t - CARD_WINDOW_MS);
     const times = card.t;
     const amountsOf = card.amount;
     const hours = card.hour;
@@ -228,16 +237,6 @@ export class FeatureEngine {
 
     // Terminal windows: volume from every transaction, risk only from visible labels,
     // which are all at least `labelDelay` old by construction.
-    pruneTimes(terminal.times, t - CARD_WINDOW_MS);
-    const labelCutoff = t - this.labelDelayMs - TERMINAL_LABEL_WINDOW_MS - 14 * DAY_MS;
-    let drop = 0;
-    while (drop < terminal.labelT.length && terminal.labelT[drop]! < labelCutoff) drop++;
-    if (drop > 0) {
-      dropFront(terminal.labelT, drop);
-      dropFront(terminal.labelFraud, drop);
-      dropFront(terminal.labelAt, drop);
-      dropFront(terminal.labelId, drop);
-    }
     // Only the labels visible at t count (labelAt <= t); they are kept in transaction order.
     const labelT = terminal.labelT;
     const labelFraud = terminal.labelFraud;
@@ -292,14 +291,10 @@ export class FeatureEngine {
     const runMin = streak > 0 ? today - Math.floor(streakStart / DAY_MS) : NEVER_DAYS;
     const runMax = streak > 0 && i >= 0 ? today - Math.floor(labelT[i]! / DAY_MS) - 1 : NEVER_DAYS;
 
-    pruneTimes(customer.times, t - CARD_WINDOW_MS);
     let cn1 = 0;
     for (let i = upperBound(customer.times, t) - 1; i >= 0 && t - customer.times[i]! <= DAY_MS; i--) cn1++;
     let cards = 1;
-    for (const cardId in customer.cards) {
-      if (t - customer.cards[cardId]! > CARD_WINDOW_MS) delete customer.cards[cardId];
-      else if (cardId !== o.card) cards++;
-    }
+    for (const cardId in customer.cards) if (cardId !== o.card) cards++;
 
     out[0] = o.amount;
     out[1] = o.hour;
@@ -343,36 +338,9 @@ export class FeatureEngine {
   }
 
   private add(o: Observation, card: CardState, terminal: TerminalState, customer: CustomerState): void {
-    let at = card.t.length;
-    while (at > 0 && card.t[at - 1]! > o.t) at--;
-    if (at === card.t.length) {
-      card.id.push(o.id);
-      card.t.push(o.t);
-      card.amount.push(o.amount);
-      card.hour.push(o.hour);
-      card.label.push(LABEL_UNKNOWN);
-      card.labelAt.push(0);
-      card.terminal.push(o.terminalHash);
-      card.country.push(o.countryHash);
-      card.channel.push(o.channelHash);
-    } else {
-      // Late arrival (online streams are only roughly ordered): keep the history sorted.
-      card.id.splice(at, 0, o.id);
-      card.t.splice(at, 0, o.t);
-      card.amount.splice(at, 0, o.amount);
-      card.hour.splice(at, 0, o.hour);
-      card.label.splice(at, 0, LABEL_UNKNOWN);
-      card.labelAt.splice(at, 0, 0);
-      card.terminal.splice(at, 0, o.terminalHash);
-      card.country.splice(at, 0, o.countryHash);
-      card.channel.splice(at, 0, o.channelHash);
-    }
-    insertTime(terminal.times, o.t);
-    insertTime(customer.times, o.t);
-    // One keyed read and one write (a built key costs a string-table lookup per access).
-    const cards = customer.cards;
-    const lastUse = cards[o.card];
-    cards[o.card] = lastUse !== undefined && lastUse > o.t ? lastUse : o.t;
+    addToCard(card, cardStep(o));
+    addToTerminal(terminal, o.t);
+    addToCustomer(customer, o.t, o.card);
     this.store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
   }
 }

@@ -1,9 +1,10 @@
 // Labels: what the bank learnt about a screened transaction (the customer's answer, staff's
 // decision, a chargeback) fed back into the card's and terminal's states.
 import type { Kysely } from 'kysely';
-import { FeatureEngine } from './features.ts';
+import { DAY_MS, FeatureEngine } from './features.ts';
 import { emptyCustomerState } from './state.ts';
-import { LockedStore, lockStates, saveStates } from './state-rows.ts';
+import { lockStates, saveStates } from './state-rows.ts';
+import { LockedStore } from './state-stores.ts';
 import type { ScreeningTables } from './tables.ts';
 
 export class Labels {
@@ -38,10 +39,15 @@ export class Labels {
         .executeTakeFirst();
       if (tx === undefined) return false;
       // Same lock order as screening (card before terminal).
-      const [cardState, , terminalState] = await lockStates(trx, bankId, [
-        ['card', tx.card_id],
-        ['terminal', tx.terminal_id],
-      ]);
+      const [cardState, , terminalState] = await lockStates(
+        trx,
+        bankId,
+        [
+          ['card', tx.card_id],
+          ['terminal', tx.terminal_id],
+        ],
+        this.labelDelayDays * DAY_MS,
+      );
       const engine = new FeatureEngine({
         labelDelayDays: this.labelDelayDays,
         store: new LockedStore(cardState, emptyCustomerState(), terminalState),

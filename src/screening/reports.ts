@@ -1,7 +1,8 @@
 // Figures about a bank's screening for the investigator view, audits and tests.
 import { type Kysely, sql } from 'kysely';
-import { type CardState, emptyCardState } from './state.ts';
-import { parseState, type ScreeningTables } from './tables.ts';
+import type { CardState } from './state.ts';
+import { readState } from './state-rows.ts';
+import type { ScreeningTables } from './tables.ts';
 
 export class ScreeningReports {
   private readonly db: Kysely<ScreeningTables>;
@@ -67,11 +68,12 @@ export class ScreeningReports {
   async cardHistory(bankId: string, cardId: string): Promise<string[]> {
     const row = await this.db
       .selectFrom('screening_state')
-      .select('state')
+      .select(['state', 'steps'])
       .where('bank_id', '=', bankId)
       .where('kind', '=', 'card')
       .where('key', '=', cardId)
       .executeTakeFirst();
-    return row === undefined ? [] : [...(parseState(row.state, emptyCardState) as CardState).id];
+    // A card's replay never reads the label delay (only a terminal's does).
+    return row === undefined ? [] : [...(readState('card', row.state, row.steps, 0) as CardState).id];
   }
 }

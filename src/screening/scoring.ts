@@ -7,15 +7,18 @@ import type { Kysely } from 'kysely';
 import type { TakeTurn } from '../storage/index.ts';
 import type { AlertSink, ScreeningAlert } from './alert.ts';
 import { customerReasons } from './customer-reasons.ts';
+import { cardStep } from './entity-steps.ts';
 import type { AuthorisationEvent } from './event.ts';
 import { type EventRow, insertEventRows } from './event-rows.ts';
+import { DAY_MS } from './feature-names.ts';
 import { FEATURE_COUNT, FeatureEngine } from './features.ts';
 import type { ScreeningModel } from './model.ts';
 import type { ModelRegistry } from './model-registry.ts';
 import type { Rule } from './rules.ts';
 import { decideAlert } from './screener.ts';
 import type { ScreeningServiceOptions, ScreenOutcome } from './service.ts';
-import { BatchStore, entityKey, type Kind, lockAll, StateCache, saveAll } from './state-rows.ts';
+import { lockAll, type RowAt, StateCache, saveAll } from './state-rows.ts';
+import { BatchStore, entityKey, type Kind, slotOf } from './state-stores.ts';
 import { type AlertRow, type ScreeningTables, type Trx, toAlert } from './tables.ts';
 
 export type ScreenDecision = Extract<ScreenOutcome, { status: 'screened' | 'duplicate' }>;
@@ -30,10 +33,10 @@ export interface BatchResult {
 /** Transaction attempts of a batch before its error is the caller's. */
 const MAX_ATTEMPTS = 5;
 
-/** What a transaction attempt wrote to screening_state, remembered once it commits. */
+/** The states a transaction attempt ends with and where their rows are, kept once it commits. */
 interface SavedStates {
   states?: ReadonlyMap<string, object>;
-  versions?: ReadonlyMap<string, number>;
+  rows?: ReadonlyMap<string, RowAt>;
 }
 
 /** The batch inserted fewer events than it screened: another transaction won a race. */
@@ -105,8 +108,7 @@ export class Scoring {
           this.db.transaction().execute((trx) => this.screenInTransaction(trx, bankId, unique, saved)),
         );
         // Committed: the states as written stay current until their rows' versions move on.
-        if (saved.states !== undefined && saved.versions !== undefined)
-          this.cache.keep(saved.states, saved.versions);
+        if (saved.states !== undefined && saved.rows !== undefined) this.cache.keep(saved.states, saved.rows);
         return result;
       } catch (error) {
         // Lost a race (the same id committed by another instance meanwhile) or, should it
@@ -134,13 +136,12 @@ export class Scoring {
       ...sorted(unique.map((e) => e.customerId)).map((key): [Kind, string] => ['customer', key]),
       ...sorted(unique.map((e) => e.terminalId)).map((key): [Kind, string] => ['terminal', key]),
     ];
-    const { states, screened } = await lockAll(
-      trx,
-      bankId,
-      entities,
-      this.cache,
-      unique.map((event) => event.transactionId),
-    );
+    const labelDelayMs = this.labelDelayDays * DAY_MS;
+    const { states, rows, screened } = await lockAll(trx, bankId, entities, {
+      cache: this.cache,
+      transactionIds: unique.map((event) => event.transactionId),
+      labelDelayMs,
+    });
     for (const row of screened) {
       decisions.set(row.transaction_id, {
         status: 'duplicate',
@@ -152,13 +153,33 @@ export class Scoring {
       });
     }
     const fresh = unique.filter((event) => !decisions.has(event.transactionId));
-    if (fresh.length === 0) return { decisions, alerts: [] };
+    if (fresh.length === 0) {
+      // Nothing changed: the states go back to the cache as they were.
+      saved.states = states;
+      saved.rows = rows;
+      return { decisions, alerts: [] };
+    }
     const store = new BatchStore(states);
     const { model, threshold } = await this.modelFor(trx, bankId);
     const rules = this.rulesFor(bankId);
 
     // Featurise in batch order from the locked states, exactly as one event at a time.
-    const engine = new FeatureEngine({ labelDelayDays: this.labelDelayDays, store });
+    // Each entity's steps, in the order the engine took them (state-rows.ts writes them back).
+    const steps = new Map<string, unknown[]>();
+    const step = (slot: string, value: unknown) => {
+      const taken = steps.get(slot);
+      if (taken === undefined) steps.set(slot, [value]);
+      else taken.push(value);
+    };
+    const engine = new FeatureEngine({
+      labelDelayDays: this.labelDelayDays,
+      store,
+      onAdded: (o) => {
+        step(slotOf('card', o.card), cardStep(o));
+        step(slotOf('customer', o.customer), [o.t, o.card]);
+        step(slotOf('terminal', o.terminal), o.t);
+      },
+    });
     const features = new Float64Array(FEATURE_COUNT);
     const now = this.now();
     const eventRows: EventRow[] = [];
@@ -236,7 +257,8 @@ export class Scoring {
     // An id screened meanwhile with another card or terminal (so past our locks): start over.
     if (inserted !== eventRows.length) throw new LostRace();
     saved.states = states;
-    saved.versions = await saveAll(trx, bankId, entities, states);
+    const written = await saveAll(trx, bankId, entities, states, steps, rows);
+    saved.rows = new Map([...rows, ...written]);
     if (this.onScreened !== undefined)
       await this.onScreened(
         trx as unknown as Kysely<unknown>,

@@ -8,7 +8,7 @@
 //      two batches — or a batch and a label — never wait on each other in a cycle;
 //   3. featurise, score, apply the bank's rules and threshold in memory, event after event in
 //      batch order: exactly the decisions the events would get one at a time;
-//   4. write the event rows, the states and the alerts in one statement each; commit. If an
+//   4. write the event rows, the states' steps and the alerts in one statement each; commit. If an
 //      event row was written meanwhile by another instance (same id, other card), roll back
 //      and run again.
 // Then the alerts go to the injected AlertSink together (the gateway seals them to the device

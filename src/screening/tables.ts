@@ -11,6 +11,8 @@ export interface ScreeningTables {
     kind: string;
     key: string;
     state: unknown;
+    /** Steps taken since `state` was stored (state-rows.ts). */
+    steps: Generated<unknown>;
     updated_at: Date;
     version: Generated<number>;
   };
