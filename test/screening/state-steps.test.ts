@@ -16,7 +16,7 @@ import {
   ScreeningService,
   train,
 } from '../../src/screening/index.ts';
-import { MAX_STEPS, readState } from '../../src/screening/state-rows.ts';
+import { MAX_STEPS, MAX_STEPS_BYTES, readState } from '../../src/screening/state-rows.ts';
 import { storageBackends, type TestDatabase } from '../support/backends.ts';
 import { syntheticRows } from './synthetic.ts';
 
@@ -167,6 +167,40 @@ for (const backend of await storageBackends('screening state steps')) {
         (await second.screenBatch(bankId, more)).map(strip),
         (await reference.screenBatch('steps-reference', copy(more))).map(strip),
       );
+    });
+
+    test('steps stay under MAX_STEPS_BYTES whatever the ids’ lengths', async () => {
+      const bankId = 'steps-long';
+      const base = eventsOf(bankId).slice(0, 60);
+      // The longest ids there are (128 characters): every step of the card is long.
+      const card = 'c'.repeat(128);
+      const events = base.map((e, i) => ({
+        ...e,
+        cardId: card,
+        customerId: 'u'.repeat(127) + 'x',
+        transactionId: `${String(i).padStart(4, '0')}${'t'.repeat(124)}`,
+      }));
+      const service = new ScreeningService({
+        database: db.database,
+        model,
+        labelDelayDays: LABEL_DELAY_DAYS,
+      });
+      const engine = new FeatureEngine({ labelDelayDays: LABEL_DELAY_DAYS });
+      for (let i = 0; i < events.length; i += 4) {
+        await service.screenBatch(bankId, events.slice(i, i + 4));
+        for (const event of events.slice(i, i + 4)) engine.process(event);
+        const { rows } = await sql<{ state: unknown; steps: unknown; bytes: number }>`
+          select state, steps, pg_column_size(steps) as bytes from screening_state
+           where bank_id = ${bankId} and kind = 'card' and key = ${card}`.execute(db.database.tables());
+        const row = rows[0]!;
+        // One group's steps at most beyond the bound, and far inside a page (8 kB).
+        assert.ok(Number(row.bytes) <= MAX_STEPS_BYTES + 1_500, `steps of ${row.bytes} bytes`);
+        assert.ok(Number(row.bytes) <= 4_096, `steps of ${row.bytes} bytes`);
+        assert.deepEqual(
+          readState('card', row.state, row.steps, LABEL_DELAY_DAYS * DAY_MS),
+          (engine.store as InMemoryStateStore).card(`${bankId}\u001f${card}`),
+        );
+      }
     });
   });
 }
