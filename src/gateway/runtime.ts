@@ -42,7 +42,7 @@ import {
   startNatsIngest,
   trainMissingBankModels,
 } from '../screening/index.ts';
-import { type Database, migrate, openDatabase } from '../storage/index.ts';
+import { type Database, EMBEDDED_VACUUM_MS, migrate, openDatabase } from '../storage/index.ts';
 import type { TransparencyLog } from '../translog/index.ts';
 import { type RunningWitness, startWitness } from '../witness/index.ts';
 import { buildGateway } from './app.ts';
@@ -177,7 +177,11 @@ export async function prepareStorage(database: Database, keyStore: KeyStore): Pr
 }
 
 export async function openStorage(config: GatewayConfig): Promise<Database> {
-  return openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') });
+  return openDatabase({
+    url: config.databaseUrl,
+    dataDir: join(config.dataDir, 'pgdata'),
+    vacuumEveryMs: EMBEDDED_VACUUM_MS,
+  });
 }
 
 export async function startGateway(

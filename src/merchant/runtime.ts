@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createHttpApp } from '../http/index.ts';
-import { type Database, migrate, openDatabase } from '../storage/index.ts';
+import { type Database, EMBEDDED_VACUUM_MS, migrate, openDatabase } from '../storage/index.ts';
 import { BankPaymentClient } from './bank-client.ts';
 import { DEMO_MERCHANTS, type Merchant } from './catalogue.ts';
 import { Checkout } from './checkout.ts';
@@ -45,7 +45,11 @@ export async function startMerchants(
 ): Promise<RunningMerchants> {
   const database =
     options.database ??
-    (await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') }));
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: join(config.dataDir, 'pgdata'),
+      vacuumEveryMs: EMBEDDED_VACUUM_MS,
+    }));
   await migrate(database, { folder: MERCHANT_MIGRATIONS, table: 'merchant_migration' });
   const merchants = options.merchants ?? DEMO_MERCHANTS;
   const secrets = await loadMerchantSecrets(config.keyDir, config.dataDir, merchants);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreatePlatformKeys } from '../platform-client/index.ts';
-import { type Database, migrate, openDatabase } from '../storage/index.ts';
+import { type Database, EMBEDDED_VACUUM_MS, migrate, openDatabase } from '../storage/index.ts';
 import { buildRelay, type RelayInfo, relayInfo } from './app.ts';
 import type { RelayConfig } from './config.ts';
 import { type BankDirectory, discoveryDirectory } from './directory.ts';
@@ -51,7 +51,11 @@ export interface RunningRelay {
 }
 
 export async function openRelayDatabase(config: RelayConfig): Promise<Database> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: join(config.dataDir, 'pgdata'),
+    vacuumEveryMs: EMBEDDED_VACUUM_MS,
+  });
   await migrate(database, { folder: RELAY_MIGRATIONS, table: 'relay_migration' });
   return database;
 }

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { startEmbeddedVacuum } from './embedded-vacuum.ts';
 import { PGliteDialect, PGliteWorkerClient } from './pglite-driver.ts';
 import { INT8_OID, NUMERIC_OID, parseInt8 } from './pglite-protocol.ts';
 import { preparingPool } from './prepared.ts';
@@ -35,19 +36,28 @@ export interface OpenOptions {
   dataDir?: string | undefined;
   /** Pool size for `pg`. */
   poolSize?: number;
+  /**
+   * PGlite only: how often to look for tables due for VACUUM or ANALYZE (embedded-vacuum.ts;
+   * PostgreSQL has autovacuum). Off when absent: long-running processes turn it on.
+   */
+  vacuumEveryMs?: number | undefined;
 }
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPGlite(options.dataDir);
+  return options.url
+    ? openPostgres(options.url, options.poolSize ?? 10)
+    : openPGlite(options.dataDir, options.vacuumEveryMs);
 }
 
 // PGlite runs in a worker thread (pglite-driver.ts): its statements are CPU work that would
 // otherwise run on the event loop.
-async function openPGlite(dataDir: string | undefined): Promise<Database> {
+async function openPGlite(dataDir: string | undefined, vacuumEveryMs: number | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const lite = new PGliteWorkerClient(dataDir);
   await lite.ready;
   const kysely = new Kysely<unknown>({ dialect: new PGliteDialect(lite) });
+  const turn = turnQueue();
+  const vacuum = vacuumEveryMs === undefined ? undefined : startEmbeddedVacuum(kysely, turn, vacuumEveryMs);
   return {
     kind: 'pglite',
     location: dataDir ? `pglite:${dataDir}` : 'pglite:memory',
@@ -56,8 +66,9 @@ async function openPGlite(dataDir: string | undefined): Promise<Database> {
     async notify(channel, payload) {
       await lite.request(0, { op: 'notify', channel, payload });
     },
-    turn: turnQueue(),
+    turn,
     async close() {
+      await vacuum?.stop();
       await kysely.destroy();
       await lite.close();
     },

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../http/index.ts';
-import { type Database, migrate, openDatabase } from '../storage/index.ts';
+import { type Database, EMBEDDED_VACUUM_MS, migrate, openDatabase } from '../storage/index.ts';
 import {
   createWitness,
   ed25519Signer,
@@ -62,7 +62,12 @@ export function witnessedLogs(logKeys: string[]): WitnessedLog[] {
 
 export async function startWitness(config: WitnessConfig, database?: Database): Promise<RunningWitness> {
   const db =
-    database ?? (await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pgdata') }));
+    database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: join(config.dataDir, 'pgdata'),
+      vacuumEveryMs: EMBEDDED_VACUUM_MS,
+    }));
   await migrate(db);
   const cosigner = ed25519Signer(config.name, SIG_COSIGNATURE_V1, loadWitnessKey(config.dataDir));
   const witness = createWitness(db, { cosigner, logs: witnessedLogs(config.logKeys) });
