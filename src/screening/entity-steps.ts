@@ -32,8 +32,16 @@ export type CustomerStep = [t: number, card: string];
 /** An event as its terminal takes it: its time. */
 export type TerminalStep = number;
 
-export function cardStep(o: Observation): CardStep {
-  return [o.id, o.t, o.amount, o.hour, o.terminalHash, o.countryHash, o.channelHash];
+export function cardStep(observation: Observation): CardStep {
+  return [
+    observation.id,
+    observation.t,
+    observation.amount,
+    observation.hour,
+    observation.terminalHash,
+    observation.countryHash,
+    observation.channelHash,
+  ];
 }
 
 /** Forgets the card's history older than the window before t. */

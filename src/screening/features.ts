@@ -62,13 +62,13 @@ export interface FeatureEngineOptions {
   readonly labelDelayDays?: number;
   readonly store?: FeatureStateStore;
   /** Told of every event the state takes in, once it has (the screening rows' steps). */
-  readonly onAdded?: (o: Observation) => void;
+  readonly onAdded?: (observation: Observation) => void;
 }
 
 export class FeatureEngine {
   readonly labelDelayMs: number;
   readonly store: FeatureStateStore;
-  private readonly onAdded: ((o: Observation) => void) | undefined;
+  private readonly onAdded: ((observation: Observation) => void) | undefined;
   private scratch = new Float64Array(64);
   /** Newest event time seen: old `recent` entries are forgotten relative to it. */
   private newest = Number.NEGATIVE_INFINITY;
@@ -84,25 +84,25 @@ export class FeatureEngine {
    * Writes into `out` (length FEATURE_COUNT) when given, to spare allocations in bulk runs.
    */
   process(event: AuthorisationEvent, out: Float64Array = new Float64Array(FEATURE_COUNT)): Float64Array {
-    const o = observe(event);
+    const observation = observe(event);
     // Each entity's state looked up once per event (keys are built strings: hashing costs).
-    const card = this.store.card(o.card);
-    const terminal = this.store.terminal(o.terminal);
-    const customer = this.store.customer(o.customer);
+    const card = this.store.card(observation.card);
+    const terminal = this.store.terminal(observation.terminal);
+    const customer = this.store.customer(observation.customer);
     // Each entity forgets what left its window, the features read what is left, then each
     // entity takes the event in: the same functions a stored state's replay runs
     // (entity-steps.ts), so the rows of the online service rebuild exactly this state.
-    pruneCardAt(card, o.t);
-    pruneTerminalAt(terminal, o.t, this.labelDelayMs);
-    pruneCustomerAt(customer, o.t);
-    this.compute(o, out, card, terminal, customer);
-    this.add(o, card, terminal, customer);
-    this.onAdded?.(o);
-    if (o.t > this.newest) {
+    pruneCardAt(card, observation.t);
+    pruneTerminalAt(terminal, observation.t, this.labelDelayMs);
+    pruneCustomerAt(customer, observation.t);
+    this.compute(observation, out, card, terminal, customer);
+    this.add(observation, card, terminal, customer);
+    this.onAdded?.(observation);
+    if (observation.t > this.newest) {
       // Forgetting is a queue pop; doing it once a simulated hour is plenty.
-      if (Math.floor(o.t / 3_600_000) !== Math.floor(this.newest / 3_600_000))
-        this.store.forgetRecentBefore(o.t - LABEL_HORIZON_MS);
-      this.newest = o.t;
+      if (Math.floor(observation.t / 3_600_000) !== Math.floor(this.newest / 3_600_000))
+        this.store.forgetRecentBefore(observation.t - LABEL_HORIZON_MS);
+      this.newest = observation.t;
     }
     return out;
   }
@@ -157,13 +157,13 @@ export class FeatureEngine {
   }
 
   private compute(
-    o: Observation,
+    observation: Observation,
     out: Float64Array,
     card: CardState,
     terminal: TerminalState,
     customer: CustomerState,
   ): void {
-    const t = o.t;
+    const t = observation.t;
     const times = card.t;
     const amountsOf = card.amount;
     const hours = card.hour;
@@ -172,7 +172,7 @@ export class FeatureEngine {
     const terminalsOf = card.terminal;
     const countriesOf = card.country;
     const channelsOf = card.channel;
-    const { terminalHash, countryHash, channelHash } = o;
+    const { terminalHash, countryHash, channelHash } = observation;
     // A late event sees only the history at or before its own time.
     const n30 = upperBound(times, t);
 
@@ -294,12 +294,12 @@ export class FeatureEngine {
     let cn1 = 0;
     for (let i = upperBound(customer.times, t) - 1; i >= 0 && t - customer.times[i]! <= DAY_MS; i--) cn1++;
     let cards = 1;
-    for (const cardId in customer.cards) if (cardId !== o.card) cards++;
+    for (const cardId in customer.cards) if (cardId !== observation.card) cards++;
 
-    out[0] = o.amount;
-    out[1] = o.hour;
-    out[2] = o.weekend ? 1 : 0;
-    out[3] = o.hour < 6 ? 1 : 0;
+    out[0] = observation.amount;
+    out[1] = observation.hour;
+    out[2] = observation.weekend ? 1 : 0;
+    out[3] = observation.hour < 6 ? 1 : 0;
     out[4] = n1;
     out[5] = n7;
     out[6] = n30;
@@ -307,13 +307,13 @@ export class FeatureEngine {
     out[8] = n7 > 0 ? s7 / n7 : 0;
     out[9] = mean30;
     // Ratios are 1 ("as usual") for a card without history; the counts say it is new.
-    out[10] = mean30 > 0 ? o.amount / mean30 : 1;
-    out[11] = median > 0 ? o.amount / median : 1;
-    out[12] = n30 > 1 ? (o.amount - mean30) / std : 0;
-    out[13] = max30 > 0 ? o.amount / max30 : 1;
+    out[10] = mean30 > 0 ? observation.amount / mean30 : 1;
+    out[11] = median > 0 ? observation.amount / median : 1;
+    out[12] = n30 > 1 ? (observation.amount - mean30) / std : 0;
+    out[13] = max30 > 0 ? observation.amount / max30 : 1;
     out[14] = maxRatio7;
     out[15] = high14;
-    out[16] = n30 > 1 ? Math.abs(o.hour - hourMean) / Math.max(hourStd, 1) : 0;
+    out[16] = n30 > 1 ? Math.abs(observation.hour - hourMean) / Math.max(hourStd, 1) : 0;
     out[17] = knownFraud;
     out[18] = terminalUses === 0 ? 1 : 0;
     out[19] = terminalUses;
@@ -337,10 +337,21 @@ export class FeatureEngine {
     out[36] = Math.min(runMax, NEVER_DAYS);
   }
 
-  private add(o: Observation, card: CardState, terminal: TerminalState, customer: CustomerState): void {
-    addToCard(card, cardStep(o));
-    addToTerminal(terminal, o.t);
-    addToCustomer(customer, o.t, o.card);
-    this.store.rememberRecent({ key: o.key, id: o.id, card: o.card, terminal: o.terminal, t: o.t });
+  private add(
+    observation: Observation,
+    card: CardState,
+    terminal: TerminalState,
+    customer: CustomerState,
+  ): void {
+    addToCard(card, cardStep(observation));
+    addToTerminal(terminal, observation.t);
+    addToCustomer(customer, observation.t, observation.card);
+    this.store.rememberRecent({
+      key: observation.key,
+      id: observation.id,
+      card: observation.card,
+      terminal: observation.terminal,
+      t: observation.t,
+    });
   }
 }

@@ -174,10 +174,10 @@ export class Scoring {
     const engine = new FeatureEngine({
       labelDelayDays: this.labelDelayDays,
       store,
-      onAdded: (o) => {
-        step(slotOf('card', o.card), cardStep(o));
-        step(slotOf('customer', o.customer), [o.t, o.card]);
-        step(slotOf('terminal', o.terminal), o.t);
+      onAdded: (observation) => {
+        step(slotOf('card', observation.card), cardStep(observation));
+        step(slotOf('customer', observation.customer), [observation.t, observation.card]);
+        step(slotOf('terminal', observation.terminal), observation.t);
       },
     });
     const features = new Float64Array(FEATURE_COUNT);
