@@ -93,6 +93,8 @@ export interface BankCore {
   transactions(accountId: string, query: TransactionQuery): Promise<TransactionPage>;
   transaction(transactionId: string): Promise<Transaction | null>;
   cards(customerId: string): Promise<Card[]>;
+  /** The cards of these ids that the bank has, in one lookup (any order; unknown ids left out). */
+  cardsById(cardIds: readonly string[]): Promise<Card[]>;
   card(cardId: string): Promise<Card | null>;
   setCardStatus(cardId: string, status: Card['status']): Promise<Card | null>;
   /**

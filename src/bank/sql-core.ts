@@ -207,6 +207,18 @@ export class SqlBankCore implements BankCore {
     return rows.map(toCard);
   }
 
+  async cardsById(cardIds: readonly string[]): Promise<Card[]> {
+    if (cardIds.length === 0) return [];
+    // One JSON parameter, whatever the number of ids: one statement text, one plan.
+    const rows = await this.#db
+      .selectFrom('core_card')
+      .selectAll()
+      .where('bank_id', '=', this.bankId)
+      .where('id', 'in', sql<string>`(select jsonb_array_elements_text(${JSON.stringify(cardIds)}::jsonb))`)
+      .execute();
+    return rows.map(toCard);
+  }
+
   async card(cardId: string): Promise<Card | null> {
     const r = await this.#db
       .selectFrom('core_card')

@@ -300,6 +300,10 @@ export async function startGateway(
       const card = bankMap.has(bankId) ? await core(bankId).card(cardId) : null;
       return card ? { customerId: card.customerId, status: card.status } : undefined;
     },
+    async findMany(bankId: string, cardIds: readonly string[]) {
+      const found = bankMap.has(bankId) ? await core(bankId).cardsById(cardIds) : [];
+      return new Map(found.map((card) => [card.id, { customerId: card.customerId, status: card.status }]));
+    },
   };
   // Transactions as they are booked: card authorisations from the ingest below, the bank's own
   // payments through `bookings.booked`; customers who asked are notified (purchase-notifications.ts).

@@ -110,7 +110,12 @@ export class Admission {
         ask.push(cardId);
       }
     }
-    const found = await Promise.all(ask.map((cardId) => directory.find(bankId, cardId)));
+    // The cards not in memory in one lookup where the directory can (a cold start, or a
+    // minute after a busy hour, puts hundreds of cards in one batch), else one by one.
+    const many = ask.length > 0 && directory.findMany ? await directory.findMany(bankId, ask) : undefined;
+    const found = many
+      ? ask.map((cardId) => many.get(cardId))
+      : await Promise.all(ask.map((cardId) => directory.find(bankId, cardId)));
     for (let i = 0; i < ask.length; i++) {
       const card = found[i];
       known.set(ask[i]!, card);

@@ -51,6 +51,11 @@ export * from './alert.ts';
 /** What the bank core says about a card (the gateway adapts SqlBankCore to it). */
 export interface CardDirectory {
   find(bankId: string, cardId: string): Promise<{ customerId: string; status: string } | undefined>;
+  /** The cards of these ids the bank knows, by id, in one lookup (a batch's unknown cards). */
+  findMany?(
+    bankId: string,
+    cardIds: readonly string[],
+  ): Promise<ReadonlyMap<string, { customerId: string; status: string }>>;
 }
 
 export type ScreenOutcome =

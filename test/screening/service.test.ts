@@ -89,6 +89,59 @@ for (const backend of await storageBackends('screening service')) {
       }
     });
 
+    test('the cards a batch brings that are not in memory are asked in one lookup', async () => {
+      const events = eventsFor('many-bank', 40);
+      const known = new Set(events.map((e) => e.cardId));
+      const asked: string[][] = [];
+      let oneByOne = 0;
+      const service = new ScreeningService({
+        database: db.database,
+        model,
+        cards: {
+          async find() {
+            oneByOne++;
+            return undefined;
+          },
+          async findMany(_bank, cardIds) {
+            asked.push([...cardIds]);
+            return new Map(
+              cardIds.filter((id) => known.has(id)).map((id) => [id, { customerId: id, status: 'active' }]),
+            );
+          },
+        },
+      });
+      const owned = (list: AuthorisationEvent[]) => list.map((e) => ({ ...e, customerId: e.cardId }));
+      const stranger = { ...events[0]!, transactionId: 'stranger', cardId: 'nobody', customerId: 'nobody' };
+      const first = await service.screenBatch('many-bank', [...owned(events.slice(0, 20)), stranger]);
+      assert.equal(first.at(-1)?.status, 'rejected');
+      assert.equal(first.filter((o) => o.status === 'screened').length, 20);
+      assert.equal(asked.length, 1, 'one lookup for the batch');
+      assert.deepEqual(
+        [...asked[0]!].sort(),
+        [...new Set([...events.slice(0, 20).map((e) => e.cardId), 'nobody'])].sort(),
+      );
+      // The next batch asks only for cards it brings that are not remembered (an unknown card
+      // is always asked again); nothing is asked one by one.
+      await service.screenBatch('many-bank', [
+        ...owned(events.slice(20)),
+        { ...stranger, transactionId: 's2' },
+      ]);
+      const remembered = new Set(events.slice(0, 20).map((e) => e.cardId));
+      assert.deepEqual(
+        [...asked[1]!].sort(),
+        [
+          ...new Set([
+            ...events
+              .slice(20)
+              .map((e) => e.cardId)
+              .filter((id) => !remembered.has(id)),
+            'nobody',
+          ]),
+        ].sort(),
+      );
+      assert.equal(oneByOne, 0);
+    });
+
     test('bad events are rejected one by one with named fields; good ones of the batch go through', async () => {
       const known = new Set(eventsFor('bad-bank', 10).map((e) => e.cardId));
       const service = new ScreeningService({
