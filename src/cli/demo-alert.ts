@@ -30,26 +30,27 @@ function ingestKey(config: GatewayConfig, bankId: string): string {
   return line.slice(bankId.length + 1);
 }
 
-export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): Promise<string> {
-  const key = config.ingestKeys.get(o.bankId) ?? ingestKey(config, o.bankId);
+export async function runDemoAlert(config: GatewayConfig, options: DemoAlertOptions): Promise<string> {
+  const key = config.ingestKeys.get(options.bankId) ?? ingestKey(config, options.bankId);
   // The simulator is deterministic: customer i and its cards have the same ids whatever the
   // seeding window, so the bank's data need not be opened (PGlite belongs to the running
   // gateway's process).
-  const index = o.username === 'demo' ? 0 : Number(/(\d+)$/.exec(o.username)?.[1] ?? Number.NaN);
-  if (!Number.isInteger(index)) throw new Error(`'${o.username}' is not a simulated customer's username`);
+  const index = options.username === 'demo' ? 0 : Number(/(\d+)$/.exec(options.username)?.[1] ?? Number.NaN);
+  if (!Number.isInteger(index))
+    throw new Error(`'${options.username}' is not a simulated customer's username`);
   // The customer's own purchases from the simulator, shifted so the last one was an hour ago.
-  const region = regionFor(o.bankId);
+  const region = regionFor(options.bankId);
   const now = Date.now();
   const simulated = generateCustomer(index, {
     seed: config.seed,
-    bankId: o.bankId,
+    bankId: options.bankId,
     region,
     days: 30,
     end: new Date(now),
   });
   const recent = demoAuthorisations([simulated], {
     seed: config.seed,
-    bankId: o.bankId,
+    bankId: options.bankId,
     currency: region.currency,
   }).filter((a) => a.fraud === null && Date.parse(a.time) > now - 14 * DAY);
   // The card the customer uses for everyday payments (a credit card may see none).
@@ -65,7 +66,7 @@ export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): 
   }));
   events.push({
     transactionId: `demo-${run}-fraud`,
-    bankId: o.bankId,
+    bankId: options.bankId,
     cardId: card.id,
     customerId: card.customerId,
     terminalId: `electro-outlet-online-${run}`,
@@ -73,11 +74,11 @@ export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): 
     mcc: '5732',
     country: region.country === 'GB' ? 'RO' : 'US',
     channel: 'ecom',
-    amount: o.amount,
+    amount: options.amount,
     currency: region.currency,
     time: new Date(now).toISOString(),
   });
-  const res = await fetch(`${o.gateway}/banks/${o.bankId}/screening/authorisations`, {
+  const res = await fetch(`${options.gateway}/banks/${options.bankId}/screening/authorisations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ events }),
@@ -91,9 +92,9 @@ export async function runDemoAlert(config: GatewayConfig, o: DemoAlertOptions): 
   const last = body.results?.at(-1);
   if (last?.errors?.length)
     throw new Error(
-      `the gateway rejected the payment: ${last.errors.map((e) => e.message).join('; ')} (is '${o.username}' a customer of ${o.bankId}?)`,
+      `the gateway rejected the payment: ${last.errors.map((e) => e.message).join('; ')} (is '${options.username}' a customer of ${options.bankId}?)`,
     );
   return last?.alert
-    ? `sent ${events.length} authorisations; the last one raised alert ${last.alertId}: look at the chat (if linked with fraud alerts) or ${o.gateway}/banks/${o.bankId}/investigator`
+    ? `sent ${events.length} authorisations; the last one raised alert ${last.alertId}: look at the chat (if linked with fraud alerts) or ${options.gateway}/banks/${options.bankId}/investigator`
     : `sent ${events.length} authorisations; no alert this time (the engine scored the last one below the threshold)`;
 }

@@ -21,14 +21,14 @@ export interface StartOptions {
   seed?: number | undefined;
 }
 
-export async function runStart(o: StartOptions, untilStopped: () => Promise<void>): Promise<number> {
+export async function runStart(options: StartOptions, untilStopped: () => Promise<void>): Promise<number> {
   // The terminal is for people: request logs only from warn up unless LOG_LEVEL says
   // otherwise; PROVISO_LOG_FILE takes the full logs instead.
   const logFile = process.env['PROVISO_LOG_FILE'] || undefined;
   const logLevel = process.env['LOG_LEVEL'] || (logFile ? 'info' : 'warn');
   const logStream = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   const config = { ...readConfig(), logLevel };
-  const customers = o.customers ?? config.seedCustomers;
+  const customers = options.customers ?? config.seedCustomers;
   const database = await openStorage(config);
   const kek = KeyEncryptionKey.load(process.env, config.dataDir);
   const keyStore = new KeyStore(database, kek);
@@ -36,8 +36,8 @@ export async function runStart(o: StartOptions, untilStopped: () => Promise<void
   await runSeed(database, {
     bankIds: DEMO_BANK_IDS,
     customers,
-    days: o.days ?? config.seedDays,
-    seed: o.seed ?? config.seed,
+    days: options.days ?? config.seedDays,
+    seed: options.seed ?? config.seed,
     end: todayUtc(),
   });
   const gw = await startGateway(config, { kek, database, ...(logStream ? { logStream } : {}) });

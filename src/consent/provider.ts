@@ -79,11 +79,14 @@ function isPaymentRequest(params: Record<string, unknown> | undefined): boolean 
   }
 }
 
-export function createBankProvider(o: BankProviderOptions): Provider {
-  const mountPath = new URL(o.issuer).pathname;
+export function createBankProvider(options: BankProviderOptions): Provider {
+  const mountPath = new URL(options.issuer).pathname;
   const configuration: Configuration = {
-    adapter: kyselyAdapter(o.database, o.bankId) as never,
-    clients: [...o.clients.map(clientMetadata), ...(o.merchants ?? []).map(merchantClientMetadata)] as never,
+    adapter: kyselyAdapter(options.database, options.bankId) as never,
+    clients: [
+      ...options.clients.map(clientMetadata),
+      ...(options.merchants ?? []).map(merchantClientMetadata),
+    ] as never,
     clientAuthMethods: ['private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
@@ -91,12 +94,16 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       idTokenSigningAlgValues: ['ES256'],
       requestObjectSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
     },
-    jwks: { keys: [o.signingJwk] } as never,
+    jwks: { keys: [options.signingJwk] } as never,
     cookies: {
-      keys: o.cookieKeys,
-      long: { httpOnly: true, sameSite: 'lax', secure: o.secureCookies },
-      short: { httpOnly: true, sameSite: 'lax', secure: o.secureCookies },
-      names: { session: `_s_${o.bankId}`, interaction: `_i_${o.bankId}`, resume: `_r_${o.bankId}` },
+      keys: options.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies },
+      short: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies },
+      names: {
+        session: `_s_${options.bankId}`,
+        interaction: `_i_${options.bankId}`,
+        resume: `_r_${options.bankId}`,
+      },
     },
     responseTypes: ['code'],
     scopes: ['openid'],
@@ -106,7 +113,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
     // the sector URI only names the pairwise sector and is never fetched.
     sectorIdentifierUriValidate: () => false,
     pairwiseIdentifier: async (_ctx: unknown, accountId: string, client: OidcClient) =>
-      createHmac('sha256', o.pairwiseSalt)
+      createHmac('sha256', options.pairwiseSalt)
         .update(`${client.sectorIdentifier}\0${accountId}`)
         .digest('base64url'),
     findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
@@ -145,7 +152,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       }
       ctx.type = 'html';
       ctx.body = htmlErrorPage(
-        o.bankName,
+        options.bankName,
         String(out['error'] ?? 'error'),
         String(out['error_description'] ?? ''),
       );
@@ -155,7 +162,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       fapi: { enabled: true, profile: '2.0' },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       dPoP: { enabled: true },
-      clientCredentials: { enabled: Boolean(o.merchants?.length) },
+      clientCredentials: { enabled: Boolean(options.merchants?.length) },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx: unknown, client: OidcClient, token: { clientId: string }) =>
@@ -167,26 +174,26 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx: unknown, client: OidcClient) =>
-          o.merchants?.some((m) => m.clientId === client.clientId) && o.paymentsBase
-            ? o.paymentsBase
-            : o.apiBase,
+          options.merchants?.some((m) => m.clientId === client.clientId) && options.paymentsBase
+            ? options.paymentsBase
+            : options.apiBase,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, resource: string, client: OidcClient) => {
-          const merchant = o.merchants?.some((m) => m.clientId === client.clientId) ?? false;
-          if (merchant && o.paymentsBase && resource === o.paymentsBase)
+          const merchant = options.merchants?.some((m) => m.clientId === client.clientId) ?? false;
+          if (merchant && options.paymentsBase && resource === options.paymentsBase)
             return {
               scope: 'payments',
-              audience: o.paymentsBase,
+              audience: options.paymentsBase,
               accessTokenTTL: ACCESS_TOKEN_TTL,
               accessTokenFormat: 'opaque',
             };
           if (merchant)
-            throw new errors.InvalidTarget(`a merchant's only resource here is ${o.paymentsBase}`);
-          if (resource !== o.apiBase)
-            throw new errors.InvalidTarget(`the only resource here is ${o.apiBase}`);
+            throw new errors.InvalidTarget(`a merchant's only resource here is ${options.paymentsBase}`);
+          if (resource !== options.apiBase)
+            throw new errors.InvalidTarget(`the only resource here is ${options.apiBase}`);
           return {
             scope: 'accounts',
-            audience: o.apiBase,
+            audience: options.apiBase,
             accessTokenTTL: ACCESS_TOKEN_TTL,
             accessTokenFormat: 'opaque',
           };
@@ -242,7 +249,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
           const payments = paymentDetails(ctx, source as { rar?: unknown });
           if (payments.length > 0) return payments;
           const details = grantDetails(ctx, source as { rar?: unknown });
-          const consent = await o.consents.byGrant(o.bankId, String(token.grantId));
+          const consent = await options.consents.byGrant(options.bankId, String(token.grantId));
           if (consent?.status !== 'authorised' || (consent.expiresAt && consent.expiresAt <= new Date()))
             throw new errors.InvalidGrant(`the consent behind this grant is ${consent?.status ?? 'gone'}`);
           return details;
@@ -252,7 +259,7 @@ export function createBankProvider(o: BankProviderOptions): Provider {
       },
     } as never,
   };
-  const provider = new Provider(o.issuer, configuration);
+  const provider = new Provider(options.issuer, configuration);
   provider.proxy = true;
 
   // FAPI 2.0: refresh tokens are sender-constrained too. oidc-provider binds them to the

@@ -24,12 +24,12 @@ export function maskedCard(accountKind: string | null, last4: string): string {
   return `${CARD_KIND[accountKind ?? ''] ?? 'Card'} •••• ${last4}`;
 }
 
-export function investigatorDesk(o: InvestigatorDeskOptions): InvestigatorDesk {
-  const known = (bankId: string) => o.banks.has(bankId);
+export function investigatorDesk(options: InvestigatorDeskOptions): InvestigatorDesk {
+  const known = (bankId: string) => options.banks.has(bankId);
   return {
     bank(bankId) {
       const brand = bankBrand(bankId);
-      const name = o.banks.get(bankId)?.name ?? bankId;
+      const name = options.banks.get(bankId)?.name ?? bankId;
       return {
         name,
         logo: logoMark(name, brand.colour),
@@ -42,7 +42,7 @@ export function investigatorDesk(o: InvestigatorDeskOptions): InvestigatorDesk {
     async describe(bankId, alerts) {
       const subjects = new Map<string, AlertSubject>();
       if (!known(bankId)) return subjects;
-      const core = o.core(bankId);
+      const core = options.core(bankId);
       const names = new Map<string, string | null>();
       const cards = new Map<string, { label: string; status: string } | null>();
       for (const alert of alerts) {
@@ -67,7 +67,7 @@ export function investigatorDesk(o: InvestigatorDeskOptions): InvestigatorDesk {
     },
 
     async record(bankId, alert: ScreeningAlert, kind) {
-      return o.audit.record({
+      return options.audit.record({
         bankId,
         customerId: alert.customerId,
         // Not a platform's pseudonym: the bank acts on its own customer.
@@ -83,7 +83,7 @@ export function investigatorDesk(o: InvestigatorDeskOptions): InvestigatorDesk {
 
     async setCardStatus(bankId, cardId, status) {
       if (!known(bankId)) return null;
-      return (await o.core(bankId).setCardStatus(cardId, status))?.status ?? null;
+      return (await options.core(bankId).setCardStatus(cardId, status))?.status ?? null;
     },
   };
 }

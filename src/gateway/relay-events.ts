@@ -50,28 +50,28 @@ export function unlinkedEvent(
   };
 }
 
-async function settled(o: RelayLinkNoticeOptions, consentId: string): Promise<boolean> {
+async function settled(options: RelayLinkNoticeOptions, consentId: string): Promise<boolean> {
   // The event comes just before the change is stored: wait (briefly) until it is, so a
   // revocation that did not happen is never announced.
   for (let i = 0; i < 50; i++) {
-    const c = await o.consent(consentId);
+    const c = await options.consent(consentId);
     if (c && ENDED.has(c.status)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
 }
 
-async function notify(o: RelayLinkNoticeOptions, event: ConsentEvent): Promise<void> {
-  const relay = o.relay();
-  if ((!relay && !o.push) || !event.customerId) return;
-  if (!(await settled(o, event.consentId))) return;
-  const pairwise = await o.pairwiseSubject(event.bankId, event.platform, event.customerId);
+async function notify(options: RelayLinkNoticeOptions, event: ConsentEvent): Promise<void> {
+  const relay = options.relay();
+  if ((!relay && !options.push) || !event.customerId) return;
+  if (!(await settled(options, event.consentId))) return;
+  const pairwise = await options.pairwiseSubject(event.bankId, event.platform, event.customerId);
   const body = JSON.stringify(unlinkedEvent(event.bankId, pairwise, event.consentId, event.kind));
-  if (o.push) return o.push(event.bankId, body);
+  if (options.push) return options.push(event.bankId, body);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const status = await postToRelay(relay!, event.bankId, body, o.timeoutMs ?? 5000);
+      const status = await postToRelay(relay!, event.bankId, body, options.timeoutMs ?? 5000);
       if (status >= 200 && status <= 299) return;
       lastError = new Error(`the relay refused the unlink notice with HTTP ${status}`);
       if (status < 500) break;
@@ -88,12 +88,12 @@ async function notify(o: RelayLinkNoticeOptions, event: ConsentEvent): Promise<v
  * is then announced to the relay in the background (never blocking or vetoing the change).
  * A revocation the platform asked for itself is not echoed back.
  */
-export function relayLinkNotices(inner: ConsentEvents, o: RelayLinkNoticeOptions): ConsentEvents {
+export function relayLinkNotices(inner: ConsentEvents, options: RelayLinkNoticeOptions): ConsentEvents {
   return {
     async emit(event) {
       await inner.emit(event);
       if (!ENDED.has(event.kind) || event.by === 'platform') return;
-      void notify(o, event).catch((error) => o.onError?.(error, event));
+      void notify(options, event).catch((error) => options.onError?.(error, event));
     },
   };
 }

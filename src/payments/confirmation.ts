@@ -46,19 +46,19 @@ export interface VerifyConfirmationOptions {
 
 async function verify(
   jws: string,
-  o: VerifyConfirmationOptions,
+  options: VerifyConfirmationOptions,
   typ: string,
 ): Promise<Record<string, unknown>> {
-  const keys = typeof o.jwks === 'function' ? o.jwks : createLocalJWKSet(o.jwks);
+  const keys = typeof options.jwks === 'function' ? options.jwks : createLocalJWKSet(options.jwks);
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(jws, keys, { issuer: o.issuer, typ, algorithms: ['ES256'] }));
+    ({ payload } = await jwtVerify(jws, keys, { issuer: options.issuer, typ, algorithms: ['ES256'] }));
   } catch (error) {
     throw new ConfirmationInvalidError(
       `the confirmation does not verify against the bank's keys (${(error as Error).name})`,
     );
   }
-  if (o.merchant !== undefined && payload['merchant'] !== o.merchant)
+  if (options.merchant !== undefined && payload['merchant'] !== options.merchant)
     throw new ConfirmationInvalidError('the confirmation is for another merchant');
   for (const field of ['payment_id', 'amount', 'currency', 'order_reference', 'time'])
     if (typeof payload[field] !== 'string')
@@ -69,9 +69,9 @@ async function verify(
 /** Offline check of a payment confirmation; the claims, or ConfirmationInvalidError. */
 export async function verifyPaymentConfirmation(
   jws: string,
-  o: VerifyConfirmationOptions,
+  options: VerifyConfirmationOptions,
 ): Promise<PaymentConfirmation> {
-  const payload = await verify(jws, o, PAYMENT_CONFIRMATION_TYP);
+  const payload = await verify(jws, options, PAYMENT_CONFIRMATION_TYP);
   if (!(PAYMENT_STATUSES as readonly unknown[]).includes(payload['status']))
     throw new ConfirmationInvalidError('the confirmation has an unknown status');
   return payload as unknown as PaymentConfirmation;
@@ -80,9 +80,9 @@ export async function verifyPaymentConfirmation(
 /** Offline check of a refund confirmation. */
 export async function verifyRefundConfirmation(
   jws: string,
-  o: VerifyConfirmationOptions,
+  options: VerifyConfirmationOptions,
 ): Promise<RefundConfirmation> {
-  const payload = await verify(jws, o, REFUND_CONFIRMATION_TYP);
+  const payload = await verify(jws, options, REFUND_CONFIRMATION_TYP);
   if (payload['status'] !== 'Refunded' || typeof payload['refund_id'] !== 'string')
     throw new ConfirmationInvalidError('not a refund confirmation');
   return payload as unknown as RefundConfirmation;

@@ -13,8 +13,8 @@ import {
 } from './schemas.ts';
 import type { ConsentInput } from './service.ts';
 
-export function pisConsentRoutes(app: FastifyInstance, o: PaymentRoutesOptions, kit: PisKit): void {
-  const { service } = o;
+export function pisConsentRoutes(app: FastifyInstance, options: PaymentRoutesOptions, kit: PisKit): void {
+  const { service } = options;
   const { self, verifySignature, idempotent } = kit;
   app.post<{ Params: { bankId: string }; Body: ConsentInput }>(
     '/domestic-payment-consents',

@@ -13,7 +13,7 @@ const authenticatedOf = (request: FastifyRequest) => request as unknown as { aut
 /** The platform's funds attestation (purpose checkout, the link's DPoP token). */
 export async function fundsAttestationRoutes(
   app: FastifyInstance,
-  o: { service: PaymentService; release: ReleasePath; banks: ReadonlySet<string> },
+  options: { service: PaymentService; release: ReleasePath; banks: ReadonlySet<string> },
 ): Promise<void> {
   app.post<{ Params: { bankId: string }; Body: { amount: string; currency: string } }>(
     '/banks/:bankId/checkout/funds-attestations',
@@ -61,9 +61,9 @@ export async function fundsAttestationRoutes(
       // Authenticate before the body is parsed.
       onRequest: async (request) => {
         const bankId = (request.params as { bankId: string }).bankId;
-        if (!o.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
+        if (!options.banks.has(bankId)) throw notFound('bank', `no bank '${bankId}' is served here`);
         const caller = { bankId, method: request.method, url: request.url, headers: request.headers };
-        authenticatedOf(request).authenticated = await o.release.authenticate({
+        authenticatedOf(request).authenticated = await options.release.authenticate({
           kind: 'request',
           request: caller,
         });
@@ -71,8 +71,8 @@ export async function fundsAttestationRoutes(
     },
     async (request) =>
       releaseFundsAnswer(
-        o.service,
-        o.release,
+        options.service,
+        options.release,
         authenticatedOf(request).authenticated!,
         request.body.amount,
         request.body.currency,

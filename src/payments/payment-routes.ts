@@ -14,8 +14,8 @@ import {
 } from './schemas.ts';
 import type { PaymentInput } from './service.ts';
 
-export function pisPaymentRoutes(app: FastifyInstance, o: PaymentRoutesOptions, kit: PisKit): void {
-  const { service } = o;
+export function pisPaymentRoutes(app: FastifyInstance, options: PaymentRoutesOptions, kit: PisKit): void {
+  const { service } = options;
   const { self, verifySignature, idempotent } = kit;
   app.post<{ Params: { bankId: string }; Body: PaymentInput }>(
     '/domestic-payments',

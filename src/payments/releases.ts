@@ -66,7 +66,7 @@ async function releaseToMerchant(
 /** The payment confirmation for the merchant: released (logged, signed), stored with the payment. */
 export async function releaseConfirmation(
   r: PaymentReleases,
-  o: {
+  options: {
     consent: ConsentRow;
     paymentId: string;
     outcome: Extract<TransferOutcome, { status: 'booked' }>;
@@ -74,45 +74,45 @@ export async function releaseConfirmation(
     caller: MerchantClient;
   },
 ): Promise<{ payment: PaymentRow; consent: ConsentRow; confirmation: string }> {
-  const { consent } = o;
+  const { consent } = options;
   const claims = {
     iss: r.consent.issuer(consent.bank_id),
-    payment_id: o.paymentId,
+    payment_id: options.paymentId,
     consent_id: consent.id,
     status: 'AcceptedSettlementCompleted',
     amount: consent.amount,
     currency: consent.currency,
     order_reference: consent.order_reference,
     merchant: consent.merchant_id,
-    merchant_name: o.merchant.tradingName,
-    time: o.outcome.bookedAt.toISOString(),
+    merchant_name: options.merchant.tradingName,
+    time: options.outcome.bookedAt.toISOString(),
   };
   const { confirmation, logIndex } = await releaseToMerchant(
     r,
     consent,
-    o.caller,
+    options.caller,
     'payment.executed',
     PAYMENT_CONFIRMATION_TYP,
     claims,
   );
   const payment = await r.store.insertPayment({
     bank_id: consent.bank_id,
-    id: o.paymentId,
+    id: options.paymentId,
     consent_id: consent.id,
     merchant_id: consent.merchant_id,
     status: 'AcceptedSettlementCompleted',
-    debit_transaction_id: o.outcome.debitTransactionId,
-    credit_transaction_id: o.outcome.creditTransactionId,
+    debit_transaction_id: options.outcome.debitTransactionId,
+    credit_transaction_id: options.outcome.creditTransactionId,
     confirmation,
     log_index: logIndex,
   });
-  const receipt = await receiptPayload(r, consent, o.merchant, {
-    reference: o.paymentId,
+  const receipt = await receiptPayload(r, consent, options.merchant, {
+    reference: options.paymentId,
     status: 'AcceptedSettlementCompleted',
     total: consent.amount,
     confirmation,
   });
-  void releaseReceipt(r, consent, { id: o.paymentId, type: 'receipt', payload: receipt }).catch(
+  void releaseReceipt(r, consent, { id: options.paymentId, type: 'receipt', payload: receipt }).catch(
     r.onReceiptError,
   );
   return { payment, consent, confirmation };
@@ -121,7 +121,7 @@ export async function releaseConfirmation(
 /** The refund: booked already; released to the merchant (logged, signed), refund receipt sealed to the device. */
 export async function releaseRefund(
   r: PaymentReleases,
-  o: {
+  options: {
     consent: ConsentRow;
     payment: PaymentRow;
     merchant: MerchantRegistration;
@@ -131,45 +131,45 @@ export async function releaseRefund(
     refundId: string;
   },
 ) {
-  const { consent } = o;
+  const { consent } = options;
   const now = new Date();
   const claims = {
     iss: r.consent.issuer(consent.bank_id),
-    refund_id: o.refundId,
-    payment_id: o.payment.id,
+    refund_id: options.refundId,
+    payment_id: options.payment.id,
     consent_id: consent.id,
     status: 'Refunded',
-    amount: o.amount,
+    amount: options.amount,
     currency: consent.currency,
     order_reference: consent.order_reference,
     merchant: consent.merchant_id,
-    merchant_name: o.merchant.tradingName,
+    merchant_name: options.merchant.tradingName,
     time: now.toISOString(),
   };
   const { confirmation } = await releaseToMerchant(
     r,
     consent,
-    o.caller,
+    options.caller,
     'payment.refunded',
     REFUND_CONFIRMATION_TYP,
     claims,
   );
   const refund = await r.store.insertRefund({
     bank_id: consent.bank_id,
-    id: o.refundId,
-    payment_id: o.payment.id,
-    amount: o.amount,
+    id: options.refundId,
+    payment_id: options.payment.id,
+    amount: options.amount,
     currency: consent.currency,
-    reference: o.reference,
+    reference: options.reference,
     confirmation,
   });
-  const receipt = await receiptPayload(r, consent, o.merchant, {
-    reference: o.refundId,
+  const receipt = await receiptPayload(r, consent, options.merchant, {
+    reference: options.refundId,
     status: 'Refunded',
-    total: o.amount,
+    total: options.amount,
     confirmation,
   });
-  void releaseReceipt(r, consent, { id: o.refundId, type: 'refund_receipt', payload: receipt }).catch(
+  void releaseReceipt(r, consent, { id: options.refundId, type: 'refund_receipt', payload: receipt }).catch(
     () => {},
   );
   return { refund, confirmation, createdAt: now };
@@ -213,7 +213,7 @@ async function receiptPayload(
   r: PaymentReleases,
   consent: ConsentRow,
   merchant: MerchantRegistration,
-  o: { reference: string; status: string; total: string; confirmation: string },
+  options: { reference: string; status: string; total: string; confirmation: string },
 ): Promise<Record<string, unknown>> {
   const core = r.core(consent.bank_id);
   const [customer, account] = await Promise.all([
@@ -224,7 +224,7 @@ async function receiptPayload(
   const supplied = ((
     consent.initiation as { SupplementaryData?: { proviso_receipt?: Record<string, unknown> } }
   ).SupplementaryData?.proviso_receipt ?? {}) as Record<string, unknown>;
-  const total = Number(o.total);
+  const total = Number(options.total);
   return {
     template_type: 'receipt',
     recipient_name: customer?.displayName ?? '',
@@ -233,7 +233,7 @@ async function receiptPayload(
     payment_method: `${account?.nickname ?? 'Account'} ••${last4}`,
     merchant_name: merchant.tradingName,
     timestamp: String(Math.floor(Date.now() / 1000)),
-    summary: { total_cost: o.status === 'Refunded' ? -total : total },
+    summary: { total_cost: options.status === 'Refunded' ? -total : total },
     elements: Array.isArray(supplied['elements'])
       ? supplied['elements']
       : [
@@ -247,9 +247,9 @@ async function receiptPayload(
     ...(supplied['address'] ? { address: supplied['address'] } : {}),
     ...(Array.isArray(supplied['adjustments']) ? { adjustments: supplied['adjustments'] } : {}),
     paid_from: { account_id: consent.debtor_account_id, nickname: account?.nickname ?? '', last4 },
-    bank_reference: o.reference,
-    status: o.status,
-    confirmation: o.confirmation,
+    bank_reference: options.reference,
+    status: options.status,
+    confirmation: options.confirmation,
   };
 }
 
@@ -260,7 +260,7 @@ async function receiptPayload(
 export async function releaseReceipt(
   r: PaymentReleases,
   consent: ConsentRow,
-  o: { id: string; type: ReceiptDelivery['type']; payload: Record<string, unknown> },
+  options: { id: string; type: ReceiptDelivery['type']; payload: Record<string, unknown> },
 ): Promise<boolean> {
   if (!r.deliverReceipt || !consent.link_consent_id || !consent.customer_id) return false;
   if (await r.store.linkStopped(consent.bank_id, consent.link_consent_id)) return false;
@@ -271,6 +271,12 @@ export async function releaseReceipt(
     !r.consent.decide(link, { purpose: 'checkout', cluster: 'payments' }).allowed
   )
     return false;
-  await r.deliverReceipt({ bankId: consent.bank_id, link, id: o.id, type: o.type, payload: o.payload });
+  await r.deliverReceipt({
+    bankId: consent.bank_id,
+    link,
+    id: options.id,
+    type: options.type,
+    payload: options.payload,
+  });
   return true;
 }

@@ -9,9 +9,9 @@ import { installPisHooks, type PaymentRoutesOptions, pisKit } from './pis-kit.ts
 export { fundsAttestationRoutes } from './funds-routes.ts';
 export { type PaymentRoutesOptions, PISP_PREFIX } from './pis-kit.ts';
 
-export async function paymentRoutes(app: FastifyInstance, o: PaymentRoutesOptions): Promise<void> {
-  installPisHooks(app, o);
-  const kit = pisKit(o);
-  pisConsentRoutes(app, o, kit);
-  pisPaymentRoutes(app, o, kit);
+export async function paymentRoutes(app: FastifyInstance, options: PaymentRoutesOptions): Promise<void> {
+  installPisHooks(app, options);
+  const kit = pisKit(options);
+  pisConsentRoutes(app, options, kit);
+  pisPaymentRoutes(app, options, kit);
 }

@@ -36,8 +36,8 @@ export function encodeBody(b: SealedBody): string {
   return JSON.stringify({ v: b.v, suite: b.suite, hdr: b.hdr, enc: b.enc, bind: b.bind, ct: b.ct });
 }
 
-function bytesField(o: Record<string, unknown>, name: string, min: number, max?: number): Uint8Array {
-  const value = o[name];
+function bytesField(record: Record<string, unknown>, name: string, min: number, max?: number): Uint8Array {
+  const value = record[name];
   let bytes: Uint8Array;
   try {
     if (typeof value !== 'string') throw new TypeError();
@@ -52,15 +52,15 @@ function bytesField(o: Record<string, unknown>, name: string, min: number, max?:
 }
 
 export function decodeBody(json: string | Uint8Array): DecodedBody {
-  let o: unknown;
+  let parsed: unknown;
   try {
-    o = JSON.parse(typeof json === 'string' ? json : fromUtf8(json));
+    parsed = JSON.parse(typeof json === 'string' ? json : fromUtf8(json));
   } catch {
     throw new EnvelopeError('malformed', 'body is not JSON');
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o))
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new EnvelopeError('malformed', 'body must be an object');
-  const rec = o as Record<string, unknown>;
+  const rec = parsed as Record<string, unknown>;
   if (rec['v'] !== ENVELOPE_VERSION) {
     throw new EnvelopeError('unsupported_version', `envelope version ${String(rec['v'])} is not supported`);
   }

@@ -86,11 +86,11 @@ async function deviceKeyFor(input: DeviceKeyInput, rcpt: string): Promise<Crypto
 
 export async function openEnvelope<T = unknown>(
   envelope: string,
-  o: OpenEnvelopeOptions,
+  options: OpenEnvelopeOptions,
 ): Promise<OpenedEnvelope<T>> {
   if (typeof envelope !== 'string') throw new EnvelopeError('malformed', 'envelope must be a string');
   const { alg, kid } = protectedHeader(envelope);
-  const key = await resolveBankKey(o.bankKeys, kid, alg);
+  const key = await resolveBankKey(options.bankKeys, kid, alg);
   let payload: Uint8Array;
   try {
     ({ payload } = await compactVerify(envelope, key, { algorithms: [alg] }));
@@ -105,8 +105,8 @@ export async function openEnvelope<T = unknown>(
   }
   const decoded = decodeBody(payload);
   const header = decoded.body.hdr;
-  checkExpectations(header, o.expect, o);
-  const deviceKey = await deviceKeyFor(o.deviceKey, header.rcpt);
+  checkExpectations(header, options.expect, options);
+  const deviceKey = await deviceKeyFor(options.deviceKey, header.rcpt);
   const opened = await hpkeOpen(decoded, deviceKey, INFO_ENVELOPE);
   return { header, payload: opened as T, kid };
 }

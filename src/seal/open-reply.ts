@@ -27,12 +27,12 @@ export interface OpenedReply<T = unknown> {
   payload: T;
 }
 
-async function senderKey(o: OpenReplyOptions, consent: string, sndr: string): Promise<PublicKeyInput> {
-  if (typeof o.deviceKeys === 'function') {
-    const k = await o.deviceKeys(consent, sndr);
+async function senderKey(options: OpenReplyOptions, consent: string, sndr: string): Promise<PublicKeyInput> {
+  if (typeof options.deviceKeys === 'function') {
+    const k = await options.deviceKeys(consent, sndr);
     if (k !== undefined) return k;
   } else {
-    for (const k of o.deviceKeys) if ((await keyThumbprint(k)) === sndr) return k;
+    for (const k of options.deviceKeys) if ((await keyThumbprint(k)) === sndr) return k;
   }
   throw new EnvelopeError(
     'wrong_recipient',
@@ -40,7 +40,10 @@ async function senderKey(o: OpenReplyOptions, consent: string, sndr: string): Pr
   );
 }
 
-export async function openReply<T = unknown>(reply: string, o: OpenReplyOptions): Promise<OpenedReply<T>> {
+export async function openReply<T = unknown>(
+  reply: string,
+  options: OpenReplyOptions,
+): Promise<OpenedReply<T>> {
   let json: Uint8Array;
   try {
     json = fromBase64Url(reply);
@@ -51,14 +54,14 @@ export async function openReply<T = unknown>(reply: string, o: OpenReplyOptions)
   const h = decoded.body.hdr;
   if (h.sndr === undefined || h.re === undefined)
     throw new EnvelopeError('malformed', 'a reply names its sender and the message answered');
-  checkExpectations(h, o.expect, o);
-  if (o.expect.inReplyTo !== undefined && h.re !== o.expect.inReplyTo) {
+  checkExpectations(h, options.expect, options);
+  if (options.expect.inReplyTo !== undefined && h.re !== options.expect.inReplyTo) {
     throw new EnvelopeError('wrong_message', 'the reply answers another message than the one expected');
   }
-  if ((await keyThumbprint(await exportX25519PublicKey(o.bankKey.publicKey))) !== h.rcpt) {
+  if ((await keyThumbprint(await exportX25519PublicKey(options.bankKey.publicKey))) !== h.rcpt) {
     throw new EnvelopeError('wrong_recipient', 'sealed to another bank key');
   }
-  const device = await senderKey(o, h.consent, h.sndr);
-  const payload = await hpkeOpen(decoded, o.bankKey, INFO_REPLY, device);
+  const device = await senderKey(options, h.consent, h.sndr);
+  const payload = await hpkeOpen(decoded, options.bankKey, INFO_REPLY, device);
   return { header: h, payload: payload as T };
 }

@@ -41,15 +41,18 @@ function wireRecipient(key: PublicKeyInput): WireFields[0] {
   return { kty: key.kty, crv: key.crv, x: key.x };
 }
 
-export function createPooledSealer(o: PooledSealerOptions): Sealer {
-  const { pool } = o;
-  const clock = o.clock ?? Date.now;
-  const local = createSealer(o);
-  const inThreadBelow = o.inThreadBelow ?? 2;
-  const maxBatch = o.maxBatch ?? 256;
+export function createPooledSealer(options: PooledSealerOptions): Sealer {
+  const { pool } = options;
+  const clock = options.clock ?? Date.now;
+  const local = createSealer(options);
+  const inThreadBelow = options.inThreadBelow ?? 2;
+  const maxBatch = options.maxBatch ?? 256;
   // A CryptoKey becomes a KeyObject here, so what is cloned into the workers is a KeyObject.
-  const key = o.signingKey.key instanceof KeyObject ? o.signingKey.key : KeyObject.from(o.signingKey.key);
-  const keyId = pool.register(o.bankId, { ...o.signingKey, key }, o.suite ?? DEFAULT_SUITE);
+  const key =
+    options.signingKey.key instanceof KeyObject
+      ? options.signingKey.key
+      : KeyObject.from(options.signingKey.key);
+  const keyId = pool.register(options.bankId, { ...options.signingKey, key }, options.suite ?? DEFAULT_SUITE);
   let pending: Pending[] = [];
 
   function inThread(list: readonly Pending[]): void {
@@ -121,7 +124,7 @@ export function createPooledSealer(o: PooledSealerOptions): Sealer {
   }
 
   return {
-    bankId: o.bankId,
+    bankId: options.bankId,
     seal: local.seal,
     sealWithLibrary: local.sealWithLibrary,
     sealSoon(input) {

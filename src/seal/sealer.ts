@@ -75,13 +75,15 @@ interface Recipient {
 // key instead of once per envelope is a measurable share of the sealing cost.
 const RECIPIENT_CACHE_LIMIT = 10_000;
 
-export function createSealer(o: SealerOptions): JsonSealer {
-  const suiteName = o.suite ?? DEFAULT_SUITE;
+export function createSealer(options: SealerOptions): JsonSealer {
+  const suiteName = options.suite ?? DEFAULT_SUITE;
   const suite = SUITES[suiteName];
-  const clock = o.clock ?? Date.now;
+  const clock = options.clock ?? Date.now;
   const signingKey =
-    o.signingKey.key instanceof KeyObject ? o.signingKey.key : KeyObject.from(o.signingKey.key);
-  const { alg, kid } = o.signingKey;
+    options.signingKey.key instanceof KeyObject
+      ? options.signingKey.key
+      : KeyObject.from(options.signingKey.key);
+  const { alg, kid } = options.signingKey;
   const protectedB64 = toBase64Url(utf8(JSON.stringify({ alg, kid, typ: ENVELOPE_JWS_TYP })));
   const recipients = new Map<string, Recipient>();
 
@@ -109,7 +111,7 @@ export function createSealer(o: SealerOptions): JsonSealer {
   function header(input: SealFields, rcpt: string): EnvelopeHeader {
     const h: EnvelopeHeader = {
       v: ENVELOPE_VERSION,
-      bank: o.bankId,
+      bank: options.bankId,
       consent: input.consentCommitment,
       purpose: input.purpose,
       type: input.type,
@@ -153,7 +155,7 @@ export function createSealer(o: SealerOptions): JsonSealer {
   }
 
   const sealer: JsonSealer = {
-    bankId: o.bankId,
+    bankId: options.bankId,
 
     sealSoon(input) {
       try {

@@ -64,9 +64,9 @@ const major = (minor: number) => (minor / 100).toFixed(2);
 /** The customers' card purchases as authorisations, time-ordered, with fraud injected. */
 export function demoAuthorisations(
   customers: readonly SimCustomer[],
-  o: FraudInjectionOptions,
+  options: FraudInjectionOptions,
 ): SimAuthorisation[] {
-  const rng = Random.derive(o.seed, o.bankId, 'fraud');
+  const rng = Random.derive(options.seed, options.bankId, 'fraud');
   const genuine: SimAuthorisation[] = [];
   for (const customer of customers) {
     for (const tx of customer.transactions) {
@@ -75,7 +75,7 @@ export function demoAuthorisations(
         continue;
       genuine.push({
         transactionId: tx.id,
-        bankId: o.bankId,
+        bankId: options.bankId,
         cardId: tx.cardId,
         customerId: customer.id,
         terminalId: terminalOf(tx.merchantName, tx.cardId),
@@ -84,7 +84,7 @@ export function demoAuthorisations(
         country: tx.country ?? 'GB',
         channel: tx.channel === 'card_online' ? 'ecom' : tx.channel === 'contactless' ? 'contactless' : 'pos',
         amount: major(tx.amountMinor),
-        currency: o.currency,
+        currency: options.currency,
         time: tx.bookedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
         fraud: null,
       });
@@ -104,24 +104,24 @@ export function demoAuthorisations(
   const compromised = new Map<string, number>();
   const leaked = new Map<string, number>();
   const injected: SimAuthorisation[] = [];
-  const compromiseDays = o.compromiseDays ?? 14;
-  const leakDays = o.leakDays ?? 7;
+  const compromiseDays = options.compromiseDays ?? 14;
+  const leakDays = options.leakDays ?? 7;
   let n = 0;
   for (let day = first - (first % DAY); day <= last; day += DAY) {
-    const toCompromise = rng.poisson(((o.compromisePerThousand ?? 1) * terminals.length) / 1000);
+    const toCompromise = rng.poisson(((options.compromisePerThousand ?? 1) * terminals.length) / 1000);
     for (let i = 0; i < toCompromise; i++) {
       const terminal = rng.pick(terminals);
       if (!compromised.has(terminal)) compromised.set(terminal, day + rng.int(0, DAY - 1));
     }
     for (const card of cards) {
-      if (rng.chance(o.leakRate ?? 0.003) && !leaked.has(card)) leaked.set(card, day);
-      if (rng.chance(o.bigTicketRate ?? 0.002)) {
+      if (rng.chance(options.leakRate ?? 0.003) && !leaked.has(card)) leaked.set(card, day);
+      if (rng.chance(options.bigTicketRate ?? 0.002)) {
         const template = genuine.find((a) => a.cardId === card)!;
         const t = day + rng.int(8 * 3_600_000, 22 * 3_600_000);
         if (t > last) continue;
         injected.push({
           ...template,
-          transactionId: `fx-${o.bankId}-${n++}`,
+          transactionId: `fx-${options.bankId}-${n++}`,
           terminalId: `bigticket-${rng.int(0, 999)}`,
           merchantName: rng.pick(['Luxe Watches', 'ElectroMax Online', 'Jetset Travel']),
           mcc: '5944',
@@ -147,7 +147,7 @@ export function demoAuthorisations(
     if (leak !== undefined && t >= leak && t < leak + leakDays * DAY && rng.chance(1 / 3)) {
       out.push({
         ...a,
-        transactionId: `fx-${o.bankId}-${n++}`,
+        transactionId: `fx-${options.bankId}-${n++}`,
         terminalId: `cnp-${rng.int(0, 49)}`,
         merchantName: rng.pick(['QuickShop Online', 'GiftCards24', 'GameCoins']),
         mcc: '5816',

@@ -79,8 +79,8 @@ function isWeekday(d: Date): boolean {
   return w >= 1 && w <= 5;
 }
 
-export function generateCustomer(index: number, o: GenerateOptions): SimCustomer {
-  const rng = Random.derive(o.seed, o.bankId, index);
+export function generateCustomer(index: number, options: GenerateOptions): SimCustomer {
+  const rng = Random.derive(options.seed, options.bankId, index);
   const first = rng.pick(FIRST_NAMES);
   const last = rng.pick(LAST_NAMES);
   const username =
@@ -91,7 +91,7 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
           .normalize('NFD')
           .replace(/[^a-z0-9.]/g, '');
   const id = `cus_${rng.hex(16)}`;
-  const start = new Date(o.end.getTime() - o.days * DAY);
+  const start = new Date(options.end.getTime() - options.days * DAY);
   const openedAt = new Date(start.getTime() - rng.int(30, 3650) * DAY);
 
   const income = Math.round(rng.logNormal(2600, 0.35)) * 100;
@@ -106,7 +106,7 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
       id: `acc_${rng.hex(16)}`,
       kind,
       nickname,
-      identification: accountNumber(rng, o.region),
+      identification: accountNumber(rng, options.region),
       openedAt,
       ledgerMinor: openingMinor,
       creditLimitMinor: limit,
@@ -151,10 +151,10 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
     category: string,
     merchant: Merchant | null = null,
     cardId: string | null = null,
-    country: string | null = o.region.country,
+    country: string | null = options.region.country,
   ) => {
     if (amountMinor <= 0) return;
-    const pending = cardId !== null && o.end.getTime() - at.getTime() < PENDING_WINDOW;
+    const pending = cardId !== null && options.end.getTime() - at.getTime() < PENDING_WINDOW;
     txs.push({
       id: `txn_${rng.hex(20)}`,
       accountId: account.id,
@@ -178,11 +178,11 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
   };
   const spendCard = credit && rng.chance(0.5) ? cards[1]! : cards[0]!;
   const spendAccount = spendCard.accountId === current.id ? current : credit!;
-  const employer = rng.pick(o.region.employers);
-  const landlord = rng.pick(o.region.landlords);
-  const subscriptions = o.region.subscriptions.filter(() => rng.chance(0.5));
+  const employer = rng.pick(options.region.employers);
+  const landlord = rng.pick(options.region.landlords);
+  const subscriptions = options.region.subscriptions.filter(() => rng.chance(0.5));
   const drives = rng.chance(0.45);
-  const travels = rng.chance(0.08) ? rng.int(0, o.days - 6) : -1;
+  const travels = rng.chance(0.08) ? rng.int(0, options.days - 6) : -1;
   const abroad = rng.pick(ABROAD);
   const contactless = rng.chance(0.8);
   const purchase = (
@@ -190,7 +190,7 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
     merchant: Merchant,
     hourMean: number,
     hourSd: number,
-    country = o.region.country,
+    country = options.region.country,
   ) => {
     const amount = Math.max(50, Math.round(rng.logNormal(merchant.median, merchant.sigma) * 100));
     const when = at(day, hourMean, hourSd);
@@ -209,7 +209,7 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
     // Some online purchases come back: a refund a few days later.
     if (merchant.online && merchant.category === 'shopping' && rng.chance(0.06)) {
       const refundAt = new Date(when.getTime() + rng.int(2, 10) * DAY);
-      if (refundAt < o.end)
+      if (refundAt < options.end)
         add(
           spendAccount,
           refundAt,
@@ -225,7 +225,7 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
     }
   };
 
-  for (let d = 0; d < o.days; d++) {
+  for (let d = 0; d < options.days; d++) {
     const day = new Date(start.getTime() + d * DAY);
     const dom = day.getUTCDate();
     const dow = day.getUTCDay();
@@ -235,7 +235,7 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
     if (dom === 1)
       add(current, at(day, 7, 0.5), Math.round(income * 0.32), 'Debit', landlord, 'direct_debit', 'housing');
     if (dom === 5)
-      for (const u of o.region.utilities)
+      for (const u of options.region.utilities)
         add(
           current,
           at(day, 8, 1),
@@ -294,15 +294,16 @@ export function generateCustomer(index: number, o: GenerateOptions): SimCustomer
       continue;
     }
     for (let k = rng.poisson(dow === 6 ? 0.9 : weekday ? 0.35 : 0.5); k > 0; k--)
-      purchase(day, rng.pick(o.region.groceries), dow === 6 ? 11 : 18, 2.5);
-    if (weekday && rng.chance(0.45)) purchase(day, rng.pick(o.region.coffee), 8, 0.7);
-    if (weekday && rng.chance(0.3)) purchase(day, rng.pick(o.region.lunch), 12.8, 0.5);
-    if (rng.chance(dow === 5 || dow === 6 ? 0.45 : 0.1)) purchase(day, rng.pick(o.region.dining), 20, 1.5);
-    if (weekday && rng.chance(0.55)) purchase(day, o.region.transport[0]!, 8.3, 0.6);
-    if (rng.chance(0.07)) purchase(day, rng.pick(o.region.transport.slice(1)), 19, 4);
-    if (rng.chance(0.14)) purchase(day, rng.pick(o.region.online), 20, 3);
-    if (drives && rng.chance(0.1)) purchase(day, rng.pick(o.region.fuel), 17, 3);
-    if (rng.chance(0.04)) purchase(day, rng.pick(o.region.health), 13, 3);
+      purchase(day, rng.pick(options.region.groceries), dow === 6 ? 11 : 18, 2.5);
+    if (weekday && rng.chance(0.45)) purchase(day, rng.pick(options.region.coffee), 8, 0.7);
+    if (weekday && rng.chance(0.3)) purchase(day, rng.pick(options.region.lunch), 12.8, 0.5);
+    if (rng.chance(dow === 5 || dow === 6 ? 0.45 : 0.1))
+      purchase(day, rng.pick(options.region.dining), 20, 1.5);
+    if (weekday && rng.chance(0.55)) purchase(day, options.region.transport[0]!, 8.3, 0.6);
+    if (rng.chance(0.07)) purchase(day, rng.pick(options.region.transport.slice(1)), 19, 4);
+    if (rng.chance(0.14)) purchase(day, rng.pick(options.region.online), 20, 3);
+    if (drives && rng.chance(0.1)) purchase(day, rng.pick(options.region.fuel), 17, 3);
+    if (rng.chance(0.04)) purchase(day, rng.pick(options.region.health), 13, 3);
     if (rng.chance(0.04)) {
       add(
         current,

@@ -28,39 +28,45 @@ export interface SeedResult {
 
 const money = (minor: number) => (minor / 100).toFixed(2);
 
-export async function seedBank(database: Database, o: SeedOptions): Promise<SeedResult> {
+export async function seedBank(database: Database, options: SeedOptions): Promise<SeedResult> {
   const db = database.tables<CoreTables>();
   const existing = await db
     .selectFrom('core_customer')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('bank_id', '=', o.bankId)
+    .where('bank_id', '=', options.bankId)
     // Merchants (business customers holding checkout creditor accounts) are not simulated.
     .where('id', 'not like', 'cus\\_merchant\\_%')
     .executeTakeFirstOrThrow();
   // Customers are generated in index order, so a bank already holding k customers
   // resumes at index k: seeding twice never duplicates and an interrupted seed continues.
   const startAt = Number(existing.n);
-  const batchSize = o.batchSize ?? 250;
+  const batchSize = options.batchSize ?? 250;
   const result: SeedResult = {
     customers: 0,
     accounts: 0,
     transactions: 0,
-    skipped: Math.min(startAt, o.customers),
+    skipped: Math.min(startAt, options.customers),
   };
-  for (let from = startAt; from < o.customers; from += batchSize) {
+  for (let from = startAt; from < options.customers; from += batchSize) {
     const batch: SimCustomer[] = [];
-    for (let i = from; i < Math.min(o.customers, from + batchSize); i++) {
+    for (let i = from; i < Math.min(options.customers, from + batchSize); i++) {
       batch.push(
-        generateCustomer(i, { seed: o.seed, bankId: o.bankId, region: o.region, days: o.days, end: o.end }),
+        generateCustomer(i, {
+          seed: options.seed,
+          bankId: options.bankId,
+          region: options.region,
+          days: options.days,
+          end: options.end,
+        }),
       );
     }
-    await db.transaction().execute((trx) => writeBatch(trx, o.bankId, o.region.currency, batch));
+    await db.transaction().execute((trx) => writeBatch(trx, options.bankId, options.region.currency, batch));
     result.customers += batch.length;
     for (const c of batch) {
       result.accounts += c.accounts.length;
       result.transactions += c.transactions.length;
     }
-    o.onProgress?.(from + batch.length, o.customers, result.transactions);
+    options.onProgress?.(from + batch.length, options.customers, result.transactions);
   }
   return result;
 }

@@ -68,7 +68,7 @@ const answerSchema = {
   },
 } as const;
 
-export async function botRoutes(app: FastifyInstance, o: BotRoutesOptions): Promise<void> {
+export async function botRoutes(app: FastifyInstance, options: BotRoutesOptions): Promise<void> {
   app.post<{ Params: { bankId: string }; Body: BotEvent }>(
     '/banks/:bankId/bot/events',
     {
@@ -91,13 +91,13 @@ export async function botRoutes(app: FastifyInstance, o: BotRoutesOptions): Prom
         throw badRequest('message-or-postback', 'send exactly one of message or postback');
       // The release path's first two steps, once for the whole event: token + DPoP, then the
       // consent (authorised, unexpired, device present). The bot's releases start from here.
-      const authenticated = await o.release.authenticate({
+      const authenticated = await options.release.authenticate({
         kind: 'request',
         request: { bankId, method: request.method, url: request.url, headers: request.headers },
       });
       if (authenticated.grant.subject !== event.sender.id)
         throw forbidden('sender-mismatch', 'sender.id is not the customer this token was issued for');
-      return o.bot.handle(authenticated, event);
+      return options.bot.handle(authenticated, event);
     },
   );
 }

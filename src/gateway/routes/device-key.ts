@@ -26,7 +26,7 @@ function isX25519Key(value: string): boolean {
   }
 }
 
-export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOptions): Promise<void> {
+export async function deviceKeyRoutes(app: FastifyInstance, options: DeviceKeyRoutesOptions): Promise<void> {
   app.put<{ Params: { bankId: string; consentId: string }; Body: { request: string } }>(
     '/banks/:bankId/consents/:consentId/device-key',
     {
@@ -70,7 +70,7 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
     },
     async (request) => {
       const { bankId, consentId } = request.params;
-      const grant = await o.consent.access.authenticate({
+      const grant = await options.consent.access.authenticate({
         bankId,
         method: request.method,
         url: request.url,
@@ -78,7 +78,7 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
       });
       if (grant.grantId !== consentId)
         throw forbidden('wrong-consent', 'this token belongs to another consent');
-      const consent = await o.consent.store.get(consentId);
+      const consent = await options.consent.store.get(consentId);
       if (consent?.status !== 'authorised')
         throw forbidden('consent-not-authorised', `the consent is ${consent?.status ?? 'unknown'}`);
       if (consent.deviceKeyRemovedAt)
@@ -86,7 +86,7 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
       const refused = (detail: string) =>
         new Problem(422, 'device-key-request-refused', 'Device key request refused', detail);
       const opened = await openReply<{ new_device_key?: unknown }>(request.body.request, {
-        bankKey: await bankReplyKey(o.keyStore, bankId),
+        bankKey: await bankReplyKey(options.keyStore, bankId),
         deviceKeys: [consent.deviceKey],
         expect: { bankId, consentCommitment: consent.id, type: DEVICE_KEY_REQUEST_TYPE },
         maxAgeSeconds: 300,
@@ -99,7 +99,7 @@ export async function deviceKeyRoutes(app: FastifyInstance, o: DeviceKeyRoutesOp
       if (typeof newKey !== 'string' || !isX25519Key(newKey))
         throw refused('new_device_key must be a base64url X25519 public key (32 bytes)');
       if (newKey === consent.deviceKey) return { consent_id: consent.id, status: 'rotated' as const };
-      if (!(await o.consent.store.rotateDeviceKey(consent.id, consent.deviceKey, newKey)))
+      if (!(await options.consent.store.rotateDeviceKey(consent.id, consent.deviceKey, newKey)))
         throw new Problem(
           409,
           'device-key-changed',
