@@ -10,7 +10,7 @@ import {
   type Bank,
   type BankCore,
   BankDirectory,
-  CoreBookings,
+  type CoreBookings,
   DEMO_BANKS,
   regionFor,
   SqlBankCore,
@@ -35,9 +35,7 @@ import { DEMO_PLATFORM, loadOrCreatePlatformKeys } from '../platform-client/inde
 import { createPolicyEngine } from '../policy/index.ts';
 import { ReleasePath } from '../release/index.ts';
 import {
-  loadScreeningModel,
-  ModelRegistry,
-  ScreeningService,
+  type ScreeningService,
   screeningMetrics,
   startNatsIngest,
   trainMissingBankModels,
@@ -51,10 +49,10 @@ import { type GatewayConfig, listenOptions } from './config.ts';
 import { gatewayDiscovery } from './discovery-extras.ts';
 import { gatewayOutboxWorker } from './outbox-handlers.ts';
 import { demoMerchantRegistrations, receiptDelivery } from './payments.ts';
-import { purchaseNotificationListener } from './purchase-notifications.ts';
 import { relayLinkNotices } from './relay-events.ts';
 import { startScreeningJobs } from './screening-jobs.ts';
 import { DEMO_SCREENING_RULES } from './screening-rules.ts';
+import { gatewayScreening } from './screening-service.ts';
 import { bankSealers, gatewaySealingPool } from './sealers.ts';
 import {
   bankLogSigner,
@@ -295,38 +293,7 @@ export async function startGateway(
     onError: (error) =>
       app.log.warn({ err: error }, 'alert not pushed to the device; it stays in the bank queue'),
   });
-  const cards = {
-    async find(bankId: string, cardId: string) {
-      const card = bankMap.has(bankId) ? await core(bankId).card(cardId) : null;
-      return card ? { customerId: card.customerId, status: card.status } : undefined;
-    },
-    async findMany(bankId: string, cardIds: readonly string[]) {
-      const found = bankMap.has(bankId) ? await core(bankId).cardsById(cardIds) : [];
-      return new Map(found.map((card) => [card.id, { customerId: card.customerId, status: card.status }]));
-    },
-  };
-  // Transactions as they are booked: card authorisations from the ingest below, the bank's own
-  // payments through `bookings.booked`; customers who asked are notified (purchase-notifications.ts).
-  const bookings = new CoreBookings();
-  bookings.onBooked(purchaseNotificationListener());
-  // Checkout payments and refunds the cores book are announced to the same hook.
-  for (const bankCore of cores.values()) bankCore.announceBookings(bookings);
-  const models = new ModelRegistry(database);
-  const screening = new ScreeningService({
-    database,
-    model: loadScreeningModel(),
-    models,
-    sink,
-    cards,
-    rules: DEMO_SCREENING_RULES,
-    // A screened card authorisation is a pending card payment in the core, in the same commit.
-    onScreened: async (trx, bankId, events, alerted) =>
-      void (await bookings.bookCardPayments(
-        trx,
-        bankId,
-        events.map((event) => (alerted.has(event.transactionId) ? { ...event, fraudAlert: true } : event)),
-      )),
-  });
+  const { screening, models, cards, bookings } = gatewayScreening({ database, cores, sink });
   const outboxWorker = gatewayOutboxWorker({
     database,
     sink,

@@ -85,10 +85,9 @@ export async function lockStates(
   return [of('card') as CardState, of('customer') as CustomerState, of('terminal') as TerminalState];
 }
 
-/** A state as this instance holds it: the row's version and how many steps the row keeps. */
+/** A state as this instance holds it, with the version of the row it matches. */
 export interface HeldState {
   readonly version: number;
-  readonly steps: number;
   readonly state: object;
 }
 
@@ -120,7 +119,8 @@ export class StateCache {
     if (this.#states.size + rows.size > STATE_CACHE_SIZE) this.#states.clear();
     for (const [slot, row] of rows) {
       const state = states.get(slot);
-      if (state !== undefined) this.#states.set(slot, { ...row, state });
+      // Only the version: the row's steps and tuple id are read again under the next lock.
+      if (state !== undefined) this.#states.set(slot, { version: row.version, state });
     }
   }
 }
